@@ -1,0 +1,58 @@
+# syntax=docker/dockerfile:1
+#
+# Folio production image. One image, two processes:
+#   API (default):  node dist/src/main.js
+#   Worker:         node dist/src/worker.js   (override the command)
+#   Migrations:     node dist/scripts/migrate.js
+#
+#   docker build -t folio .
+
+# ---------------------------------------------------------------------------
+# Build stage: full install (tsc is a devDependency), compile, then prune
+# devDependencies so the runtime stage can copy node_modules as-is.
+# NODE_ENV is deliberately NOT production here, or npm ci would skip tsc.
+# ---------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+
+# Lockfile first so the dependency layer is cached across source edits.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+COPY . .
+# tsc -> dist/ (dist/src, dist/workflows, dist/activities, dist/scripts,
+# dist/migrations, ...). Migrations are compiled JS in dist/migrations.
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# ---------------------------------------------------------------------------
+# Runtime stage
+# ---------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    STORAGE_DIR=/var/lib/folio/storage
+WORKDIR /app
+
+# Application files stay root-owned (read-only to the app user).
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+
+# Shared storage mount point, owned by the app user. A fresh named volume
+# mounted here inherits this ownership.
+RUN mkdir -p /var/lib/folio/storage \
+ && chown -R node:node /var/lib/folio
+
+# The official image's non-root `node` user (uid/gid 1000). Numeric so that
+# Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+
+EXPOSE 3000
+
+# No curl in slim images: use Node's built-in fetch. Only meaningful for the
+# API; the worker and migrate containers disable it (see docker-compose.yml).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+CMD ["node", "dist/src/main.js"]

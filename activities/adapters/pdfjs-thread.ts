@@ -1,0 +1,531 @@
+/**
+ * The piscina worker behind PdfjsEngine: every pdf.js call runs here, in a thread with its own heap limit,
+ * so a hostile file that makes pdf.js grow without bound costs one thread, never the process.
+ * Problems that lie in the file come back as `{ ok: false, code, message }` (errors lose their class and
+ * fields when they cross the thread boundary); anything else is thrown and left to the retry policy.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import {
+  getDocument,
+  PagesMapper,
+  Util,
+  type PDFDocumentProxy,
+  type PDFPageProxy,
+} from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { isUsableText } from './text-quality.js';
+import type { InputErrorCode, PageInfo, PageText, PdfInspection, RenderedPage, Word } from './types.js';
+
+export type ThreadTask =
+  | { op: 'inspect'; path: string; password?: string }
+  | { op: 'extractText'; path: string; pageNumber: number; password?: string }
+  | { op: 'render'; path: string; pageNumber: number; password?: string; dpi: number; maxPixels: number };
+
+export type ThreadReply<T> = { ok: true; value: T } | { ok: false; code: InputErrorCode; message: string };
+
+/** Below this resolution print is too coarse for OCR: such a page is refused rather than misread. */
+const MIN_RENDER_DPI = 50;
+/** Open documents kept per thread: page activities for one file arrive one after another. */
+const CACHED_DOCUMENTS = 2;
+/**
+ * Larger images are left out of the render. A decoded image lives outside the thread's heap limit, and
+ * pdf.js draws it through a canvas of its full size: a 35000 × 35000 px scan needs ~5 GB, which skia
+ * refuses anyway. 100 Mpx still takes a 9000 × 9000 px colour scan of a poster.
+ */
+const MAX_IMAGE_PIXELS = 100_000_000;
+const PARSER_ERRORS = new Set(['InvalidPDFException', 'UnknownErrorException', 'FormatError', 'MissingPDFException']);
+/** Rows read back from the canvas at a time, so the RGBA copy stays small on a huge page. */
+const READBACK_ROWS = 256;
+
+const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
+
+/** A problem with the input, turned into a reply by `handle`. */
+class InputProblem extends Error {
+  constructor(
+    readonly code: InputErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface CanvasAndContext {
+  canvas: { width: number; height: number } | null;
+  context: PixelSource | null;
+}
+
+interface PixelSource {
+  getImageData(x: number, y: number, width: number, height: number): { data: Uint8ClampedArray };
+}
+
+interface CanvasFactory {
+  create(width: number, height: number): CanvasAndContext;
+  destroy(canvasAndContext: CanvasAndContext): void;
+}
+
+/** The piscina entry point. */
+export default async function handle(task: ThreadTask): Promise<unknown> {
+  try {
+    switch (task.op) {
+      case 'inspect':
+        return { ok: true, value: await inspect(task.path, task.password) } satisfies ThreadReply<PdfInspection>;
+      case 'extractText':
+        return {
+          ok: true,
+          value: await extractText(task.path, task.pageNumber, task.password),
+        } satisfies ThreadReply<PageText>;
+      case 'render': {
+        const page = await render(task.path, task.pageNumber, task.password, task.dpi, task.maxPixels);
+        // Hand the pixels to the main thread without a copy.
+        return move({
+          [transferableSymbol]: [page.pgm.buffer],
+          [valueSymbol]: { ok: true, value: page } satisfies ThreadReply<RenderedPage>,
+        });
+      }
+    }
+  } catch (error) {
+    if (error instanceof InputProblem) {
+      return { ok: false, code: error.code, message: error.message } satisfies ThreadReply<never>;
+    }
+    throw error;
+  }
+}
+
+async function inspect(path: string, password: string | undefined): Promise<PdfInspection> {
+  const doc = await openDocument(path, password);
+  requirePages(doc);
+  const metadata = await doc.getMetadata();
+  // pdf.js reports the security handler of an /Encrypt dictionary here, also for owner-password-only files.
+  const info = metadata.info as { EncryptFilterName?: string | null };
+  const pages: PageInfo[] = [];
+  for (let number = 1; number <= doc.numPages; number++) {
+    pages.push(await inspectPage(doc, number));
+  }
+  return { pageCount: doc.numPages, encrypted: info.EncryptFilterName != null, pages };
+}
+
+/**
+ * A page that cannot be parsed is reported as 0 × 0 without a text layer rather than failing the whole
+ * document: the page activity then fails alone, with PAGE_UNREADABLE.
+ */
+async function inspectPage(doc: PDFDocumentProxy, number: number): Promise<PageInfo> {
+  let page: PDFPageProxy;
+  try {
+    page = await doc.getPage(number);
+  } catch {
+    return { number, width: 0, height: 0, rotation: 0, hasTextLayer: false };
+  }
+  try {
+    const viewport = page.getViewport({ scale: 1 });
+    let hasTextLayer = false;
+    try {
+      hasTextLayer = isUsableText(readText(await page.getTextContent(), viewport).text);
+    } catch {
+      // Unreadable text is no text layer; extractText will name the problem.
+    }
+    const { width, height } = viewport;
+    return { number, width: round(width), height: round(height), rotation: page.rotate, hasTextLayer };
+  } finally {
+    page.cleanup();
+  }
+}
+
+async function extractText(path: string, pageNumber: number, password: string | undefined): Promise<PageText> {
+  const doc = await openDocument(path, password);
+  const page = await openPage(doc, pageNumber);
+  try {
+    const content = await page.getTextContent().catch((error: unknown) => {
+      throw unreadable(pageNumber, error);
+    });
+    const { text, words } = readText(content, page.getViewport({ scale: 1 }));
+    return { text: tidy(text), words, usable: isUsableText(text) };
+  } finally {
+    page.cleanup();
+  }
+}
+
+type TextContent = Awaited<ReturnType<PDFPageProxy['getTextContent']>>;
+type TextItem = Extract<TextContent['items'][number], { str: string }>;
+type TextStyle = TextContent['styles'][string];
+type Viewport = ReturnType<PDFPageProxy['getViewport']>;
+
+/**
+ * Joins the items in content-stream order (pdf.js's reading order), breaking lines where pdf.js says so or
+ * the baseline moves, and places each whitespace-separated word in viewport space: PDF points after
+ * /Rotate and /UserUnit, origin top-left. The text is returned as pdf.js gave it, for isUsableText.
+ */
+function readText(content: TextContent, viewport: Viewport): { text: string; words: Word[] } {
+  let text = '';
+  const words: Word[] = [];
+  let previous: PlacedItem | undefined;
+  for (const item of content.items) {
+    if (!('str' in item)) continue;
+    if (item.str.length > 0) {
+      const placed = place(item, content.styles[item.fontName], viewport);
+      if (previous && !text.endsWith('\n')) {
+        // How far the baseline moved across the line direction.
+        const shift = (placed.x - previous.x) * previous.nx + (placed.y - previous.y) * previous.ny;
+        if (Math.abs(shift) > previous.size / 2) text += '\n';
+      }
+      text += item.str;
+      words.push(...splitWords(item.str, placed));
+      previous = placed;
+    }
+    if (item.hasEOL && text.length > 0 && !text.endsWith('\n')) text += '\n';
+  }
+  return { text, words };
+}
+
+/** A text item in viewport space. */
+interface PlacedItem {
+  /** Start of the baseline. */
+  x: number;
+  y: number;
+  /** The advance of the whole item along its baseline. */
+  ax: number;
+  ay: number;
+  /** From the baseline to the top and to the bottom of the glyphs. */
+  over: { x: number; y: number };
+  under: { x: number; y: number };
+  /** Unit vector across the line direction, to tell a new line from the next word. */
+  nx: number;
+  ny: number;
+  size: number;
+}
+
+function place(item: TextItem, style: TextStyle | undefined, viewport: Viewport): PlacedItem {
+  const m = Util.transform(viewport.transform, item.transform) as number[];
+  const [a = 0, b = 0, c = 0, d = 0, x = 0, y = 0] = m;
+  const xLength = Math.hypot(a, b) || 1;
+  const yLength = Math.hypot(c, d) || 1;
+  const size = Math.hypot(c, d) || Math.hypot(a, b);
+  // Viewport units per PDF unit (scale × /UserUnit): pdf.js gives item widths in PDF units.
+  const unit = Math.hypot(viewport.transform[0] ?? 0, viewport.transform[1] ?? 0);
+  // The glyphs' x and y axes in viewport space, as unit vectors; "up" is towards the top of the glyphs.
+  const right = { x: a / xLength, y: b / xLength };
+  const up = { x: c / yLength, y: d / yLength };
+  if (style?.vertical) {
+    // Vertical writing advances down the glyphs' y axis; the column is one em wide.
+    const half = size / 2;
+    return {
+      x,
+      y,
+      ax: -up.x * item.height * unit,
+      ay: -up.y * item.height * unit,
+      over: { x: -right.x * half, y: -right.y * half },
+      under: { x: right.x * half, y: right.y * half },
+      nx: right.x,
+      ny: right.y,
+      size,
+    };
+  }
+  const ascent = style && style.ascent > 0 ? style.ascent : 0.8;
+  const descent = style && style.descent < 0 ? -style.descent : 0.2;
+  return {
+    x,
+    y,
+    ax: right.x * item.width * unit,
+    ay: right.y * item.width * unit,
+    over: { x: up.x * size * ascent, y: up.y * size * ascent },
+    under: { x: -up.x * size * descent, y: -up.y * size * descent },
+    nx: up.x,
+    ny: up.y,
+    size,
+  };
+}
+
+/** Splits an item on whitespace (and unmapped control codes) and shares its width by character count. */
+function splitWords(str: string, placed: PlacedItem): Word[] {
+  const chars = Array.from(str);
+  const words: Word[] = [];
+  let start = -1;
+  for (let i = 0; i <= chars.length; i++) {
+    const char = chars[i];
+    const isSpace = char === undefined || /[\s\p{Cc}]/u.test(char);
+    if (!isSpace && start < 0) start = i;
+    if (isSpace && start >= 0) {
+      const bbox = box(placed, start / chars.length, i / chars.length);
+      words.push({ text: chars.slice(start, i).join(''), bbox, confidence: 100 });
+      start = -1;
+    }
+  }
+  return words;
+}
+
+/** The axis-aligned box around the part of an item from fraction `from` to `to` of its advance. */
+function box(p: PlacedItem, from: number, to: number): Word['bbox'] {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const t of [from, to]) {
+    const x = p.x + p.ax * t;
+    const y = p.y + p.ay * t;
+    xs.push(x + p.over.x, x + p.under.x);
+    ys.push(y + p.over.y, y + p.under.y);
+  }
+  return {
+    x0: round(Math.min(...xs)),
+    y0: round(Math.min(...ys)),
+    x1: round(Math.max(...xs)),
+    y1: round(Math.max(...ys)),
+  };
+}
+
+/**
+ * Text for readers: control characters stand for unmapped glyphs and become spaces (PostgreSQL also
+ * refuses NUL in text), trailing spaces go.
+ */
+function tidy(text: string): string {
+  return text
+    .replace(/[^\P{Cc}\n]/gu, ' ')
+    .replace(/[ \t]+\n/g, '\n')
+    .trim();
+}
+
+async function render(
+  path: string,
+  pageNumber: number,
+  password: string | undefined,
+  dpi: number,
+  maxPixels: number,
+): Promise<RenderedPage> {
+  const doc = await openDocument(path, password);
+  const page = await openPage(doc, pageNumber);
+  try {
+    const base = page.getViewport({ scale: 1 });
+    const scale = fitScale(base.width, base.height, dpi / 72, maxPixels);
+    if (scale * 72 < MIN_RENDER_DPI) {
+      const inches = `${round(base.width / 72)} × ${round(base.height / 72)} inches`;
+      throw new InputProblem(
+        'PAGE_TOO_LARGE',
+        `Page ${pageNumber} is ${inches}: rendering it within the ${maxPixels}-pixel limit would need a resolution below ${MIN_RENDER_DPI} dpi, too coarse to read. Re-export the page at its real size.`,
+      );
+    }
+    const viewport = page.getViewport({ scale });
+    const width = Math.max(1, Math.floor(viewport.width));
+    const height = Math.max(1, Math.floor(viewport.height));
+    // The document's own factory: a second copy of @napi-rs/canvas in the process crashes it.
+    const factory = doc.canvasFactory as CanvasFactory;
+    const target = factory.create(width, height);
+    try {
+      const context = target.context;
+      if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
+      const parameters = { canvasContext: context, canvas: target.canvas, viewport, background: 'white' };
+      await page
+        .render(parameters as unknown as Parameters<PDFPageProxy['render']>[0])
+        .promise.catch((error: unknown) => {
+          throw unreadable(pageNumber, error);
+        });
+      return { pgm: toPgm(context, width, height), width, height, dpi: round(scale * 72) };
+    } finally {
+      factory.destroy(target);
+    }
+  } finally {
+    page.cleanup();
+  }
+}
+
+/** The largest scale up to `wanted` whose whole-pixel canvas stays within `maxPixels`. */
+function fitScale(width: number, height: number, wanted: number, maxPixels: number): number {
+  const pixels = (scale: number): number =>
+    Math.max(1, Math.floor(width * scale)) * Math.max(1, Math.floor(height * scale));
+  if (pixels(wanted) <= maxPixels) return wanted;
+  return Math.sqrt(maxPixels / (width * height));
+}
+
+/** Reads the canvas back in bands and converts it to an 8-bit grayscale binary PGM (P5). */
+function toPgm(context: PixelSource, width: number, height: number): Uint8Array {
+  const header = new TextEncoder().encode(`P5\n${width} ${height}\n255\n`);
+  // A fresh buffer of its own, so it can be transferred (Buffer.alloc may hand out a slice of a shared pool).
+  const pgm = new Uint8Array(header.length + width * height);
+  pgm.set(header);
+  let out = header.length;
+  for (let top = 0; top < height; top += READBACK_ROWS) {
+    const rows = Math.min(READBACK_ROWS, height - top);
+    const rgba = context.getImageData(0, top, width, rows).data;
+    for (let i = 0; i < rgba.length; i += 4) {
+      // Rec. 601 luma in fixed point; the white background makes the canvas opaque.
+      pgm[out++] = (77 * (rgba[i] ?? 0) + 150 * (rgba[i + 1] ?? 0) + 29 * (rgba[i + 2] ?? 0)) >> 8;
+    }
+  }
+  return pgm;
+}
+
+function requirePages(doc: PDFDocumentProxy): void {
+  if (doc.numPages === 0) {
+    throw new InputProblem(
+      'PDF_NO_PAGES',
+      'The PDF has no pages. Check that the right file was uploaded, or re-export it.',
+    );
+  }
+}
+
+async function openPage(doc: PDFDocumentProxy, pageNumber: number): Promise<PDFPageProxy> {
+  requirePages(doc);
+  if (!Number.isInteger(pageNumber) || pageNumber < 1 || pageNumber > doc.numPages) {
+    throw new RangeError(`Page ${pageNumber} does not exist: the document has ${doc.numPages} pages`);
+  }
+  try {
+    return await doc.getPage(pageNumber);
+  } catch (error) {
+    throw unreadable(pageNumber, error);
+  }
+}
+
+/** Classifies an error from pdf.js while reading one page. */
+function unreadable(pageNumber: number, error: unknown): InputProblem {
+  const detail = error instanceof Error ? error.message : String(error);
+  // Allocation failures: a typed array beyond what the thread can get, or a canvas skia cannot create.
+  if (error instanceof RangeError || /skia surface/i.test(detail)) {
+    return new InputProblem(
+      'PAGE_RESOURCE_LIMIT',
+      `Page ${pageNumber} needs more memory to draw than is available (${detail}). Reduce its image sizes and re-export it.`,
+    );
+  }
+  return new InputProblem(
+    'PAGE_UNREADABLE',
+    `Page ${pageNumber} cannot be read (${detail}); the page is damaged. Re-export or re-scan the document.`,
+  );
+}
+
+interface CachedDocument {
+  key: string;
+  doc: Promise<PDFDocumentProxy>;
+}
+
+/** Most recently used last. */
+const documents: CachedDocument[] = [];
+
+/**
+ * Opens a document, or reuses one of the last few this thread opened for the same file and password.
+ * The key includes size and modification time so a replaced file is parsed again.
+ */
+async function openDocument(path: string, password: string | undefined): Promise<PDFDocumentProxy> {
+  const doc = await cachedDocument(path, password);
+  // pdf.js 5.4 keeps the page count of the last document it opened in a process-wide singleton and checks
+  // every getPage against it, so a cached document must make itself current again.
+  PagesMapper.instance.pagesNumber = doc.numPages;
+  return doc;
+}
+
+async function cachedDocument(path: string, password: string | undefined): Promise<PDFDocumentProxy> {
+  const info = await stat(path);
+  const key = JSON.stringify([path, info.size, info.mtimeMs, password ?? null]);
+  const index = documents.findIndex((entry) => entry.key === key);
+  if (index >= 0) {
+    const [entry] = documents.splice(index, 1);
+    if (entry) {
+      documents.push(entry);
+      return entry.doc;
+    }
+  }
+  const entry = { key, doc: load(path, info.size, password) };
+  documents.push(entry);
+  while (documents.length > CACHED_DOCUMENTS) {
+    const evicted = documents.shift();
+    void evicted?.doc.then((doc) => doc.destroy()).catch(() => undefined);
+  }
+  entry.doc.catch(() => {
+    const at = documents.indexOf(entry);
+    if (at >= 0) documents.splice(at, 1);
+  });
+  return entry.doc;
+}
+
+async function load(path: string, size: number, password: string | undefined): Promise<PDFDocumentProxy> {
+  if (size === 0) {
+    throw new InputProblem(
+      'PDF_CORRUPT',
+      'The file is empty (0 bytes). Upload it again; the upload may have been interrupted.',
+    );
+  }
+  // A wrong password is retried in its SASLprep form (AES-256 revision 6 passwords are normalised, which
+  // pdf.js 5.4 does not do), then without one: a file with only an owner password opens without it.
+  const attempts = password === undefined ? [undefined] : [...new Set([password, saslPrep(password)]), undefined];
+  let lastError: unknown;
+  for (const attempt of attempts) {
+    // Read for every attempt: pdf.js may take over the buffer it is given.
+    const bytes = await readFile(path);
+    try {
+      return await parse(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), attempt);
+    } catch (error) {
+      if (!isPasswordError(error, 'incorrect')) {
+        // Without a password, a file that needs one means the supplied password was wrong.
+        throw attempt === undefined && password !== undefined && isPasswordError(error, 'needed')
+          ? classifyOpenError(lastError)
+          : classifyOpenError(error);
+      }
+      lastError = error;
+    }
+  }
+  throw classifyOpenError(lastError);
+}
+
+async function parse(data: Uint8Array, password: string | undefined): Promise<PDFDocumentProxy> {
+  const loading = getDocument({
+    data,
+    password,
+    isEvalSupported: false,
+    enableXfa: false,
+    useSystemFonts: false,
+    standardFontDataUrl: `${pdfjsRoot}/standard_fonts/`,
+    cMapUrl: `${pdfjsRoot}/cmaps/`,
+    cMapPacked: true,
+    wasmUrl: `${pdfjsRoot}/wasm/`,
+    maxImageSize: MAX_IMAGE_PIXELS,
+    verbosity: 0,
+  });
+  try {
+    return await loading.promise;
+  } catch (error) {
+    // A failed open still holds pdf.js's worker-side state; a long-lived thread sees many of them.
+    await loading.destroy().catch(() => undefined);
+    throw error;
+  }
+}
+
+function isPasswordError(error: unknown, kind: 'needed' | 'incorrect'): boolean {
+  if (!(error instanceof Error) || error.name !== 'PasswordException') return false;
+  // pdf.js PasswordResponses: 1 = NEED_PASSWORD, 2 = INCORRECT_PASSWORD.
+  const code = (error as Error & { code?: unknown }).code;
+  return code === (kind === 'needed' ? 1 : 2);
+}
+
+function classifyOpenError(error: unknown): unknown {
+  if (isPasswordError(error, 'needed')) {
+    return new InputProblem(
+      'PDF_PASSWORD_REQUIRED',
+      'The PDF is protected by a password. Supply the password in the `password` field.',
+    );
+  }
+  if (isPasswordError(error, 'incorrect')) {
+    return new InputProblem(
+      'PDF_PASSWORD_INCORRECT',
+      'The password is incorrect. Check it and supply it again in the `password` field.',
+    );
+  }
+  // pdf.js's own exceptions: the parser gave up on the file (errors from its worker arrive as Unknown…).
+  if (error instanceof Error && PARSER_ERRORS.has(error.name)) {
+    return new InputProblem(
+      'PDF_CORRUPT',
+      `The file is not a readable PDF (${error.message}). It is damaged, truncated or of another type; re-export it as PDF and upload it again.`,
+    );
+  }
+  return error;
+}
+
+/**
+ * The mapping half of SASLprep (RFC 4013): non-ASCII spaces become spaces, characters "mapped to nothing"
+ * (soft hyphen, zero-width joiners, variation selectors…) go, then NFKC.
+ */
+function saslPrep(password: string): string {
+  return password
+    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
+    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
+    .normalize('NFKC');
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,145 @@
+/**
+ * PdfEngine on pdf.js. All pdf.js work runs in a pool of worker threads (pdfjs-thread.ts), each with a heap
+ * limit, and every call has a time limit: a file that makes pdf.js loop or grow without bound fails with
+ * PAGE_RESOURCE_LIMIT and costs one thread, which piscina replaces.
+ */
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ThreadReply, ThreadTask } from './pdfjs-thread.js';
+import {
+  InputError,
+  type OpenOptions,
+  type PageText,
+  type PdfEngine,
+  type PdfInspection,
+  type RenderedPage,
+  type RenderOptions,
+} from './types.js';
+
+export interface PdfjsEngineOptions {
+  /** Worker threads, and so the number of calls that run at once; further calls wait their turn. */
+  threads: number;
+  /** Heap limit of each thread (V8 old generation). Canvases and decoded images live outside it. */
+  maxHeapMb: number;
+  /** Limit on one call's running time, not counting the wait for a free thread. */
+  taskTimeoutMs: number;
+}
+
+/** Reads PDFs with pdf.js in worker threads that a hostile file can exhaust without taking the process down. */
+export class PdfjsEngine implements PdfEngine {
+  readonly #pool: Piscina<ThreadTask, ThreadReply<unknown>>;
+  readonly #slots: Slots;
+  readonly #options: PdfjsEngineOptions;
+
+  constructor(options: PdfjsEngineOptions) {
+    this.#options = options;
+    this.#slots = new Slots(options.threads);
+    this.#pool = new Piscina({
+      filename: fileURLToPath(new URL('./pdfjs-thread.js', import.meta.url)),
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      // Threads keep open documents between calls; an idle thread must not be retired with its cache.
+      idleTimeout: Infinity,
+      // pdf.js finishes cleanup work after a call returns, so the thread's event loop must keep running.
+      atomics: 'disabled',
+      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb },
+    });
+    // A thread that dies between calls has no task to fail; piscina replaces it. Without a listener the
+    // 'error' event would be thrown and end the process.
+    this.#pool.on('error', () => undefined);
+  }
+
+  inspect(path: string, options: OpenOptions = {}): Promise<PdfInspection> {
+    return this.#run<PdfInspection>({ op: 'inspect', path, password: options.password }, options.signal);
+  }
+
+  extractText(path: string, pageNumber: number, options: OpenOptions = {}): Promise<PageText> {
+    return this.#run<PageText>({ op: 'extractText', path, pageNumber, password: options.password }, options.signal);
+  }
+
+  render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage> {
+    const { dpi, maxPixels, password, signal } = options;
+    return this.#run<RenderedPage>({ op: 'render', path, pageNumber, password, dpi, maxPixels }, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #run<T>(task: ThreadTask, signal: AbortSignal | undefined): Promise<T> {
+    await this.#slots.acquire(signal);
+    try {
+      // The clock starts once a thread is free, so a long queue never looks like a slow file.
+      const timeout = AbortSignal.timeout(this.#options.taskTimeoutMs);
+      let reply: ThreadReply<unknown>;
+      try {
+        reply = await this.#pool.run(task, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      } catch (error) {
+        // The caller's cancellation wins over a limit that happened to trip at the same moment.
+        if (signal?.aborted) throw error;
+        if (timeout.aborted) {
+          throw new InputError(
+            'PAGE_RESOURCE_LIMIT',
+            `Reading the PDF took longer than the ${this.#options.taskTimeoutMs} ms time limit and was stopped; the file is too complex or malformed. Simplify or re-export it.`,
+          );
+        }
+        if (error instanceof Error && 'code' in error && error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          throw new InputError(
+            'PAGE_RESOURCE_LIMIT',
+            `Reading the PDF needed more than the ${this.#options.maxHeapMb} MB memory limit and was stopped; the file is too complex or malformed. Simplify or re-export it.`,
+          );
+        }
+        throw error;
+      }
+      if (!reply.ok) throw new InputError(reply.code, reply.message);
+      return reply.value as T;
+    } finally {
+      this.#slots.release();
+    }
+  }
+}
+
+/** A FIFO of call slots, one per thread, that a waiting caller can leave by aborting. */
+class Slots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(count: number) {
+    this.#free = count;
+  }
+
+  acquire(signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const at = this.#waiting.indexOf(grant);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(abortError(signal?.reason));
+      };
+      this.#waiting.push(grant);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Hands the slot straight to the next waiter, if any. */
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
+/** The same shape as piscina's rejection for a call aborted while running. */
+function abortError(reason: unknown): Error {
+  const error = new Error('The operation was aborted', { cause: reason });
+  error.name = 'AbortError';
+  return error;
+}

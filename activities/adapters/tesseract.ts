@@ -1,0 +1,325 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createWorker, OEM, PSM, type Page, type Worker as TesseractWorker } from 'tesseract.js';
+import { InputError, type OcrEngine, type OcrOptions, type OcrResult, type Word } from './types.js';
+
+/** Which model folder of the @tesseract.js-data packages to load. */
+export type TesseractModel = 'best_int' | 'default';
+
+export interface TesseractEngineOptions {
+  /** Workers per language set; each is a thread with its own model (+110–150 MB). */
+  workers: number;
+  /**
+   * `best_int` (default): the package's LSTM-only file. `default`: its legacy+LSTM file, whose LSTM network
+   * is the same, so text and speed match while each worker holds ~90 MB more.
+   */
+  model?: TesseractModel;
+}
+
+const MODEL_FOLDERS: Record<TesseractModel, string> = { best_int: '4.0.0_best_int', default: '4.0.0' };
+
+// All language packages sit side by side in one npm scope folder.
+const DATA_SCOPE = path.dirname(
+  path.dirname(createRequire(import.meta.url).resolve('@tesseract.js-data/eng/package.json')),
+);
+
+/** OCR with tesseract.js: one lazily created pool of worker threads per language set. */
+export class TesseractEngine implements OcrEngine {
+  private readonly pools = new Map<string, WorkerPool>();
+  private readonly modelFolder: string;
+  private languages: string[] | undefined;
+  private started = 0;
+  private closed = false;
+
+  constructor(private readonly options: TesseractEngineOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) {
+      throw new RangeError(`workers must be a positive integer, got ${options.workers}`);
+    }
+    this.modelFolder = MODEL_FOLDERS[options.model ?? 'best_int'];
+  }
+
+  /** Worker threads started so far, replacements included: lets callers see that the pools are reused. */
+  get workersStarted(): number {
+    return this.started;
+  }
+
+  availableLanguages(): string[] {
+    // osd is an orientation model, not a language.
+    this.languages ??= readdirSync(DATA_SCOPE)
+      .filter((code) => code !== 'osd' && existsSync(this.modelFile(code)))
+      .sort();
+    return [...this.languages];
+  }
+
+  async recognize(image: Uint8Array, { languages, dpi, signal }: OcrOptions): Promise<OcrResult> {
+    signal?.throwIfAborted();
+    if (this.closed) throw new Error('TesseractEngine is closed');
+    const codes = [...new Set(languages)];
+    const available = this.availableLanguages();
+    const missing = codes.filter((code) => !available.includes(code));
+    if (codes.length === 0 || missing.length > 0) {
+      throw new InputError(
+        'OCR_LANGUAGE_UNAVAILABLE',
+        `OCR language ${missing.join('+') || '(none given)'} is not installed; installed: ${available.join(', ')}`,
+      );
+    }
+    const key = codes.join('+');
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new WorkerPool(this.options.workers, () => this.startWorker(codes));
+      this.pools.set(key, pool);
+    }
+    return pool.run(signal, (worker) => recognizeWith(worker, image, dpi));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    this.pools.clear();
+  }
+
+  private modelFile(code: string): string {
+    return path.join(DATA_SCOPE, code, this.modelFolder, `${code}.traineddata.gz`);
+  }
+
+  private async startWorker(codes: string[]): Promise<TesseractWorker> {
+    this.started += 1;
+    const [first, ...others] = codes;
+    if (first !== undefined && others.length === 0) {
+      return startWorker(codes, path.dirname(this.modelFile(first)));
+    }
+    // tesseract.js reads every language from one langPath folder, so several languages get a folder of
+    // links; the worker holds the models in memory once it has started.
+    const folder = await mkdtemp(path.join(tmpdir(), 'folio-tessdata-'));
+    try {
+      await Promise.all(
+        codes.map((code) => symlink(this.modelFile(code), path.join(folder, `${code}.traineddata.gz`))),
+      );
+      return await startWorker(codes, folder);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+}
+
+async function startWorker(codes: string[], langPath: string): Promise<TesseractWorker> {
+  let ready = false;
+  let failed: (reason: Error) => void = () => undefined;
+  const failure = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
+  // Without an errorHandler tesseract.js throws job failures from its message listener (an uncaught
+  // exception), and a model that fails to initialise never settles createWorker's promise: race it.
+  const created = createWorker(codes, OEM.LSTM_ONLY, {
+    langPath,
+    gzip: true,
+    // The default cache reads ./<lang>.traineddata before langPath and silently wins.
+    cacheMethod: 'none',
+    errorHandler: (error: unknown) => {
+      if (!ready) failed(new Error(`tesseract.js could not start for ${codes.join('+')}: ${String(error)}`));
+    },
+  });
+  const worker = await Promise.race([created, failure]);
+  ready = true;
+  try {
+    await worker.setParameters({
+      // The CLI's automatic page segmentation; tesseract.js would assume a single block.
+      tessedit_pageseg_mode: PSM.AUTO,
+      // Tesseract's diagnostics ("Detected 9 diacritics") would otherwise go to stdout.
+      debug_file: '/dev/null',
+    });
+  } catch (error) {
+    await worker.terminate();
+    throw new Error(`tesseract.js rejected its parameters: ${String(error)}`);
+  }
+  return worker;
+}
+
+async function recognizeWith(worker: TesseractWorker, image: Uint8Array, dpi: number): Promise<OcrResult> {
+  // A PGM carries no resolution, and tesseract's fallback of 70 dpi misjudges the text size.
+  await worker.setParameters({ user_defined_dpi: String(Math.round(dpi)) });
+  const page = await recognizePage(worker, Buffer.from(image.buffer, image.byteOffset, image.byteLength));
+  const words: Word[] = (page.blocks ?? [])
+    .flatMap((block) => block.paragraphs)
+    .flatMap((paragraph) => paragraph.lines)
+    .flatMap((line) => line.words)
+    .filter((word) => word.text.trim() !== '')
+    .map(({ text, bbox: { x0, y0, x1, y1 }, confidence }) => ({ text, bbox: { x0, y0, x1, y1 }, confidence }));
+  const confidence = words.length === 0 ? 0 : words.reduce((sum, word) => sum + word.confidence, 0) / words.length;
+  return { text: page.text, confidence, words };
+}
+
+async function recognizePage(worker: TesseractWorker, image: Buffer): Promise<Page> {
+  try {
+    // Text plus the blocks tree, which carries each word's box and confidence; no other output.
+    const { data } = await worker.recognize(image, {}, { text: true, blocks: true });
+    return data;
+  } catch (error) {
+    // Job failures arrive as strings; this one means leptonica could not decode the image.
+    const message = String(error);
+    if (message.includes('Error attempting to read image')) {
+      throw new InputError('PAGE_UNREADABLE', `OCR could not read the page image: ${message}`);
+    }
+    throw new Error(`tesseract.js recognition failed: ${message}`);
+  }
+}
+
+interface Waiter {
+  grant(worker: TesseractWorker): void;
+  fail(reason: unknown): void;
+}
+
+/**
+ * Up to `size` workers for one language set, started on demand and reused. A job aborted while queued is
+ * dropped; a worker whose job is aborted mid-recognition cannot be interrupted, so it is terminated and
+ * a replacement is started when next needed.
+ */
+class WorkerPool {
+  private readonly idle: TesseractWorker[] = [];
+  private readonly busy = new Set<TesseractWorker>();
+  private readonly waiters: Waiter[] = [];
+  private readonly calls = new Set<AbortController>();
+  private readonly starts = new Set<Promise<void>>();
+  private live = 0;
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly start: () => Promise<TesseractWorker>,
+  ) {}
+
+  async run<T>(signal: AbortSignal | undefined, job: (worker: TesseractWorker) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('TesseractEngine is closed');
+    // One controller per call, aborted by the caller or by close(): AbortSignal.any would keep every
+    // call's signal alive as a dependant of a pool-wide one (a known leak in Node).
+    const call = new AbortController();
+    const forward = (): void => call.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener('abort', forward, { once: true });
+    this.calls.add(call);
+    try {
+      return await this.runUntil(call.signal, job);
+    } finally {
+      signal?.removeEventListener('abort', forward);
+      this.calls.delete(call);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const reason = new Error('TesseractEngine is closed');
+    for (const waiter of this.waiters.splice(0)) waiter.fail(reason);
+    const workers = [...this.idle.splice(0), ...this.busy];
+    this.busy.clear();
+    for (const call of this.calls) call.abort(reason);
+    await Promise.all([...workers.map((worker) => worker.terminate()), ...this.starts]);
+  }
+
+  private async runUntil<T>(stop: AbortSignal, job: (worker: TesseractWorker) => Promise<T>): Promise<T> {
+    const worker = await this.acquire(stop);
+    this.busy.add(worker);
+    if (stop.aborted) {
+      this.release(worker);
+      throw stop.reason;
+    }
+    try {
+      const result = await untilAborted(job(worker), stop);
+      this.release(worker);
+      return result;
+    } catch (error) {
+      // An aborted job may still be running inside the worker, and nothing can interrupt it there.
+      if (stop.aborted) {
+        await this.discard(worker);
+      } else {
+        this.release(worker);
+      }
+      throw error;
+    }
+  }
+
+  private acquire(stop: AbortSignal): Promise<TesseractWorker> {
+    stop.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(stop.reason);
+      };
+      const waiter: Waiter = {
+        grant: (worker) => {
+          stop.removeEventListener('abort', onAbort);
+          resolve(worker);
+        },
+        fail: (reason) => {
+          stop.removeEventListener('abort', onAbort);
+          reject(reason);
+        },
+      };
+      stop.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      this.pump();
+    });
+  }
+
+  private release(worker: TesseractWorker): void {
+    if (!this.busy.delete(worker)) return; // close() has already taken it
+    this.idle.push(worker);
+    this.pump();
+  }
+
+  private async discard(worker: TesseractWorker): Promise<void> {
+    if (!this.busy.delete(worker)) return; // close() has already taken it
+    this.live -= 1;
+    this.pump();
+    await worker.terminate();
+  }
+
+  /** Hands idle workers to waiters in order, starting workers while under size and someone waits. */
+  private pump(): void {
+    for (;;) {
+      const waiter = this.waiters[0];
+      if (!waiter || this.closed) return;
+      const worker = this.idle.pop();
+      if (worker) {
+        this.waiters.shift();
+        waiter.grant(worker);
+      } else if (this.live < this.size && this.starts.size < this.waiters.length) {
+        this.live += 1;
+        const started = this.startOne().finally(() => {
+          this.starts.delete(started);
+          this.pump();
+        });
+        this.starts.add(started);
+      } else {
+        return;
+      }
+    }
+  }
+
+  private async startOne(): Promise<void> {
+    try {
+      const worker = await this.start();
+      if (this.closed) {
+        await worker.terminate();
+      } else {
+        this.idle.push(worker);
+      }
+    } catch (error) {
+      this.live -= 1;
+      this.waiters.shift()?.fail(error);
+    }
+  }
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

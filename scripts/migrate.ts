@@ -1,0 +1,22 @@
+import { pathToFileURL } from 'node:url';
+import { loadConfig } from '../src/config/config.js';
+import { createSequelize } from '../src/database/connections.js';
+import { createMigrator } from '../src/database/migrator.js';
+
+/** Applies pending app-DB migrations (`down` to revert the last one). The legacy DB is never touched. */
+export async function migrate(appUrl: string, direction: 'up' | 'down' = 'up'): Promise<string[]> {
+  const db = createSequelize(appUrl, 2, 'app');
+  try {
+    const migrator = createMigrator(db);
+    const done = direction === 'up' ? await migrator.up() : await migrator.down();
+    return done.map((m) => m.name);
+  } finally {
+    await db.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const direction = process.argv[2] === 'down' ? 'down' : 'up';
+  const applied = await migrate(loadConfig().database.appUrl, direction);
+  console.log(applied.length ? `${direction}: ${applied.join(', ')}` : 'migrations: nothing to do');
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { StorageModule } from './storage/storage.module.js';
+import { TemporalModule } from './temporal/temporal.module.js';
+import { DocumentsModule } from './documents/documents.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { HealthModule } from './health/health.controller.js';
+
+/** The API process's modules. */
+@Module({
+  imports: [ConfigModule, DatabaseModule, StorageModule, TemporalModule, JobsModule, DocumentsModule, HealthModule],
+})
+export class AppModule {}

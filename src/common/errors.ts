@@ -1,0 +1,40 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/** Every error code the HTTP API answers with, and the one HTTP status each maps to. */
+export const ApiErrorStatus = {
+  BAD_REQUEST: HttpStatus.BAD_REQUEST,
+  VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
+  MULTIPART_REQUIRED: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  FILE_REQUIRED: HttpStatus.BAD_REQUEST,
+  TOO_MANY_FILES: HttpStatus.BAD_REQUEST,
+  EMPTY_FILE: HttpStatus.BAD_REQUEST,
+  NOT_PDF: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  UPLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  INVALID_OCR_MODE: HttpStatus.BAD_REQUEST,
+  LANGUAGE_UNAVAILABLE: HttpStatus.BAD_REQUEST,
+  PAGE_RANGE_INVALID: HttpStatus.BAD_REQUEST,
+  JOB_NOT_FOUND: HttpStatus.NOT_FOUND,
+  NOT_FOUND: HttpStatus.NOT_FOUND,
+  UPLOAD_ABORTED: HttpStatus.BAD_REQUEST,
+  SERVICE_UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  INTERNAL_ERROR: HttpStatus.INTERNAL_SERVER_ERROR,
+} as const;
+
+export type ApiErrorCode = keyof typeof ApiErrorStatus;
+
+/** The body of every error response. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** An error with a stable code; the global filter renders it as `{ error: { code, message } }`. */
+export class ApiError extends HttpException {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super({ error: { code, message, ...(details === undefined ? {} : { details }) } }, ApiErrorStatus[code]);
+  }
+}

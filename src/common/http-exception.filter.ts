@@ -1,0 +1,49 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiError, type ApiErrorBody } from './errors.js';
+
+const codeByStatus: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  409: 'CONFLICT',
+  413: 'UPLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** The one place HTTP errors are rendered: a stable code, a message saying what to fix, no stack traces. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    if (res.headersSent) return;
+
+    let status = HttpStatus.INTERNAL_SERVER_ERROR;
+    let body: ApiErrorBody = { error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } };
+    if (exception instanceof ApiError) {
+      status = exception.getStatus();
+      body = exception.getResponse() as ApiErrorBody;
+      for (const [name, value] of Object.entries(exception.headers)) res.setHeader(name, value);
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const response = exception.getResponse();
+      const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      const code = status === 400 && Array.isArray(raw) ? 'VALIDATION_FAILED' : (codeByStatus[status] ?? 'HTTP_ERROR');
+      body = { error: { code, message } };
+    } else {
+      this.logger.error(`${req.method} ${req.originalUrl} failed`, exception instanceof Error ? exception.stack : exception);
+    }
+    res.status(status).json(body);
+  }
+}

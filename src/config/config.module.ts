@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { loadConfig, type Config } from './config.js';
+
+/** Injection token of the validated Config. */
+export const CONFIG = Symbol('CONFIG');
+
+/** Provides the configuration, validated once when the module is built. */
+@Global()
+@Module({
+  providers: [{ provide: CONFIG, useFactory: (): Config => loadConfig() }],
+  exports: [CONFIG],
+})
+export class ConfigModule {}

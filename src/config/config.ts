@@ -1,0 +1,128 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
+const cwd = process.cwd();
+
+const bytes = z.coerce.number().int().positive();
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * Every environment variable Folio reads, validated once at start.
+ * The README's configuration table lists the same names and defaults.
+ */
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+
+  TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('folio-documents'),
+  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+
+  APP_DATABASE_URL: z.string().url().default('postgres://folio@localhost:5432/folio'),
+  LEGACY_DATABASE_URL: z.string().url().default('postgres://folio@localhost:5432/folio_legacy'),
+  DATABASE_POOL_MAX: positiveInt.default(10),
+
+  STORAGE_DIR: z.string().default(path.join('data', 'storage')),
+
+  MAX_UPLOAD_BYTES: bytes.default(512 * 1024 * 1024),
+  MAX_PAGES: positiveInt.default(5000),
+
+  OCR_DPI: z.coerce.number().int().min(72).max(1200).default(300),
+  RENDER_MAX_PIXELS: positiveInt.default(50_000_000),
+  OCR_WORKERS: positiveInt.default(2),
+  OCR_MODEL: z.enum(['best_int', 'default']).default('best_int'),
+  DEFAULT_LANGUAGES: z.string().default('eng'),
+
+  PDF_THREADS: positiveInt.default(2),
+  PDF_THREAD_HEAP_MB: positiveInt.default(1024),
+  PDF_TASK_TIMEOUT_SECONDS: positiveInt.default(120),
+
+  WORKER_MAX_ACTIVITIES: positiveInt.optional(),
+  PAGE_WINDOW: positiveInt.default(8),
+  PAGES_PER_CHILD_WORKFLOW: positiveInt.default(500),
+  PAGE_TIMEOUT_SECONDS: positiveInt.default(600),
+  PAGE_MAX_ATTEMPTS: positiveInt.default(3),
+});
+
+export type Env = z.infer<typeof schema>;
+
+/** The typed configuration every Folio process runs with. */
+export interface Config {
+  env: Env['NODE_ENV'];
+  http: { host: string; port: number; publicBaseUrl?: string };
+  logLevel: Env['LOG_LEVEL'];
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  database: { appUrl: string; legacyUrl: string; poolMax: number };
+  storage: { dir: string };
+  limits: { maxUploadBytes: number; maxPages: number };
+  pipeline: {
+    dpi: number;
+    renderMaxPixels: number;
+    ocrWorkers: number;
+    ocrModel: Env['OCR_MODEL'];
+    defaultLanguages: string[];
+    pdfThreads: number;
+    pdfThreadHeapMb: number;
+    pdfTaskTimeoutMs: number;
+    workerMaxActivities: number;
+    pageWindow: number;
+    pagesPerChildWorkflow: number;
+    pageTimeoutSeconds: number;
+    pageMaxAttempts: number;
+  };
+}
+
+/** Raised once at start when the environment is invalid; names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses and validates the environment. Throws ConfigError listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const languages = e.DEFAULT_LANGUAGES.split('+')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (languages.length === 0) throw new ConfigError('Invalid configuration:\n  DEFAULT_LANGUAGES: empty');
+  return {
+    env: e.NODE_ENV,
+    http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
+    logLevel: e.LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    },
+    database: { appUrl: e.APP_DATABASE_URL, legacyUrl: e.LEGACY_DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    storage: { dir: path.resolve(cwd, e.STORAGE_DIR) },
+    limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES },
+    pipeline: {
+      dpi: e.OCR_DPI,
+      renderMaxPixels: e.RENDER_MAX_PIXELS,
+      ocrWorkers: e.OCR_WORKERS,
+      ocrModel: e.OCR_MODEL,
+      defaultLanguages: languages,
+      pdfThreads: e.PDF_THREADS,
+      pdfThreadHeapMb: e.PDF_THREAD_HEAP_MB,
+      pdfTaskTimeoutMs: e.PDF_TASK_TIMEOUT_SECONDS * 1000,
+      // Page activities spend most of their time waiting for an OCR engine; a few more than the
+      // OCR pool keeps renders and text-layer pages flowing while OCR runs.
+      workerMaxActivities: e.WORKER_MAX_ACTIVITIES ?? e.OCR_WORKERS * 2,
+      pageWindow: e.PAGE_WINDOW,
+      pagesPerChildWorkflow: e.PAGES_PER_CHILD_WORKFLOW,
+      pageTimeoutSeconds: e.PAGE_TIMEOUT_SECONDS,
+      pageMaxAttempts: e.PAGE_MAX_ATTEMPTS,
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Sequelize } from 'sequelize';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { createSequelize } from './connections.js';
+import { initAppModels, type AppModels } from './models.js';
+
+/** The app DB connection (ours, migrated). */
+export const APP_DB = Symbol('APP_DB');
+/** The legacy DB connection (someone else's schema: never migrated, never synced). */
+export const LEGACY_DB = Symbol('LEGACY_DB');
+/** The app models bound to APP_DB. */
+export const APP_MODELS = Symbol('APP_MODELS');
+
+/** Two named Sequelize connections, closed on shutdown. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: APP_DB,
+      inject: [CONFIG],
+      useFactory: (c: Config) => createSequelize(c.database.appUrl, c.database.poolMax, 'app'),
+    },
+    {
+      provide: LEGACY_DB,
+      inject: [CONFIG],
+      useFactory: (c: Config) => createSequelize(c.database.legacyUrl, c.database.poolMax, 'legacy'),
+    },
+    { provide: APP_MODELS, inject: [APP_DB], useFactory: (db: Sequelize): AppModels => initAppModels(db) },
+  ],
+  exports: [APP_DB, LEGACY_DB, APP_MODELS],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(APP_DB) private readonly app: Sequelize,
+    @Inject(LEGACY_DB) private readonly legacy: Sequelize,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.app.close(), this.legacy.close()]);
+  }
+}

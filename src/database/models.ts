@@ -1,0 +1,118 @@
+import {
+  DataTypes,
+  Model,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Sequelize,
+} from 'sequelize';
+import type { DocumentOptions, JobStatus, JobStep, PageMethod, PageStatus } from '../../workflows/contracts.js';
+import type { Word } from '../../activities/adapters/types.js';
+
+/** A document submitted for extraction. */
+export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job>> {
+  declare id: string;
+  declare status: JobStatus;
+  declare step: JobStep;
+  declare filename: string | null;
+  declare contentType: string | null;
+  declare sizeBytes: number;
+  declare sha256: string;
+  declare storageKey: string;
+  declare options: DocumentOptions;
+  declare workflowId: string;
+  declare pageCount: CreationOptional<number | null>;
+  declare pagesSelected: CreationOptional<number | null>;
+  declare encrypted: CreationOptional<boolean | null>;
+  declare errorCode: CreationOptional<string | null>;
+  declare errorMessage: CreationOptional<string | null>;
+  declare errorPage: CreationOptional<number | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  declare startedAt: CreationOptional<Date | null>;
+  declare finishedAt: CreationOptional<Date | null>;
+}
+
+/** One page of a job: its state and, once done, its text. Keyed by (job, page). */
+export class JobPage extends Model<InferAttributes<JobPage>, InferCreationAttributes<JobPage>> {
+  declare jobId: string;
+  declare pageNumber: number;
+  declare status: PageStatus;
+  declare method: CreationOptional<PageMethod | null>;
+  declare width: CreationOptional<number | null>;
+  declare height: CreationOptional<number | null>;
+  declare hasTextLayer: CreationOptional<boolean | null>;
+  declare text: CreationOptional<string | null>;
+  declare confidence: CreationOptional<number | null>;
+  declare words: CreationOptional<Word[] | null>;
+  declare renderDpi: CreationOptional<number | null>;
+  declare attempts: CreationOptional<number>;
+  declare durationMs: CreationOptional<number | null>;
+  declare errorCode: CreationOptional<string | null>;
+  declare errorMessage: CreationOptional<string | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
+/** Binds the app models to the 'app' connection. The schema itself comes from migrations/. */
+export function initAppModels(sequelize: Sequelize): { Job: typeof Job; JobPage: typeof JobPage } {
+  Job.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      step: { type: DataTypes.STRING(24), allowNull: false },
+      filename: DataTypes.TEXT,
+      contentType: DataTypes.TEXT,
+      // BIGINT comes back from pg as a string; uploads stay far below 2^53.
+      sizeBytes: {
+        type: DataTypes.BIGINT,
+        allowNull: false,
+        get(this: Job) {
+          return Number(this.getDataValue('sizeBytes'));
+        },
+      },
+      sha256: { type: DataTypes.CHAR(64), allowNull: false },
+      storageKey: { type: DataTypes.TEXT, allowNull: false },
+      options: { type: DataTypes.JSONB, allowNull: false },
+      workflowId: { type: DataTypes.TEXT, allowNull: false },
+      pageCount: DataTypes.INTEGER,
+      pagesSelected: DataTypes.INTEGER,
+      encrypted: DataTypes.BOOLEAN,
+      errorCode: DataTypes.STRING(48),
+      errorMessage: DataTypes.TEXT,
+      errorPage: DataTypes.INTEGER,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+      startedAt: DataTypes.DATE,
+      finishedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'jobs', underscored: true },
+  );
+  JobPage.init(
+    {
+      jobId: { type: DataTypes.UUID, primaryKey: true },
+      pageNumber: { type: DataTypes.INTEGER, primaryKey: true },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      method: DataTypes.STRING(16),
+      width: DataTypes.REAL,
+      height: DataTypes.REAL,
+      hasTextLayer: DataTypes.BOOLEAN,
+      text: DataTypes.TEXT,
+      confidence: DataTypes.REAL,
+      words: DataTypes.JSONB,
+      renderDpi: DataTypes.INTEGER,
+      attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      durationMs: DataTypes.INTEGER,
+      errorCode: DataTypes.STRING(48),
+      errorMessage: DataTypes.TEXT,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'job_pages', underscored: true },
+  );
+  Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
+  JobPage.belongsTo(Job, { foreignKey: 'jobId' });
+  return { Job, JobPage };
+}
+
+export type AppModels = ReturnType<typeof initAppModels>;

@@ -1,0 +1,114 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import type { DocumentStorage, StoredObject } from '../storage/storage.js';
+import { ApiError } from '../common/errors.js';
+
+/** A multipart upload as received: the one stored file and the text fields beside it. */
+export interface ReceivedUpload {
+  stored: StoredObject;
+  filename: string | null;
+  contentType: string | null;
+  fields: Record<string, string>;
+}
+
+const PDF_MAGIC = Buffer.from('%PDF-');
+const MAX_FIELD_BYTES = 4096;
+
+/**
+ * Streams the `file` part of a multipart request to storage under `key` while it is hashed; the body is
+ * never held whole in memory. Enforces the size limit while streaming: past it, reading stops, the
+ * partial file is removed and the request fails with UPLOAD_TOO_LARGE. Checks the type by content.
+ */
+export async function receiveUpload(
+  req: Request,
+  storage: DocumentStorage,
+  key: string,
+  maxBytes: number,
+): Promise<ReceivedUpload> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^multipart\/form-data/i.test(type)) {
+    throw new ApiError(
+      'MULTIPART_REQUIRED',
+      'Send the document as multipart/form-data with the PDF in a part named "file".',
+    );
+  }
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: req.headers,
+      limits: { files: 1, fileSize: maxBytes, fields: 16, fieldSize: MAX_FIELD_BYTES, parts: 20 },
+    });
+  } catch (err) {
+    throw new ApiError('BAD_REQUEST', `The multipart body cannot be read: ${(err as Error).message}`);
+  }
+
+  const fields: Record<string, string> = {};
+  let filename: string | null = null;
+  let contentType: string | null = null;
+  let storing: Promise<StoredObject> | undefined;
+  let tooLarge = false;
+  let extraFiles = false;
+
+  const finished = new Promise<void>((resolve, reject) => {
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || storing) {
+        extraFiles = true;
+        stream.resume();
+        return;
+      }
+      filename = info.filename ?? null;
+      contentType = info.mimeType ?? null;
+      stream.on('limit', () => {
+        tooLarge = true;
+        // Stop reading the body at once: nothing past the limit is read to memory or disk.
+        req.unpipe(parser);
+        stream.destroy(new Error('upload exceeds the size limit'));
+        resolve();
+      });
+      storing = storage.put(key, stream);
+      storing.catch(() => undefined);
+    });
+    parser.on('filesLimit', () => {
+      extraFiles = true;
+    });
+    parser.on('close', () => resolve());
+    parser.on('error', (err: Error) => reject(new ApiError('BAD_REQUEST', `The multipart body is malformed: ${err.message}`)));
+    req.on('aborted', () => reject(new ApiError('UPLOAD_ABORTED', 'The client closed the connection during the upload.')));
+    req.on('error', (err: Error) => reject(new ApiError('UPLOAD_ABORTED', `The upload failed: ${err.message}`)));
+    req.pipe(parser);
+  });
+
+  try {
+    await finished;
+    if (tooLarge) {
+      throw new ApiError(
+        'UPLOAD_TOO_LARGE',
+        `The file is larger than the limit of ${maxBytes} bytes. Split the document or ask the operator to raise MAX_UPLOAD_BYTES.`,
+        { maxBytes },
+        { Connection: 'close' },
+      );
+    }
+    if (!storing) {
+      throw new ApiError('FILE_REQUIRED', 'No file was sent: put the PDF in a multipart part named "file".');
+    }
+    const stored = await storing;
+    if (extraFiles) {
+      throw new ApiError('TOO_MANY_FILES', 'Send exactly one file, in the part named "file".');
+    }
+    if (stored.bytes === 0) throw new ApiError('EMPTY_FILE', 'The uploaded file is empty (0 bytes).');
+    if (stored.head.indexOf(PDF_MAGIC) === -1) {
+      throw new ApiError(
+        'NOT_PDF',
+        'The file is not a PDF: no "%PDF-" header in its first 1024 bytes. Upload a PDF document.',
+      );
+    }
+    return { stored, filename, contentType, fields };
+  } catch (err) {
+    if (storing) await storing.catch(() => undefined);
+    await storage.remove(key);
+    throw err;
+  }
+}

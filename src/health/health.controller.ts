@@ -1,0 +1,61 @@
+import { Controller, Get, HttpCode, Inject, Module, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Client, Connection } from '@temporalio/client';
+import type { Response } from 'express';
+import type { Sequelize } from 'sequelize';
+import { APP_DB, LEGACY_DB } from '../database/database.module.js';
+import { STORAGE } from '../storage/storage.module.js';
+import type { DocumentStorage } from '../storage/storage.js';
+import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
+
+const CHECK_TIMEOUT_MS = 3000;
+
+async function probe(check: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
+    ]);
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Liveness (the process answers) and readiness (both DBs, Temporal and storage answer). */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(APP_DB) private readonly app: Sequelize,
+    @Inject(LEGACY_DB) private readonly legacy: Sequelize,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(STORAGE) private readonly storage: DocumentStorage,
+  ) {}
+
+  @Get('live')
+  @HttpCode(200)
+  live(): { status: string } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
+    const [appDb, legacyDb, temporal, storage] = await Promise.all([
+      probe(() => this.app.query('SELECT 1')),
+      probe(() => this.legacy.query('SELECT 1')),
+      probe(() => (this.temporal.connection as Connection).healthService.check({})),
+      probe(() => this.storage.check()),
+    ]);
+    const checks = { appDb, legacyDb, temporal, storage };
+    const ok = Object.values(checks).every((c) => c.ok);
+    if (!ok) {
+      res.status(503);
+      res.setHeader('Retry-After', '5');
+    }
+    return { status: ok ? 'ok' : 'unavailable', checks };
+  }
+}
+
+@Module({ controllers: [HealthController] })
+export class HealthModule {}

@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { APP_MODELS } from '../database/database.module.js';
+import type { AppModels, Job, JobPage } from '../database/models.js';
+import { ApiError } from '../common/errors.js';
+import type { JobStatus } from '../../workflows/contracts.js';
+
+const FINISHED: readonly JobStatus[] = ['completed', 'partial', 'failed', 'cancelled'];
+
+/** Counts of a job's pages by state. */
+export interface PageCountsView {
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+}
+
+/** Reads jobs and their pages from the app DB (never from Temporal). */
+@Injectable()
+export class JobsService {
+  constructor(
+    @Inject(APP_MODELS) private readonly models: AppModels,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async get(id: string): Promise<Job> {
+    const job = await this.models.Job.findByPk(id);
+    if (!job) throw new ApiError('JOB_NOT_FOUND', `No job has the id ${id}.`);
+    return job;
+  }
+
+  isFinished(job: Job): boolean {
+    return FINISHED.includes(job.status);
+  }
+
+  /** Per-page states, without their text: what a status poll needs. */
+  async pageStates(jobId: string): Promise<JobPage[]> {
+    return this.models.JobPage.findAll({
+      where: { jobId },
+      attributes: ['pageNumber', 'status', 'method', 'attempts', 'confidence', 'errorCode', 'errorMessage', 'durationMs'],
+      order: [['pageNumber', 'ASC']],
+    });
+  }
+
+  /** Finished pages with their text and words. */
+  async pageResults(jobId: string): Promise<JobPage[]> {
+    return this.models.JobPage.findAll({
+      where: { jobId },
+      attributes: ['pageNumber', 'status', 'method', 'text', 'confidence', 'words', 'renderDpi', 'errorCode', 'errorMessage'],
+      order: [['pageNumber', 'ASC']],
+    });
+  }
+
+  counts(job: Job, pages: Pick<JobPage, 'status'>[]): PageCountsView {
+    const done = pages.filter((p) => p.status === 'done').length;
+    const failed = pages.filter((p) => p.status === 'failed').length;
+    const total = job.pagesSelected ?? pages.length;
+    return { total, done, failed, pending: Math.max(0, total - done - failed) };
+  }
+
+  percent(job: Job, counts: PageCountsView): number {
+    if (job.status === 'completed' || job.status === 'partial') return 100;
+    if (counts.total === 0) return 0;
+    return Math.floor(((counts.done + counts.failed) / counts.total) * 100);
+  }
+
+  links(job: Job): { self: string; result: string; workflow: string } {
+    const ui = this.config.temporal.uiUrl;
+    const ns = encodeURIComponent(this.config.temporal.namespace);
+    return {
+      self: `/v1/jobs/${job.id}`,
+      result: `/v1/jobs/${job.id}/result`,
+      workflow: `${ui}/namespaces/${ns}/workflows/${encodeURIComponent(job.workflowId)}`,
+    };
+  }
+}

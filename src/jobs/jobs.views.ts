@@ -1,0 +1,142 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { Job, JobPage } from '../database/models.js';
+import type { JobsService, PageCountsView } from './jobs.service.js';
+
+/** A structured error: a stable code, a message saying what to do, the page when one page is at fault. */
+export class ErrorView {
+  @ApiProperty({ example: 'PDF_PASSWORD_REQUIRED' }) code!: string;
+  @ApiProperty() message!: string;
+  @ApiPropertyOptional() page?: number;
+}
+
+export class ProgressView {
+  @ApiProperty({ minimum: 0, maximum: 100 }) percent!: number;
+  @ApiProperty() pagesTotal!: number;
+  @ApiProperty() pagesDone!: number;
+  @ApiProperty() pagesFailed!: number;
+}
+
+export class PageStateView {
+  @ApiProperty() number!: number;
+  @ApiProperty({ enum: ['pending', 'processing', 'done', 'failed', 'skipped'] }) status!: string;
+  @ApiProperty({ enum: ['text-layer', 'ocr', 'none'], nullable: true }) method!: string | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
+}
+
+export class JobLinksView {
+  @ApiProperty() self!: string;
+  @ApiProperty() result!: string;
+  @ApiProperty({ description: 'The document workflow in the Temporal UI' }) workflow!: string;
+}
+
+export class JobView {
+  @ApiProperty({ format: 'uuid' }) jobId!: string;
+  @ApiProperty({ enum: ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty({ enum: ['queued', 'inspecting', 'processing-pages', 'finalizing', 'done'] }) step!: string;
+  @ApiProperty({ type: ProgressView }) progress!: ProgressView;
+  @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
+  @ApiProperty({ nullable: true }) filename!: string | null;
+  @ApiProperty() sizeBytes!: number;
+  @ApiProperty() sha256!: string;
+  @ApiProperty({ nullable: true }) pageCount!: number | null;
+  @ApiProperty() options!: Record<string, unknown>;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ nullable: true }) startedAt!: string | null;
+  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: [PageStateView] }) pages!: PageStateView[];
+  @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
+}
+
+export class WordView {
+  @ApiProperty() text!: string;
+  @ApiProperty({ example: { x0: 10, y0: 20, x1: 60, y1: 34 } }) bbox!: Record<string, number>;
+  @ApiProperty() confidence!: number;
+}
+
+export class PageResultView {
+  @ApiProperty() number!: number;
+  @ApiProperty({ enum: ['text-layer', 'ocr'] }) method!: string;
+  @ApiProperty() text!: string;
+  @ApiProperty({ description: 'Mean word confidence, 0–100' }) confidence!: number;
+  @ApiProperty({ type: [WordView] }) words!: WordView[];
+}
+
+export class FailedPageView {
+  @ApiProperty() number!: number;
+  @ApiProperty({ type: ErrorView }) error!: ErrorView;
+}
+
+export class JobResultView {
+  @ApiProperty() jobId!: string;
+  @ApiProperty() status!: string;
+  @ApiProperty({ type: [PageResultView] }) pages!: PageResultView[];
+  @ApiProperty({ type: [FailedPageView] }) failedPages!: FailedPageView[];
+}
+
+function pageError(p: Pick<JobPage, 'errorCode' | 'errorMessage' | 'pageNumber'>): ErrorView | null {
+  return p.errorCode ? { code: p.errorCode, message: p.errorMessage ?? '', page: p.pageNumber } : null;
+}
+
+export function jobError(job: Job): ErrorView | null {
+  if (!job.errorCode) return null;
+  return { code: job.errorCode, message: job.errorMessage ?? '', ...(job.errorPage ? { page: job.errorPage } : {}) };
+}
+
+/** The status view of a job. */
+export function toJobView(jobs: JobsService, job: Job, pages: JobPage[]): JobView {
+  const counts: PageCountsView = jobs.counts(job, pages);
+  return {
+    jobId: job.id,
+    status: job.status,
+    step: job.step,
+    progress: { percent: jobs.percent(job, counts), pagesTotal: counts.total, pagesDone: counts.done, pagesFailed: counts.failed },
+    error: jobError(job),
+    filename: job.filename,
+    sizeBytes: job.sizeBytes,
+    sha256: job.sha256,
+    pageCount: job.pageCount,
+    options: job.options as unknown as Record<string, unknown>,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    pages: pages.map((p) => ({
+      number: p.pageNumber,
+      status: p.status,
+      method: p.method,
+      attempts: p.attempts,
+      error: pageError(p),
+    })),
+    links: jobs.links(job),
+  };
+}
+
+/** The result view: finished pages with text, failed pages with their errors. */
+export function toResultView(job: Job, pages: JobPage[]): JobResultView {
+  return {
+    jobId: job.id,
+    status: job.status,
+    pages: pages
+      .filter((p) => p.status === 'done')
+      .map((p) => ({
+        number: p.pageNumber,
+        method: p.method ?? 'none',
+        text: p.text ?? '',
+        confidence: p.confidence ?? 0,
+        words: p.words ?? [],
+      })),
+    failedPages: pages
+      .filter((p) => p.status === 'failed')
+      .map((p) => ({ number: p.pageNumber, error: pageError(p) ?? { code: 'PAGE_FAILED', message: '' } })),
+  };
+}
+
+/** Plain text of the finished pages, pages separated by a form feed as pdftotext does. */
+export function toPlainText(pages: JobPage[]): string {
+  return pages
+    .filter((p) => p.status === 'done')
+    .map((p) => p.text ?? '')
+    .join('\n\f');
+}

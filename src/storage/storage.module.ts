@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { LocalStorage, type DocumentStorage } from './storage.js';
+
+/** Injection token of the DocumentStorage. */
+export const STORAGE = Symbol('STORAGE');
+
+@Global()
+@Module({
+  providers: [
+    { provide: STORAGE, inject: [CONFIG], useFactory: (c: Config): DocumentStorage => new LocalStorage(c.storage.dir) },
+  ],
+  exports: [STORAGE],
+})
+export class StorageModule {}

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** What storing a stream measured on the way through. */
+export interface StoredObject {
+  key: string;
+  bytes: number;
+  sha256: string;
+  /** The first bytes of the object, for content sniffing without a second read. */
+  head: Buffer;
+}
+
+/**
+ * Where uploaded documents live. Keys are chosen by Folio (never by the client).
+ * LocalStorage serves one machine or a shared volume; another store (S3, GCS) implements the same.
+ */
+export interface DocumentStorage {
+  /** Streams `source` to `key`, hashing it on the way; never holds the whole object in memory. */
+  put(key: string, source: Readable): Promise<StoredObject>;
+  /** A local file path holding the object, for engines that read files. Throws NotFoundInStorage. */
+  localPath(key: string): Promise<string>;
+  exists(key: string): Promise<boolean>;
+  /** Removes an object; a missing one is not an error. */
+  remove(key: string): Promise<void>;
+  /** A cheap check that the store is reachable and writable. */
+  check(): Promise<void>;
+}
+
+export class NotFoundInStorage extends Error {
+  override name = 'NotFoundInStorage';
+}
+
+const HEAD_BYTES = 1024;
+const KEY_PATTERN = /^[a-z0-9][a-z0-9/_.-]*$/;
+
+/** Files under one directory; writes go to a temporary name and are renamed into place when complete. */
+export class LocalStorage implements DocumentStorage {
+  constructor(private readonly root: string) {}
+
+  private pathOf(key: string): string {
+    if (!KEY_PATTERN.test(key) || key.includes('..')) throw new Error(`Invalid storage key: ${key}`);
+    return path.join(this.root, key);
+  }
+
+  async put(key: string, source: Readable): Promise<StoredObject> {
+    const target = this.pathOf(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const partial = `${target}.partial-${process.pid}-${Date.now()}`;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const heads: Buffer[] = [];
+    let headLength = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (headLength < HEAD_BYTES) {
+          const part = chunk.subarray(0, HEAD_BYTES - headLength);
+          heads.push(part);
+          headLength += part.length;
+        }
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, measure, createWriteStream(partial, { flags: 'wx' }));
+      await fs.rename(partial, target);
+    } catch (err) {
+      await fs.rm(partial, { force: true });
+      throw err;
+    }
+    return { key, bytes, sha256: hash.digest('hex'), head: Buffer.concat(heads) };
+  }
+
+  async localPath(key: string): Promise<string> {
+    const p = this.pathOf(key);
+    try {
+      await fs.access(p);
+    } catch {
+      throw new NotFoundInStorage(`No stored object ${key}`);
+    }
+    return p;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await fs.access(this.pathOf(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    await fs.rm(this.pathOf(key), { force: true });
+  }
+
+  async check(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true });
+    const probe = path.join(this.root, `.ready-${process.pid}`);
+    await fs.writeFile(probe, '');
+    await fs.rm(probe, { force: true });
+  }
+
+  /** Streams an object back (used by tests and future download routes). */
+  openRead(key: string): Readable {
+    return createReadStream(this.pathOf(key));
+  }
+}
+
+/** The storage key of a job's uploaded document. */
+export function documentKey(jobId: string): string {
+  return `documents/${jobId}.pdf`;
+}

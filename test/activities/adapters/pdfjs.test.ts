@@ -1,0 +1,323 @@
+/**
+ * PdfjsEngine against every input of the shared corpus (../shared/corpus, see its README): each file must
+ * end in a result or an InputError that matches the manifest's `expected`, and no file may take the
+ * process or the engine down with it.
+ */
+import assert from 'node:assert/strict';
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { PdfjsEngine } from '../../../activities/adapters/pdfjs.js';
+import { InputError, type InputErrorCode, type RenderedPage } from '../../../activities/adapters/types.js';
+
+interface ManifestEntry {
+  file: string;
+  category: string;
+  pages: number | null;
+  encrypted: boolean | null;
+  requiresPassword?: boolean;
+  password?: string;
+  expected: string;
+  tags: string[];
+}
+
+// Compiled, this file lives in dist/test/activities/adapters/.
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const corpusDir = process.env.FOLIO_CORPUS_DIR ?? path.resolve(repoRoot, '../shared/corpus');
+const manifest = JSON.parse(await readFile(path.join(corpusDir, 'manifest.json'), 'utf8')) as ManifestEntry[];
+
+const DPI = 300;
+const MAX_PIXELS = 40_000_000;
+const engine = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_000 });
+after(() => engine.close());
+
+const corpusFile = (file: string): string => path.join(corpusDir, file);
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: InputError };
+
+/** Settles a call into a result or an InputError; anything else fails the test. */
+async function outcome<T>(promise: Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    if (error instanceof InputError) return { ok: false, error };
+    throw error;
+  }
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: InputErrorCode): Promise<InputError> {
+  const result = await outcome(promise);
+  assert.equal(result.ok, false, `expected ${code}, got a result`);
+  assert.ok(!result.ok);
+  assert.equal(result.error.code, code, result.error.message);
+  return result.error;
+}
+
+async function hasPdfHeader(file: string): Promise<boolean> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(1024), 0, 1024, 0);
+    return buffer.subarray(0, bytesRead).includes('%PDF-');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Checks a render's PGM header and size against the reported dimensions and the pixel cap. */
+function assertSanePgm(page: RenderedPage, pageWidthPt: number, pageHeightPt: number): void {
+  const header = Buffer.from(page.pgm.subarray(0, 32)).toString('latin1');
+  const match = /^P5\n(\d+) (\d+)\n255\n/.exec(header);
+  assert.ok(match, `not a binary PGM header: ${JSON.stringify(header)}`);
+  assert.equal(Number(match[1]), page.width);
+  assert.equal(Number(match[2]), page.height);
+  assert.equal(page.pgm.length, match[0].length + page.width * page.height);
+  assert.ok(page.width * page.height <= MAX_PIXELS, `${page.width}×${page.height} is over the pixel cap`);
+  assert.ok(page.dpi >= 50 && page.dpi <= DPI, `dpi ${page.dpi}`);
+  // The bitmap has the page's shape (after /Rotate) at the resolution reported.
+  const at = `at ${page.dpi} dpi for ${pageWidthPt} × ${pageHeightPt} pt`;
+  assert.ok(Math.abs(page.width - (pageWidthPt * page.dpi) / 72) <= 2, `width ${page.width} ${at}`);
+  assert.ok(Math.abs(page.height - (pageHeightPt * page.dpi) / 72) <= 2, `height ${page.height} ${at}`);
+}
+
+function hasInk(page: RenderedPage): boolean {
+  const headerLength = page.pgm.length - page.width * page.height;
+  return page.pgm.subarray(headerLength).some((value) => value < 128);
+}
+
+describe('PdfjsEngine on the corpus', () => {
+  for (const entry of manifest) {
+    it(`${entry.file}: ${entry.expected}`, async () => {
+      const file = corpusFile(entry.file);
+      const expected = entry.expected;
+
+      if (!(await hasPdfHeader(file))) {
+        // Not a PDF by its first bytes; pdf.js still gets a go, as some real PDFs lack the header.
+        if (expected.startsWith('reject:')) await rejectsWith(engine.inspect(file), 'PDF_CORRUPT');
+        else assert.equal((await engine.inspect(file)).pageCount, entry.pages);
+        return;
+      }
+
+      let password: string | undefined;
+      if (entry.requiresPassword) {
+        await rejectsWith(engine.inspect(file), 'PDF_PASSWORD_REQUIRED');
+        await rejectsWith(engine.inspect(file, { password: 'not the password' }), 'PDF_PASSWORD_INCORRECT');
+        password = entry.password;
+      }
+
+      if (/^reject: (invalid PDF|truncated)/.test(expected)) {
+        await rejectsWith(engine.inspect(file, { password }), 'PDF_CORRUPT');
+        return;
+      }
+      if (expected === 'reject: document has no pages') {
+        await rejectsWith(engine.inspect(file, { password }), 'PDF_NO_PAGES');
+        await rejectsWith(engine.extractText(file, 1, { password }), 'PDF_NO_PAGES');
+        return;
+      }
+
+      const inspection = await engine.inspect(file, { password });
+      if (entry.pages !== null) assert.equal(inspection.pageCount, entry.pages);
+      if (entry.encrypted !== null) assert.equal(inspection.encrypted, entry.encrypted);
+      assert.equal(inspection.pages.length, inspection.pageCount);
+      inspection.pages.forEach((page, index) => assert.equal(page.number, index + 1));
+
+      const texts = new Map<number, Outcome<Awaited<ReturnType<typeof engine.extractText>>>>();
+      for (let number = 1; number <= Math.min(3, inspection.pageCount); number++) {
+        const text = await outcome(engine.extractText(file, number, { password }));
+        texts.set(number, text);
+        if (text.ok) {
+          const { hasTextLayer } = inspection.pages[number - 1] ?? {};
+          assert.equal(text.value.usable, hasTextLayer, `page ${number}: inspect and extractText disagree`);
+        }
+      }
+
+      const pageRejected = expected.startsWith('reject: page 1 cannot be parsed');
+      let render: Outcome<RenderedPage> | undefined;
+      if (expected === 'ocr' || entry.category === 'huge' || expected.startsWith('partial:') || pageRejected) {
+        render = await outcome(engine.render(file, 1, { password, dpi: DPI, maxPixels: MAX_PIXELS }));
+        if (render.ok) {
+          const page1 = inspection.pages[0];
+          assert.ok(page1);
+          assertSanePgm(render.value, page1.width, page1.height);
+        }
+      }
+
+      if (entry.requiresPassword) {
+        // `expected` is about the missing password, checked above; with it the file must read cleanly.
+        assert.ok(texts.get(1)?.ok, 'page 1 did not open with the password');
+      } else if (expected === 'text-layer') {
+        const usable = [...texts.values()].some((text) => text.ok && text.value.usable);
+        assert.ok(usable, 'no usable text layer on the first pages');
+      } else if (expected === 'ocr') {
+        const text = texts.get(1);
+        assert.ok(text?.ok, 'page 1 text could not be read');
+        const sample = JSON.stringify(text.value.text.slice(0, 80));
+        assert.equal(text.value.usable, false, `page 1 text counted as usable: ${sample}`);
+        assert.ok(render?.ok, `page 1 did not render: ${render && !render.ok ? render.error.message : ''}`);
+        assert.ok(hasInk(render.value), 'page 1 rendered blank');
+      } else if (pageRejected) {
+        const unreadable = [texts.get(1), render].some(
+          (result) => result?.ok === false && result.error.code === 'PAGE_UNREADABLE' && /Page 1\b/.test(result.error.message),
+        );
+        assert.ok(unreadable, 'page 1 was not reported as unreadable');
+      } else {
+        // partial: any clean outcome (already enforced by `outcome`); say what happened for the record.
+        assert.match(expected, /^partial:/);
+      }
+
+      if (entry.tags.includes('resource-exhaustion') || entry.tags.includes('render-bomb')) {
+        if (render && !render.ok) assert.match(render.error.code, /^PAGE_(RESOURCE_LIMIT|TOO_LARGE)$/);
+        // Whatever that file did to its thread, the engine still reads the next file.
+        const next = await engine.extractText(corpusFile('born-digital/ocrmypdf-tagged.pdf'), 2);
+        assert.match(next.text, /Body text/);
+      }
+    });
+  }
+});
+
+describe('PdfjsEngine specifics', () => {
+  it('lowers the resolution of a huge page to stay under the pixel cap', async () => {
+    const page = await engine.render(corpusFile('huge/ocrmypdf-hugemono.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS });
+    assert.ok(page.dpi < DPI && page.dpi >= 50, `dpi ${page.dpi}`);
+    assert.ok(page.width * page.height <= MAX_PIXELS);
+    assertSanePgm(page, 8400, 8400);
+  });
+
+  it('refuses a page that would fall below 50 dpi under the cap (/UserUnit 10 poster)', async () => {
+    const inspection = await engine.inspect(corpusFile('huge/ocrmypdf-poster.pdf'));
+    // /UserUnit 10 makes the 1800 × 3600 pt MediaBox 18000 × 36000 pt.
+    assert.deepEqual([inspection.pages[0]?.width, inspection.pages[0]?.height], [18000, 36000]);
+    const error = await rejectsWith(
+      engine.render(corpusFile('huge/ocrmypdf-poster.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+      'PAGE_TOO_LARGE',
+    );
+    assert.match(error.message, /Page 1/);
+  });
+
+  it('extracts Japanese with the cMaps', async () => {
+    const { text, usable } = await engine.extractText(corpusFile('born-digital/pdfjs-issue16538.pdf'), 1);
+    const cjk = text.match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu) ?? [];
+    assert.ok(cjk.length > 300, `${cjk.length} CJK characters`);
+    assert.equal(usable, true);
+  });
+
+  it('places words in PDF points from the top-left corner', async () => {
+    const { text, words } = await engine.extractText(corpusFile('born-digital/ocrmypdf-tagged.pdf'), 2);
+    assert.equal(text, 'Page 2 Heading\nBody text.');
+    assert.deepEqual(
+      words.map((word) => word.text),
+      ['Page', '2', 'Heading', 'Body', 'text.'],
+    );
+    const [page, two, heading, body] = words;
+    assert.ok(page && two && heading && body);
+    for (const word of words) {
+      assert.equal(word.confidence, 100);
+      assert.ok(word.bbox.x0 < word.bbox.x1 && word.bbox.y0 < word.bbox.y1, JSON.stringify(word));
+      assert.ok(word.bbox.x0 >= 0 && word.bbox.x1 <= 595.3 && word.bbox.y0 >= 0 && word.bbox.y1 <= 841.89);
+    }
+    // Left to right on the heading line, and the body line below it, near the top of an A4 page.
+    assert.ok(page.bbox.x1 <= two.bbox.x0 && two.bbox.x1 <= heading.bbox.x0);
+    assert.ok(body.bbox.y0 >= page.bbox.y1 - 1);
+    assert.ok(page.bbox.y1 < 200);
+  });
+
+  it('keeps word boxes inside a page turned by /Rotate', async () => {
+    const inspection = await engine.inspect(corpusFile('rotated/pdfjs-hello_world_rotated.pdf'));
+    assert.deepEqual(inspection.pages[0], { number: 1, width: 792, height: 612, rotation: 90, hasTextLayer: true });
+    const { words } = await engine.extractText(corpusFile('rotated/pdfjs-hello_world_rotated.pdf'), 1);
+    assert.deepEqual(
+      words.map((word) => word.text),
+      ['Hello', 'world'],
+    );
+    for (const word of words) {
+      const { x0, y0, x1, y1 } = word.bbox;
+      assert.ok(x0 >= 0 && x1 <= 792 && y0 >= 0 && y1 <= 612, JSON.stringify(word));
+    }
+  });
+
+  it('keeps reading a cached document after another one was opened on the same thread', async () => {
+    const single = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 20_000 });
+    try {
+      const twoPages = corpusFile('born-digital/ocrmypdf-tagged.pdf');
+      const onePage = corpusFile('corrupt/pdfjs-xref_command_missing.pdf');
+      assert.equal((await single.inspect(twoPages)).pageCount, 2);
+      assert.equal((await single.inspect(onePage)).pageCount, 1);
+      // Page 2 of the first file, from the cache, after a one-page document became pdf.js's latest.
+      assert.match((await single.extractText(twoPages, 2)).text, /Body text/);
+      await assert.rejects(single.extractText(onePage, 2), RangeError);
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('opens an AES-256 file with a password that needs SASLprep', async () => {
+    // U+00AA and a soft hyphen: SASLprep turns this into "SaSLprep".
+    const password = 'SªSL\u00ADprep';
+    const inspection = await engine.inspect(corpusFile('encrypted/pdfjs-saslprep-r6.pdf'), { password });
+    assert.equal(inspection.pageCount, 1);
+    assert.equal(inspection.encrypted, true);
+  });
+
+  it('opens an owner-password-only file whatever password is supplied', async () => {
+    const inspection = await engine.inspect(corpusFile('encrypted/pdfjs-bug900822.pdf'), { password: 'unrelated' });
+    assert.equal(inspection.encrypted, true);
+    assert.equal(inspection.pages[0]?.hasTextLayer, true);
+  });
+
+  it('names the missing password field in its message', async () => {
+    const inspecting = engine.inspect(corpusFile('encrypted/pdfjs-pr6531_1.pdf'));
+    const error = await rejectsWith(inspecting, 'PDF_PASSWORD_REQUIRED');
+    assert.match(error.message, /`password`/);
+  });
+
+  it('stops a call that runs past its time limit with PAGE_RESOURCE_LIMIT, and keeps working', async () => {
+    // With this much heap the operator-list cycle runs until the clock stops it.
+    const hurried = new PdfjsEngine({ threads: 1, maxHeapMb: 2048, taskTimeoutMs: 1500 });
+    try {
+      const error = await rejectsWith(
+        hurried.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+        'PAGE_RESOURCE_LIMIT',
+      );
+      assert.match(error.message, /1500 ms time limit/);
+      const next = await hurried.inspect(corpusFile('rotated/pdfjs-hello_world_rotated.pdf'));
+      assert.equal(next.pageCount, 5);
+    } finally {
+      await hurried.close();
+    }
+  });
+
+  it('stops a call that exhausts the heap of its thread with PAGE_RESOURCE_LIMIT', async () => {
+    const error = await rejectsWith(
+      engine.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+      'PAGE_RESOURCE_LIMIT',
+    );
+    assert.match(error.message, /512 MB memory limit/);
+  });
+
+  it('rejects with an AbortError, not an InputError, when the caller aborts', async () => {
+    const single = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 20_000 });
+    const isAbort = (error: Error): boolean => error.name === 'AbortError' && !(error instanceof InputError);
+    try {
+      const cycle = corpusFile('other/pdfjs-operator_list_cycle.pdf');
+      const phototest = corpusFile('scanned/tess-phototest.pdf');
+      await assert.rejects(single.inspect(phototest, { signal: AbortSignal.abort() }), isAbort);
+
+      // Aborted while running (the cycle never finishes on its own before its limits): the thread is stopped.
+      const running = new AbortController();
+      const first = single.render(cycle, 1, { dpi: DPI, maxPixels: MAX_PIXELS, signal: running.signal });
+      // Aborted while waiting behind it for the only thread.
+      const waiting = new AbortController();
+      const queued = single.inspect(phototest, { signal: waiting.signal });
+      const next = single.render(phototest, 1, { dpi: DPI, maxPixels: MAX_PIXELS });
+      waiting.abort();
+      await assert.rejects(queued, isAbort);
+      await delay(500);
+      running.abort();
+      await assert.rejects(first, isAbort);
+      assertSanePgm(await next, 230.4, 172.8);
+    } finally {
+      await single.close();
+    }
+  });
+});

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { TesseractEngine } from '../../../activities/adapters/tesseract.js';
+import { InputError, type OcrResult } from '../../../activities/adapters/types.js';
+import { characterErrorRate, wordRecall } from '../../support/text-metrics.js';
+
+// Compiled to dist/test/activities/adapters/, four levels below the repository root.
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const corpusDir = process.env.FOLIO_CORPUS_DIR ?? path.resolve(repoRoot, '../shared/corpus');
+
+interface ManifestEntry {
+  file: string;
+  category: string;
+  groundTruth: string | null;
+  originalImage?: string | null;
+}
+
+/**
+ * Measured with the best_int model (tesseract.js 7, PSM 3, 2 workers), plus headroom. UNLV truth covers
+ * text zones only and the linn text is approximate; the table truth is column-major, so its CER says
+ * little and word recall is checked instead.
+ */
+const BOUNDS: Record<string, { maxCer: number } | { minRecall: number }> = {
+  'scanned/tess-phototest.pdf': { maxCer: 0.01 }, // measured 0.000
+  'scanned/tess-eurotext.pdf': { maxCer: 0.03 }, // 0.019
+  'scanned/tess-8071_093.3B.pdf': { maxCer: 0.11 }, // 0.094
+  'scanned/tess-8087_054.3B.pdf': { maxCer: 0.09 }, // 0.076
+  'scanned/scribe-multicol_05.pdf': { maxCer: 0.015 }, // 0.008
+  'scanned/scribe-filing_01.pdf': { maxCer: 0.01 }, // 0.004
+  'scanned/scribe-receipt_03.pdf': { maxCer: 0.01 }, // 0.002
+  'scanned/scribe-table_02.pdf': { minRecall: 0.87 }, // recall 0.907 (CER 0.690)
+  'scanned/ocrmypdf-linn.pdf': { maxCer: 0.02 }, // 0.009
+};
+
+const english = { languages: ['eng'], dpi: 300 };
+
+async function corpusFile(relative: string): Promise<Buffer> {
+  return readFile(path.join(corpusDir, relative));
+}
+
+/** img2pdf wrapped each original at its dpi: the image's width in pixels over the page's width in inches. */
+async function wrapperDpi(pdfFile: string): Promise<number> {
+  const pdf = (await corpusFile(pdfFile)).toString('latin1');
+  const box = /\/MediaBox\s*\[\s*([\d.]+)\s+[\d.]+\s+([\d.]+)/.exec(pdf);
+  const width = /\/Width\s+(\d+)/.exec(pdf);
+  assert.ok(box && width, `${pdfFile}: no /MediaBox or image /Width`);
+  return Math.round(Number(width[1]) / ((Number(box[2]) - Number(box[1])) / 72));
+}
+
+function assertWellFormed(result: OcrResult, label: string): void {
+  assert.ok(result.confidence >= 0 && result.confidence <= 100, `${label}: confidence ${result.confidence}`);
+  for (const { text, bbox, confidence } of result.words) {
+    assert.ok(text.trim() !== '', `${label}: blank word`);
+    assert.ok(bbox.x0 < bbox.x1 && bbox.y0 < bbox.y1, `${label}: box ${JSON.stringify(bbox)} of "${text}"`);
+    assert.ok(confidence >= 0 && confidence <= 100, `${label}: confidence ${confidence} of "${text}"`);
+  }
+}
+
+describe('TesseractEngine', () => {
+  let engine: TesseractEngine;
+
+  before(() => {
+    engine = new TesseractEngine({ workers: 2 });
+  });
+
+  after(async () => {
+    await engine.close();
+  });
+
+  it('reads every scanned original with ground truth within its measured bounds', async () => {
+    const manifest = JSON.parse(await readFile(path.join(corpusDir, 'manifest.json'), 'utf8')) as ManifestEntry[];
+    const entries = manifest.filter(
+      (entry): entry is ManifestEntry & { groundTruth: string; originalImage: string } =>
+        entry.category === 'scanned' &&
+        entry.groundTruth !== null &&
+        typeof entry.originalImage === 'string' &&
+        existsSync(path.join(corpusDir, entry.originalImage)),
+    );
+    assert.ok(entries.length > 0, `no scanned originals with ground truth in ${corpusDir}`);
+
+    // The pool bounds the fan-out to its two workers.
+    const rows = await Promise.all(
+      entries.map(async (entry) => {
+        const [image, truth, dpi] = await Promise.all([
+          corpusFile(entry.originalImage),
+          corpusFile(entry.groundTruth),
+          wrapperDpi(entry.file),
+        ]);
+        const result = await engine.recognize(image, { languages: ['eng'], dpi });
+        assertWellFormed(result, entry.file);
+        const reference = truth.toString('utf8');
+        return {
+          file: entry.file,
+          image: path.extname(entry.originalImage),
+          dpi,
+          cer: characterErrorRate(result.text, reference),
+          recall: wordRecall(result.text, reference),
+          confidence: result.confidence,
+        };
+      }),
+    );
+    console.table(
+      rows.map((row) => ({
+        ...row,
+        cer: row.cer.toFixed(3),
+        recall: row.recall.toFixed(3),
+        confidence: row.confidence.toFixed(1),
+      })),
+    );
+
+    for (const row of rows) {
+      const bound = BOUNDS[row.file];
+      assert.ok(bound, `${row.file}: no bound set; measure it and add one`);
+      if ('maxCer' in bound) {
+        assert.ok(row.cer < bound.maxCer, `${row.file}: CER ${row.cer.toFixed(4)} ≥ ${bound.maxCer}`);
+      } else {
+        assert.ok(row.recall > bound.minRecall, `${row.file}: word recall ${row.recall.toFixed(4)} ≤ ${bound.minRecall}`);
+      }
+    }
+  });
+
+  it('shares two workers across a concurrent batch of four pages', async () => {
+    const files = [
+      'scanned/tess-phototest.tif',
+      'scanned/tess-eurotext.tif',
+      'scanned/scribe-receipt_03.png',
+      'scanned/scribe-table_02.png',
+    ];
+    const images = await Promise.all(files.map(corpusFile));
+    const results = await Promise.all(images.map((image) => engine.recognize(image, english)));
+    for (const [i, result] of results.entries()) {
+      assert.notEqual(result.text.trim(), '', `${files[i]}: no text`);
+      assert.ok(result.words.length > 0, `${files[i]}: no words`);
+    }
+    assert.equal(engine.workersStarted, 2);
+  });
+
+  it('reads a blank PGM as no text with confidence 0', async () => {
+    const pgm = Buffer.concat([Buffer.from('P5\n200 100\n255\n', 'ascii'), Buffer.alloc(200 * 100, 255)]);
+    const result = await engine.recognize(pgm, english);
+    assert.deepEqual(result, { text: '', confidence: 0, words: [] });
+  });
+
+  it('classifies an image it cannot decode as unreadable, and carries on', async () => {
+    await assert.rejects(
+      engine.recognize(Buffer.from('not an image'), english),
+      (error: unknown) => error instanceof InputError && error.code === 'PAGE_UNREADABLE',
+    );
+    const result = await engine.recognize(await corpusFile('scanned/tess-phototest.tif'), { ...english, dpi: 200 });
+    assert.match(result.text, /quick brown/);
+  });
+
+  it('lists the installed languages and refuses any other', async () => {
+    const installed = engine.availableLanguages();
+    assert.ok(installed.includes('eng'));
+    assert.ok(!installed.includes('osd'));
+    const image = await corpusFile('scanned/tess-phototest.tif');
+    await assert.rejects(
+      engine.recognize(image, { languages: ['eng', 'xyz'], dpi: 200 }),
+      (error: unknown) =>
+        error instanceof InputError &&
+        error.code === 'OCR_LANGUAGE_UNAVAILABLE' &&
+        error.message.includes('xyz') &&
+        error.message.includes('eng'),
+    );
+  });
+});
+
+describe('TesseractEngine cancellation', () => {
+  let engine: TesseractEngine;
+
+  before(() => {
+    engine = new TesseractEngine({ workers: 1 });
+  });
+
+  after(async () => {
+    await engine.close();
+  });
+
+  it('drops a job aborted while it waits for a worker', async () => {
+    const [page, small] = await Promise.all([
+      corpusFile('scanned/tess-8071_093.3B.tif'),
+      corpusFile('scanned/tess-phototest.tif'),
+    ]);
+    const running = engine.recognize(page, english);
+    const controller = new AbortController();
+    const queued = engine.recognize(small, { ...english, signal: controller.signal });
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    await assert.rejects(queued, (error: unknown) => error === reason);
+    assert.notEqual((await running).text.trim(), '');
+    assert.equal(engine.workersStarted, 1);
+  });
+
+  it('terminates and replaces a worker aborted mid-recognition, and stays usable', async () => {
+    const [page, small] = await Promise.all([
+      corpusFile('scanned/tess-8071_093.3B.tif'),
+      corpusFile('scanned/tess-phototest.tif'),
+    ]);
+    await engine.recognize(small, { ...english, dpi: 200 }); // the worker is warm: the next job starts at once
+    const startedBefore = engine.workersStarted;
+    const controller = new AbortController();
+    const reason = new Error('activity cancelled');
+    const aborted = engine.recognize(page, { ...english, signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 300);
+    await assert.rejects(aborted, (error: unknown) => error === reason);
+
+    const after = await engine.recognize(small, { ...english, dpi: 200 });
+    assert.match(after.text, /quick brown/);
+    assert.equal(engine.workersStarted, startedBefore + 1);
+  });
+});
+
+describe('TesseractEngine.close', () => {
+  for (const [when, delay] of [
+    ['while its worker starts', 0],
+    ['mid-recognition', 1500],
+  ] as const) {
+    it(`rejects a call ${when} and refuses new ones`, async () => {
+      const engine = new TesseractEngine({ workers: 1 });
+      const pending = engine.recognize(await corpusFile('scanned/tess-8071_093.3B.tif'), english);
+      const rejected = assert.rejects(pending, /closed/);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      await engine.close();
+      await rejected;
+      await assert.rejects(engine.recognize(Buffer.alloc(0), english), /closed/);
+    });
+  }
+});

@@ -1,0 +1,152 @@
+/**
+ * The corpus end to end through the HTTP API, the Temporal workflow and a real worker: every manifest
+ * entry of the categories the core pipeline owns gets the outcome its `expected` field describes.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
+import { characterErrorRate, wordRecall } from '../support/text-metrics.js';
+import { corpusPath, expectedKind, loadManifest, type CorpusEntry } from '../support/corpus.js';
+import {
+  getResult,
+  startApi,
+  startWorker,
+  submit,
+  uniqueTaskQueue,
+  waitForJob,
+  type FolioProcess,
+} from '../support/stack.js';
+
+/** Upper CER bounds for OCR through Folio (pdf.js render at 300 dpi → tesseract.js), measured here with headroom. */
+const CER_BOUNDS: Record<string, number> = {
+  'scanned/tess-phototest.pdf': 0.03,
+  'scanned/tess-eurotext.pdf': 0.08,
+  'scanned/tess-8071_093.3B.pdf': 0.2,
+  'scanned/tess-8087_054.3B.pdf': 0.2,
+  'scanned/scribe-multicol_05.pdf': 0.05,
+  'scanned/scribe-filing_01.pdf': 0.05,
+  'scanned/scribe-receipt_03.pdf': 0.08,
+  'scanned/ocrmypdf-linn.pdf': 0.06,
+  'scanned/ocrmypdf-skew.pdf': 0.1,
+};
+/** Column-major truth makes CER meaningless for this table; word recall is checked instead. */
+const RECALL_BOUNDS: Record<string, number> = { 'scanned/scribe-table_02.pdf': 0.85 };
+
+/** The stable codes a `reject:` reason maps to. */
+function rejectCodes(expected: string): string[] {
+  if (/password required/.test(expected)) return ['PDF_PASSWORD_REQUIRED'];
+  if (/invalid PDF|truncated/.test(expected)) return ['PDF_CORRUPT'];
+  if (/no pages/.test(expected)) return ['PDF_NO_PAGES'];
+  if (/cannot be parsed/.test(expected)) return ['PAGE_UNREADABLE'];
+  if (/empty file/.test(expected)) return ['EMPTY_FILE'];
+  if (/not a PDF/.test(expected)) return ['NOT_PDF'];
+  throw new Error(`no code known for ${expected}`);
+}
+
+const CATEGORIES = new Set(['scanned', 'born-digital', 'mixed', 'encrypted', 'corrupt', 'not-pdf']);
+const entries = loadManifest().filter((e) => CATEGORIES.has(e.category));
+
+describe('corpus through the API', () => {
+  let api: FolioProcess & { url: string };
+  let worker: FolioProcess;
+  const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
+
+  before(async () => {
+    const queue = uniqueTaskQueue('corpus');
+    [api, worker] = await Promise.all([startApi({ TEMPORAL_TASK_QUEUE: queue }), startWorker({ TEMPORAL_TASK_QUEUE: queue })]);
+  });
+  after(async () => {
+    await Promise.all([api?.stop(), worker?.stop(), pdf.close()]);
+  });
+
+  it('covers every entry of its categories in the manifest', () => {
+    assert.ok(entries.length >= 50, `only ${entries.length} entries`);
+  });
+
+  for (const entry of entries) {
+    it(`${entry.file} → ${entry.expected}`, { timeout: 240_000 }, async () => {
+      await checkEntry(entry);
+    });
+  }
+
+  async function checkEntry(entry: CorpusEntry): Promise<void> {
+    const kind = expectedKind(entry.expected);
+    const res = await submit(api.url, corpusPath(entry.file));
+    if (!entry.hasPdfHeader) {
+      // Checked by content at the edge: no job is created.
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(kind, 'reject');
+      assert.ok(rejectCodes(entry.expected).includes(body.error.code), `${res.status} ${JSON.stringify(body)}`);
+      assert.ok(res.status === 415 || res.status === 400, `status ${res.status}`);
+      assert.ok(body.error.message.length > 10);
+      return;
+    }
+    assert.equal(res.status, 202, await res.clone().text());
+    assert.match(res.headers.get('location') ?? '', /^\/v1\/jobs\//);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const status = await waitForJob(api.url, jobId, 200_000);
+    const where = `${entry.file}: ${JSON.stringify({ status: status.status, error: status.error })}`;
+
+    if (kind === 'reject') {
+      const codes = rejectCodes(entry.expected);
+      if (codes.includes('PAGE_UNREADABLE')) {
+        // The page is at fault, not the document: the job fails with that page named.
+        assert.ok(status.status === 'failed' || status.status === 'partial', where);
+        assert.equal(status.error?.code, 'PAGE_UNREADABLE', where);
+        assert.equal(status.error?.page, 1, where);
+      } else {
+        assert.equal(status.status, 'failed', where);
+        assert.ok(codes.includes(status.error?.code ?? ''), where);
+      }
+      assert.ok((status.error?.message.length ?? 0) > 10, where);
+      return;
+    }
+    if (kind === 'partial') {
+      // No single right answer: any clean, finished outcome with an explained failure.
+      assert.ok(['completed', 'partial', 'failed'].includes(status.status), where);
+      if (status.status !== 'completed') assert.ok(status.error?.code, where);
+      return;
+    }
+
+    assert.equal(status.status, 'completed', where);
+    assert.equal(status.progress.percent, 100);
+    if (entry.pages !== null) assert.equal(status.progress.pagesTotal, entry.pages, where);
+    const result = await getResult(api.url, jobId);
+    assert.equal(result.pages.length, status.progress.pagesTotal);
+    if (kind === 'text-layer') {
+      assert.ok(result.pages.some((p) => p.method === 'text-layer' && p.text.trim().length > 0), where);
+      if (entry.category === 'born-digital') {
+        // Exactly the text layer, page by page, where the page has real text; a page whose "text" is
+        // unmapped glyphs (TAMReview's pages 2–10: mostly control characters) is read by OCR instead.
+        for (const page of result.pages) {
+          const direct = await pdf.extractText(corpusPath(entry.file), page.number);
+          const label = `${entry.file} page ${page.number}`;
+          assert.equal(page.method, direct.usable ? 'text-layer' : 'ocr', label);
+          if (direct.usable) assert.equal(page.text, direct.text, label);
+        }
+        const layered = result.pages.filter((p) => p.method === 'text-layer').length;
+        assert.ok(layered >= result.pages.length / 2, `${entry.file}: only ${layered} text-layer pages`);
+      }
+      return;
+    }
+    // kind === 'ocr'
+    for (const page of result.pages) {
+      assert.equal(page.method, 'ocr', `${entry.file} page ${page.number}`);
+      assert.ok(page.words.length > 0 && page.confidence > 0, `${entry.file} page ${page.number} has no words`);
+    }
+    const text = result.pages.map((p) => p.text).join('\n');
+    assert.ok(text.trim().length > 0, where);
+    if (entry.groundTruth) {
+      const truth = fs.readFileSync(corpusPath(entry.groundTruth), 'utf8');
+      const cer = characterErrorRate(text, truth);
+      const recall = wordRecall(text, truth);
+      console.log(`  OCR ${entry.file}: CER ${(cer * 100).toFixed(2)} %, word recall ${(recall * 100).toFixed(1)} %`);
+      const cerBound = CER_BOUNDS[entry.file];
+      const recallBound = RECALL_BOUNDS[entry.file];
+      assert.ok(cerBound !== undefined || recallBound !== undefined, `no accuracy bound set for ${entry.file}`);
+      if (cerBound !== undefined) assert.ok(cer <= cerBound, `${entry.file}: CER ${cer.toFixed(4)} > ${cerBound}`);
+      if (recallBound !== undefined) assert.ok(recall >= recallBound, `${entry.file}: recall ${recall.toFixed(3)} < ${recallBound}`);
+    }
+  }
+});

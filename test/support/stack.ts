@@ -1,0 +1,175 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repo root, found from the compiled file's place (dist/test/support/). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const corpusDir = path.resolve(process.env.FOLIO_CORPUS_DIR ?? path.join(repoRoot, '../shared/corpus'));
+
+/** Environment the test harness (scripts/run-tests.ts) set up: real Temporal and PostgreSQL. */
+export function harnessEnv(): NodeJS.ProcessEnv {
+  for (const name of ['APP_DATABASE_URL', 'LEGACY_DATABASE_URL', 'TEMPORAL_ADDRESS', 'STORAGE_DIR']) {
+    if (!process.env[name]) throw new Error(`${name} is not set: run the tests with "npm test"`);
+  }
+  return process.env;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A task queue of a test's own, so its workers never take another test's work. */
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A Folio process (API or worker) started for a test, with its output kept for failure messages. */
+export class FolioProcess {
+  readonly output: string[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    const keep = (d: Buffer) => {
+      this.output.push(d.toString());
+      if (this.output.length > 400) this.output.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  async waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output.join(''))) {
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited early:\n${this.output.join('')}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${pattern} in time:\n${this.output.join('')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGKILL: no shutdown hooks, in-flight work abandoned. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+function spawnFolio(name: string, entry: string, env: NodeJS.ProcessEnv): FolioProcess {
+  const child = spawn(process.execPath, [path.join(repoRoot, entry)], {
+    env: { ...harnessEnv(), ...env },
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new FolioProcess(name, child);
+}
+
+/** Starts the API process and waits until it answers. */
+export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProcess & { url: string }> {
+  const port = await freePort();
+  const proc = spawnFolio('api', 'dist/src/main.js', { HOST: '127.0.0.1', PORT: String(port), ...env });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await fetch(`${url}/health/live`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (proc.child.exitCode !== null) throw new Error(`api exited early:\n${proc.output.join('')}`);
+    if (Date.now() > deadline) throw new Error(`api did not answer in time:\n${proc.output.join('')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Object.assign(proc, { url });
+}
+
+/** Starts a worker process and waits until it polls its task queue. */
+export async function startWorker(env: NodeJS.ProcessEnv = {}): Promise<FolioProcess> {
+  const proc = spawnFolio('worker', 'dist/src/worker.js', env);
+  await proc.waitForOutput(/Worker polling/, 90_000);
+  return proc;
+}
+
+export interface SubmitFields {
+  ocrMode?: string;
+  languages?: string;
+  pages?: string;
+}
+
+/** Uploads a file as a client would: multipart, the PDF in the part named "file". */
+export async function submit(
+  apiUrl: string,
+  file: string | { name: string; bytes: Uint8Array },
+  fields: SubmitFields = {},
+  route = '/v1/documents',
+): Promise<Response> {
+  const form = new FormData();
+  if (typeof file === 'string') {
+    form.append('file', new Blob([fs.readFileSync(file)], { type: 'application/pdf' }), path.basename(file));
+  } else {
+    form.append('file', new Blob([file.bytes], { type: 'application/pdf' }), file.name);
+  }
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) form.append(k, v);
+  return fetch(`${apiUrl}${route}`, { method: 'POST', body: form });
+}
+
+export interface JobStatusBody {
+  jobId: string;
+  status: string;
+  step: string;
+  progress: { percent: number; pagesTotal: number; pagesDone: number; pagesFailed: number };
+  error: { code: string; message: string; page?: number } | null;
+  pages: { number: number; status: string; method: string | null; attempts: number; error: { code: string } | null }[];
+  links: { self: string; result: string; workflow: string };
+}
+
+export interface JobResultBody {
+  jobId: string;
+  status: string;
+  pages: { number: number; method: string; text: string; confidence: number; words: unknown[] }[];
+  failedPages: { number: number; error: { code: string; message: string } }[];
+}
+
+const FINISHED = new Set(['completed', 'partial', 'failed', 'cancelled']);
+
+/** Polls the job until it is finished, calling `onPoll` with each status seen. */
+export async function waitForJob(
+  apiUrl: string,
+  jobId: string,
+  timeoutMs: number,
+  onPoll?: (s: JobStatusBody) => void | Promise<void>,
+): Promise<JobStatusBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${apiUrl}/v1/jobs/${jobId}`);
+    if (res.status !== 200) throw new Error(`GET job ${jobId}: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as JobStatusBody;
+    await onPoll?.(body);
+    if (FINISHED.has(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} not finished in ${timeoutMs} ms: ${JSON.stringify(body).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function getResult(apiUrl: string, jobId: string): Promise<JobResultBody> {
+  const res = await fetch(`${apiUrl}/v1/jobs/${jobId}/result`);
+  if (res.status !== 200) throw new Error(`GET result ${jobId}: ${res.status}`);
+  return (await res.json()) as JobResultBody;
+}

@@ -1,0 +1,164 @@
+/**
+ * Names and shapes shared by the API, the workflows and the activities.
+ * Imported by workflow code, so it holds only types and plain constants.
+ */
+
+/** How a document's pages are read. */
+export type OcrMode = 'auto' | 'force' | 'skip';
+
+/** Job states as stored in the app DB and returned by the API. */
+export type JobStatus = 'queued' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled';
+
+/** Page states as stored in the app DB. */
+export type PageStatus = 'pending' | 'processing' | 'done' | 'failed' | 'skipped';
+
+/** How a page's text was obtained. */
+export type PageMethod = 'text-layer' | 'ocr' | 'none';
+
+/** What the document workflow is doing, as shown in job status. */
+export type JobStep = 'queued' | 'inspecting' | 'processing-pages' | 'finalizing' | 'done';
+
+/** Failure type names of ApplicationFailures that describe the input, never worth retrying. */
+export const InputFailureTypes = [
+  'PDF_PASSWORD_REQUIRED',
+  'PDF_PASSWORD_INCORRECT',
+  'PDF_CORRUPT',
+  'PDF_NO_PAGES',
+  'PAGE_RANGE_INVALID',
+  'TOO_MANY_PAGES',
+  'PAGE_UNREADABLE',
+  'PAGE_TOO_LARGE',
+  'PAGE_RESOURCE_LIMIT',
+  'OCR_LANGUAGE_UNAVAILABLE',
+  'FILE_MISSING',
+] as const;
+export type InputFailureType = (typeof InputFailureTypes)[number];
+
+/** Options a client chose for one document. */
+export interface DocumentOptions {
+  ocrMode: OcrMode;
+  languages: string[];
+  /** Page selection such as "1-3,7"; undefined for every page. */
+  pages?: string;
+}
+
+/** Input of documentWorkflow. */
+export interface DocumentWorkflowInput {
+  jobId: string;
+  storageKey: string;
+  options: DocumentOptions;
+}
+
+/** Output of documentWorkflow. */
+export interface DocumentWorkflowOutput {
+  jobId: string;
+  status: JobStatus;
+  pageCount: number;
+  pagesDone: number;
+  pagesFailed: number;
+}
+
+/** How the worker that inspected a document wants its pages run; recorded in history, so replay-safe. */
+export interface PagePlan {
+  /** Pages in flight at once for one document. */
+  window: number;
+  /** Longer documents run their pages in child workflows of this many pages. */
+  pagesPerChild: number;
+  pageTimeoutSeconds: number;
+  pageMaxAttempts: number;
+}
+
+/** Input of pageRangeWorkflow: a slice of a long document, run as a child to keep each history small. */
+export interface PageRangeWorkflowInput {
+  jobId: string;
+  storageKey: string;
+  options: DocumentOptions;
+  pageNumbers: number[];
+  plan: PagePlan;
+}
+
+/** Pages finished so far: counted by the workflow as page activities end. */
+export interface PageCounts {
+  pagesDone: number;
+  pagesFailed: number;
+}
+
+/** Output of pageRangeWorkflow. */
+export type PageRangeWorkflowOutput = PageCounts;
+
+/** Input of inspectDocument. */
+export interface InspectDocumentInput {
+  jobId: string;
+  storageKey: string;
+  pages?: string;
+}
+
+/** Output of inspectDocument: the numbers the workflow plans with; per-page facts go to the DB. */
+export interface InspectDocumentOutput {
+  pageCount: number;
+  encrypted: boolean;
+  /** Selected pages in ascending order. */
+  pageNumbers: number[];
+  plan: PagePlan;
+}
+
+/** A page of a document: how pages travel through Temporal (a key, never bytes). */
+export interface PageRef {
+  jobId: string;
+  pageNumber: number;
+  storageKey: string;
+}
+
+/** Input of processPage. */
+export interface ProcessPageInput extends PageRef {
+  options: DocumentOptions;
+}
+
+/** Output of processPage: a summary only; the text is in the DB. */
+export interface ProcessPageOutput {
+  pageNumber: number;
+  method: PageMethod;
+  characters: number;
+}
+
+/** Input of recordPageFailure. */
+export interface RecordPageFailureInput {
+  jobId: string;
+  pageNumber: number;
+  code: string;
+  message: string;
+}
+
+/** Input of updateJob: a state change the workflow decides. */
+export interface UpdateJobInput {
+  jobId: string;
+  status?: JobStatus;
+  step?: JobStep;
+  error?: { code: string; message: string; page?: number } | null;
+}
+
+/** Input of finalizeDocument. */
+export interface FinalizeDocumentInput {
+  jobId: string;
+  cancelled?: boolean;
+}
+
+/** Output of finalizeDocument: the status it derived from the page rows. */
+export interface FinalizeDocumentOutput {
+  status: JobStatus;
+  pagesDone: number;
+  pagesFailed: number;
+}
+
+/** Progress as the workflow sees it, for the Temporal UI and tools. */
+export interface DocumentProgress extends PageCounts {
+  step: JobStep;
+  pageCount: number;
+}
+
+export const documentProgressQueryName = 'progress';
+
+/** Workflow id for a job: one workflow per document, derived from the job id. */
+export function documentWorkflowId(jobId: string): string {
+  return `document-${jobId}`;
+}

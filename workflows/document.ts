@@ -1,0 +1,157 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  defineQuery,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import {
+  InputFailureTypes,
+  documentProgressQueryName,
+  type DocumentProgress,
+  type DocumentWorkflowInput,
+  type DocumentWorkflowOutput,
+  type InspectDocumentOutput,
+  type PageCounts,
+  type PagePlan,
+  type PageRangeWorkflowInput,
+  type PageRangeWorkflowOutput,
+} from './contracts.js';
+
+const nonRetryableErrorTypes = [...InputFailureTypes];
+
+/** Small DB writes: retried with backoff for as long as the database is away. */
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Opening and checking the whole document once. */
+const inspection = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
+});
+
+/** Page activities: timeouts and attempts come from the worker's configuration, recorded by inspect. */
+function pageActivities(plan: PagePlan) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: plan.pageTimeoutSeconds * 1000,
+    heartbeatTimeout: '30 seconds',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: plan.pageMaxAttempts,
+      nonRetryableErrorTypes,
+    },
+  });
+}
+
+/** The document's step and page counts, readable from the Temporal UI and CLI. */
+export const progressQuery = defineQuery<DocumentProgress>(documentProgressQueryName);
+
+/** Classifies a failed activity into a stable code and a message for the client. */
+function failureOf(err: unknown): { code: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    return { code: cause.type ?? 'PAGE_FAILED', message: cause.message };
+  }
+  if (cause instanceof TimeoutFailure) {
+    return { code: 'PAGE_TIMEOUT', message: `The page did not finish in time (${cause.timeoutType}).` };
+  }
+  return { code: 'PAGE_FAILED', message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+/**
+ * Runs page activities through a sliding window: `plan.window` lanes, each taking the next page as
+ * soon as its last one finished. A page that fails after its retries is recorded and never stops the rest.
+ */
+async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
+  const pages = pageActivities(input.plan);
+  const { jobId, storageKey, options, pageNumbers } = input;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < pageNumbers.length) {
+      const pageNumber = pageNumbers[next++]!;
+      try {
+        await pages.processPage({ jobId, pageNumber, storageKey, options });
+        counts.pagesDone++;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const { code, message } = failureOf(err);
+        await bookkeeping.recordPageFailure({ jobId, pageNumber, code, message });
+        counts.pagesFailed++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(input.plan.window, pageNumbers.length) }, lane));
+}
+
+/** A slice of a long document's pages, run as a child workflow so no single history grows too long. */
+export async function pageRangeWorkflow(input: PageRangeWorkflowInput): Promise<PageRangeWorkflowOutput> {
+  const counts: PageCounts = { pagesDone: 0, pagesFailed: 0 };
+  await runPages(input, counts);
+  return counts;
+}
+
+/**
+ * One document: inspect → pages (sliding window; child workflows for long documents) → finalize.
+ * Progress and results are written to the app DB by activities; the API reads the DB.
+ */
+export async function documentWorkflow(input: DocumentWorkflowInput): Promise<DocumentWorkflowOutput> {
+  const { jobId, storageKey, options } = input;
+  const progress: DocumentProgress = { step: 'inspecting', pageCount: 0, pagesDone: 0, pagesFailed: 0 };
+  setHandler(progressQuery, () => progress);
+
+  try {
+    await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting' });
+
+    let inspected: InspectDocumentOutput;
+    try {
+      inspected = await inspection.inspectDocument({ jobId, storageKey, pages: options.pages });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const error = failureOf(err);
+      await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error });
+      progress.step = 'done';
+      return { jobId, status: 'failed', pageCount: 0, pagesDone: 0, pagesFailed: 0 };
+    }
+
+    const { pageNumbers, plan } = inspected;
+    progress.pageCount = pageNumbers.length;
+    progress.step = 'processing-pages';
+    await bookkeeping.updateJob({ jobId, step: 'processing-pages' });
+
+    if (pageNumbers.length <= plan.pagesPerChild) {
+      await runPages({ jobId, storageKey, options, pageNumbers, plan }, progress);
+    } else {
+      for (let start = 0; start < pageNumbers.length; start += plan.pagesPerChild) {
+        const slice = pageNumbers.slice(start, start + plan.pagesPerChild);
+        const result = await executeChild(pageRangeWorkflow, {
+          workflowId: `${workflowInfo().workflowId}-pages-${slice[0]}-${slice[slice.length - 1]}`,
+          args: [{ jobId, storageKey, options, pageNumbers: slice, plan }],
+        });
+        progress.pagesDone += result.pagesDone;
+        progress.pagesFailed += result.pagesFailed;
+      }
+    }
+
+    progress.step = 'finalizing';
+    await bookkeeping.updateJob({ jobId, step: 'finalizing' });
+    const final = await bookkeeping.finalizeDocument({ jobId });
+    progress.step = 'done';
+    return { jobId, status: final.status, pageCount: inspected.pageCount, pagesDone: final.pagesDone, pagesFailed: final.pagesFailed };
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Keep what was done: the pages stay, the job says it was cancelled.
+      await CancellationScope.nonCancellable(() => bookkeeping.finalizeDocument({ jobId, cancelled: true }));
+    }
+    throw err;
+  }
+}

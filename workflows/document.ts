@@ -17,6 +17,7 @@ import {
   type DocumentProgress,
   type DocumentWorkflowInput,
   type DocumentWorkflowOutput,
+  type InputFailureType,
   type InspectDocumentOutput,
   type PageCounts,
   type PagePlan,
@@ -56,16 +57,24 @@ function pageActivities(plan: PagePlan) {
 /** The document's step and page counts, readable from the Temporal UI and CLI. */
 export const progressQuery = defineQuery<DocumentProgress>(documentProgressQueryName);
 
+function isInputFailure(type: string | undefined | null): type is InputFailureType {
+  return (InputFailureTypes as readonly string[]).includes(type ?? '');
+}
+
 /** Classifies a failed activity into a stable code and a message for the client. */
-function failureOf(err: unknown): { code: string; message: string } {
+function failureOf(err: unknown, what: 'page' | 'document' = 'page'): { code: string; message: string } {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    return { code: cause.type ?? 'PAGE_FAILED', message: cause.message };
+  if (cause instanceof ApplicationFailure && isInputFailure(cause.type)) {
+    return { code: cause.type, message: cause.message };
   }
   if (cause instanceof TimeoutFailure) {
-    return { code: 'PAGE_TIMEOUT', message: `The page did not finish in time (${cause.timeoutType}).` };
+    const code = what === 'page' ? 'PAGE_TIMEOUT' : 'DOCUMENT_TIMEOUT';
+    return { code, message: `The ${what} did not finish in time (${cause.timeoutType}).` };
   }
-  return { code: 'PAGE_FAILED', message: cause instanceof Error ? cause.message : String(cause) };
+  // Anything else outlasted its retries: say so without leaking internals as a code.
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const code = what === 'page' ? 'PAGE_FAILED' : 'DOCUMENT_FAILED';
+  return { code, message: `The ${what} failed after its retries: ${detail}` };
 }
 
 /**
@@ -117,7 +126,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
       inspected = await inspection.inspectDocument({ jobId, storageKey, pages: options.pages });
     } catch (err) {
       if (isCancellation(err)) throw err;
-      const error = failureOf(err);
+      const error = failureOf(err, 'document');
       await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error });
       progress.step = 'done';
       return { jobId, status: 'failed', pageCount: 0, pagesDone: 0, pagesFailed: 0 };

@@ -20,18 +20,24 @@ import {
 
 /** Upper CER bounds for OCR through Folio (pdf.js render at 300 dpi → tesseract.js), measured here with headroom. */
 const CER_BOUNDS: Record<string, number> = {
-  'scanned/tess-phototest.pdf': 0.03,
-  'scanned/tess-eurotext.pdf': 0.08,
-  'scanned/tess-8071_093.3B.pdf': 0.2,
-  'scanned/tess-8087_054.3B.pdf': 0.2,
-  'scanned/scribe-multicol_05.pdf': 0.05,
-  'scanned/scribe-filing_01.pdf': 0.05,
-  'scanned/scribe-receipt_03.pdf': 0.08,
-  'scanned/ocrmypdf-linn.pdf': 0.06,
-  'scanned/ocrmypdf-skew.pdf': 0.1,
+  'scanned/tess-phototest.pdf': 0.01, // measured 0.000
+  'scanned/tess-eurotext.pdf': 0.03, // 0.019 (eng model on a multilingual page)
+  'scanned/tess-8071_093.3B.pdf': 0.11, // 0.094 (zone transcription)
+  'scanned/tess-8087_054.3B.pdf': 0.09, // 0.076
+  'scanned/scribe-multicol_05.pdf': 0.025, // 0.014
+  'scanned/scribe-filing_01.pdf': 0.01, // 0.004
+  'scanned/scribe-receipt_03.pdf': 0.01, // 0.002
+  'scanned/ocrmypdf-linn.pdf': 0.02, // 0.009 (approximate reference)
+  'scanned/ocrmypdf-skew.pdf': 0.13, // 0.101 (skewed scan, approximate reference)
 };
 /** Column-major truth makes CER meaningless for this table; word recall is checked instead. */
-const RECALL_BOUNDS: Record<string, number> = { 'scanned/scribe-table_02.pdf': 0.85 };
+const RECALL_BOUNDS: Record<string, number> = { 'scanned/scribe-table_02.pdf': 0.9 }; // measured 0.979
+
+/** Per-page decisions the manifest's `partial:` reasons spell out for mixed documents. */
+const PAGE_METHODS: Record<string, Record<number, string>> = {
+  'mixed/derived-tagged-plus-scan.pdf': { 1: 'text-layer', 2: 'ocr', 3: 'text-layer' },
+  'mixed/ocrmypdf-multipage.pdf': { 1: 'ocr', 3: 'ocr', 4: 'text-layer', 5: 'ocr', 6: 'ocr' },
+};
 
 /** The stable codes a `reject:` reason maps to. */
 function rejectCodes(expected: string): string[] {
@@ -106,6 +112,11 @@ describe('corpus through the API', () => {
       // No single right answer: any clean, finished outcome with an explained failure.
       assert.ok(['completed', 'partial', 'failed'].includes(status.status), where);
       if (status.status !== 'completed') assert.ok(status.error?.code, where);
+      const wanted = PAGE_METHODS[entry.file];
+      if (wanted) {
+        const methods = Object.fromEntries(status.pages.map((p) => [p.number, p.method]));
+        for (const [page, method] of Object.entries(wanted)) assert.equal(methods[page], method, `${where} page ${page}`);
+      }
       return;
     }
 

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities/index.js';
+import type { OcrEngine, PdfEngine } from '../../activities/adapters/types.js';
+import { createSequelize } from '../../src/database/connections.js';
+import { initAppModels, type AppModels } from '../../src/database/models.js';
+import { LocalStorage } from '../../src/storage/storage.js';
+import { harnessEnv, repoRoot } from './stack.js';
+
+/** A real Temporal worker in the test process, with adapters the test chooses (for deliberate faults). */
+export interface InProcessWorker {
+  models: AppModels;
+  stop(): Promise<void>;
+}
+
+export async function startInProcessWorker(options: {
+  taskQueue: string;
+  pdf: PdfEngine;
+  ocr: OcrEngine;
+  plan?: Partial<ActivityDeps['settings']['plan']>;
+}): Promise<InProcessWorker> {
+  const env = harnessEnv();
+  const db = createSequelize(env.APP_DATABASE_URL!, 4, 'app');
+  const models = initAppModels(db);
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: options.taskQueue,
+    workflowBundle: { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') },
+    activities: createActivities({
+      models,
+      storage: new LocalStorage(env.STORAGE_DIR!),
+      pdf: options.pdf,
+      ocr: options.ocr,
+      settings: {
+        dpi: 300,
+        renderMaxPixels: 50_000_000,
+        maxPages: 5000,
+        heartbeatIntervalMs: 1000,
+        plan: { window: 4, pagesPerChild: 500, pageTimeoutSeconds: 120, pageMaxAttempts: 3, ...options.plan },
+      },
+    }),
+    maxConcurrentActivityTaskExecutions: 4,
+  });
+  const running = worker.run();
+  return {
+    models,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('configuration', () => {
+  it('has safe defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.env, 'production');
+    assert.equal(c.http.port, 3000);
+    assert.equal(c.temporal.taskQueue, 'folio-documents');
+    assert.equal(c.pipeline.dpi, 300);
+    assert.equal(c.pipeline.workerMaxActivities, 2 * c.pipeline.ocrWorkers);
+    assert.deepEqual(c.pipeline.defaultLanguages, ['eng']);
+  });
+
+  it('names every invalid variable at once', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', OCR_DPI: '20', APP_DATABASE_URL: 'not a url' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /PORT/.test(err.message) &&
+        /OCR_DPI/.test(err.message) &&
+        /APP_DATABASE_URL/.test(err.message),
+    );
+  });
+
+  it('reads numbers and lists', () => {
+    const c = loadConfig({ MAX_UPLOAD_BYTES: '1024', DEFAULT_LANGUAGES: 'eng+deu', TEMPORAL_UI_URL: 'http://ui:8080/' });
+    assert.equal(c.limits.maxUploadBytes, 1024);
+    assert.deepEqual(c.pipeline.defaultLanguages, ['eng', 'deu']);
+    assert.equal(c.temporal.uiUrl, 'http://ui:8080');
+  });
+});

@@ -42,17 +42,19 @@ function asFailure(err: unknown): unknown {
   return err;
 }
 
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
 /** Heartbeats on a timer while `work` runs, so a long OCR call is seen alive and learns of cancellation. */
 async function withHeartbeat<T>(intervalMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  let stage = 'started';
-  ctx.heartbeat(stage);
-  const timer = setInterval(() => ctx.heartbeat(stage), intervalMs);
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), intervalMs);
   try {
     return await work(ctx.cancellationSignal);
   } finally {
     clearInterval(timer);
-    stage = 'finished';
   }
 }
 
@@ -149,7 +151,18 @@ export function createActivities(deps: ActivityDeps) {
           signal,
         });
         const ocrResult = await ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal });
-        return { method: 'ocr' as const, ...ocrResult, renderDpi: image.dpi };
+        // Boxes in PDF points like the text layer's, whatever resolution the page was rendered at.
+        const toPoints = 72 / image.dpi;
+        const words = ocrResult.words.map((w) => ({
+          ...w,
+          bbox: {
+            x0: round2(w.bbox.x0 * toPoints),
+            y0: round2(w.bbox.y0 * toPoints),
+            x1: round2(w.bbox.x1 * toPoints),
+            y1: round2(w.bbox.y1 * toPoints),
+          },
+        }));
+        return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
       });
       await JobPage.upsert({
         ...key,
@@ -181,6 +194,13 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Derives the job's final status from its page rows and records it. */
   async function finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput> {
+    if (input.cancelled) {
+      // Pages that never ran say so; finished pages and their text stay.
+      await JobPage.update(
+        { status: 'skipped' },
+        { where: { jobId: input.jobId, status: { [Op.in]: ['pending', 'processing'] } } },
+      );
+    }
     const counts = (await JobPage.count({
       where: { jobId: input.jobId },
       group: ['status'],

@@ -26,7 +26,7 @@ export class InputError extends Error {
   }
 }
 
-/** One word with its box in pixels of the rendered page (OCR) or PDF points (text layer), top-left origin. */
+/** One word with its box, top-left origin: PDF points from the text layer, pixels of the image from OCR (activities convert those to points). */
 export interface Word {
   text: string;
   bbox: { x0: number; y0: number; x1: number; y1: number };

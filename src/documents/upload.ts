@@ -12,6 +12,18 @@ export interface ReceivedUpload {
 }
 
 const PDF_MAGIC = Buffer.from('%PDF-');
+const PDF_EOF = Buffer.from('%%EOF');
+const XREF_MARK = Buffer.from('startxref');
+
+/**
+ * Type by content, never by name or declared type: a `%PDF-` header within the first 1024 bytes; or,
+ * for files that lost their header line but are otherwise PDFs (readers recover them), a first byte of
+ * `%` together with a PDF trailer (`startxref` … `%%EOF`) at the end. Images, archives and markup have neither.
+ */
+export function looksLikePdf(head: Buffer, tail: Buffer): boolean {
+  if (head.indexOf(PDF_MAGIC) !== -1) return true;
+  return head[0] === 0x25 && tail.indexOf(XREF_MARK) !== -1 && tail.indexOf(PDF_EOF) !== -1;
+}
 const MAX_FIELD_BYTES = 4096;
 
 /**
@@ -99,7 +111,7 @@ export async function receiveUpload(
       throw new ApiError('TOO_MANY_FILES', 'Send exactly one file, in the part named "file".');
     }
     if (stored.bytes === 0) throw new ApiError('EMPTY_FILE', 'The uploaded file is empty (0 bytes).');
-    if (stored.head.indexOf(PDF_MAGIC) === -1) {
+    if (!looksLikePdf(stored.head, stored.tail)) {
       throw new ApiError(
         'NOT_PDF',
         'The file is not a PDF: no "%PDF-" header in its first 1024 bytes. Upload a PDF document.',

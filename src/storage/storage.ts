@@ -10,8 +10,9 @@ export interface StoredObject {
   key: string;
   bytes: number;
   sha256: string;
-  /** The first bytes of the object, for content sniffing without a second read. */
+  /** The first and last bytes of the object, for content sniffing without a second read. */
   head: Buffer;
+  tail: Buffer;
 }
 
 /**
@@ -35,6 +36,7 @@ export class NotFoundInStorage extends Error {
 }
 
 const HEAD_BYTES = 1024;
+const TAIL_BYTES = 1024;
 const KEY_PATTERN = /^[a-z0-9][a-z0-9/_.-]*$/;
 
 /** Files under one directory; writes go to a temporary name and are renamed into place when complete. */
@@ -54,6 +56,7 @@ export class LocalStorage implements DocumentStorage {
     let bytes = 0;
     const heads: Buffer[] = [];
     let headLength = 0;
+    let tail: Buffer = Buffer.alloc(0);
     const measure = new Transform({
       transform(chunk: Buffer, _enc, done) {
         hash.update(chunk);
@@ -63,6 +66,7 @@ export class LocalStorage implements DocumentStorage {
           heads.push(part);
           headLength += part.length;
         }
+        tail = chunk.length >= TAIL_BYTES ? chunk.subarray(-TAIL_BYTES) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
         done(null, chunk);
       },
     });
@@ -73,7 +77,7 @@ export class LocalStorage implements DocumentStorage {
       await fs.rm(partial, { force: true });
       throw err;
     }
-    return { key, bytes, sha256: hash.digest('hex'), head: Buffer.concat(heads) };
+    return { key, bytes, sha256: hash.digest('hex'), head: Buffer.concat(heads), tail: Buffer.from(tail) };
   }
 
   async localPath(key: string): Promise<string> {

@@ -79,7 +79,7 @@ describe('corpus through the API', () => {
   async function checkEntry(entry: CorpusEntry): Promise<void> {
     const kind = expectedKind(entry.expected);
     const res = await submit(api.url, corpusPath(entry.file));
-    if (!entry.hasPdfHeader) {
+    if (entry.category === 'not-pdf' || res.status !== 202) {
       // Checked by content at the edge: no job is created.
       const body = (await res.json()) as { error: { code: string; message: string } };
       assert.equal(kind, 'reject');
@@ -129,15 +129,17 @@ describe('corpus through the API', () => {
       assert.ok(result.pages.some((p) => p.method === 'text-layer' && p.text.trim().length > 0), where);
       if (entry.category === 'born-digital') {
         // Exactly the text layer, page by page, where the page has real text; a page whose "text" is
-        // unmapped glyphs (TAMReview's pages 2–10: mostly control characters) is read by OCR instead.
+        // unmapped glyphs (TAMReview's pages 2–22: spaces, control characters and stray punctuation)
+        // is read by OCR instead, which is what a reader of that page wants.
         for (const page of result.pages) {
           const direct = await pdf.extractText(corpusPath(entry.file), page.number);
           const label = `${entry.file} page ${page.number}`;
           assert.equal(page.method, direct.usable ? 'text-layer' : 'ocr', label);
           if (direct.usable) assert.equal(page.text, direct.text, label);
         }
-        const layered = result.pages.filter((p) => p.method === 'text-layer').length;
-        assert.ok(layered >= result.pages.length / 2, `${entry.file}: only ${layered} text-layer pages`);
+        for (const page of result.pages.filter((p) => p.method === 'ocr')) {
+          assert.ok(page.words.length > 10, `${entry.file} page ${page.number}: OCR found no text`);
+        }
       }
       return;
     }

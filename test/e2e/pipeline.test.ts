@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
+import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText, type PdfEngine } from '../../activities/adapters/types.js';
@@ -53,6 +55,8 @@ class FaultyPdf implements PdfEngine {
 }
 
 const doc = corpusPath('born-digital/pdfjs-tracemonkey.pdf');
+/** Recorded histories of documentWorkflow; refresh with FOLIO_RECORD_HISTORIES=1 npm test -- pipeline. */
+const fixturesDir = path.join(repoRoot, 'test/fixtures/histories');
 
 describe('page failures', () => {
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
@@ -136,10 +140,31 @@ describe('page failures', () => {
       }));
       const bundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };
       for (const { workflowId, history } of histories) {
-        await Worker.runReplayHistory({ workflowBundle: bundle }, await history, workflowId);
+        const events = await history;
+        await Worker.runReplayHistory({ workflowBundle: bundle }, events, workflowId);
+        if (process.env.FOLIO_RECORD_HISTORIES) {
+          // Refreshes the committed fixtures (see the test below) from these runs.
+          fs.mkdirSync(fixturesDir, { recursive: true });
+          const name = `document-${workflowIds.indexOf(workflowId) + 1}.json`;
+          // The CLI's JSON export is the format the Temporal UI downloads and runReplayHistory reads.
+          const json = execFileSync(env.TEMPORAL_CLI_PATH!, [
+            'workflow', 'show', '--address', env.TEMPORAL_ADDRESS!, '-w', workflowId, '--output', 'json',
+          ]);
+          fs.writeFileSync(path.join(fixturesDir, name), json);
+        }
       }
     } finally {
       await connection.close();
+    }
+  });
+
+  it('replays the committed histories (a retried page, a failed page) with the current workflow code', async () => {
+    const files = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 2, 'fixtures are committed');
+    const bundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };
+    for (const file of files) {
+      const history = JSON.parse(fs.readFileSync(path.join(fixturesDir, file), 'utf8')) as unknown;
+      await Worker.runReplayHistory({ workflowBundle: bundle }, history, file);
     }
   });
 });

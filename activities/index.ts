@@ -37,7 +37,10 @@ export interface ActivityDeps {
 function asFailure(err: unknown): unknown {
   if (err instanceof InputError) return ApplicationFailure.nonRetryable(err.message, err.code);
   if (err instanceof NotFoundInStorage) {
-    return ApplicationFailure.nonRetryable('The uploaded file is no longer in storage; upload it again.', 'FILE_MISSING');
+    return ApplicationFailure.nonRetryable(
+      'The uploaded file is no longer in storage; upload it again.',
+      'FILE_MISSING',
+    );
   }
   return err;
 }
@@ -134,7 +137,10 @@ export function createActivities(deps: ActivityDeps) {
     const started = Date.now();
     const { attempt } = Context.current().info;
     const key = { jobId: input.jobId, pageNumber: input.pageNumber };
-    await JobPage.update({ status: 'processing', attempts: attempt }, { where: { ...key, status: { [Op.ne]: 'done' } } });
+    await JobPage.update(
+      { status: 'processing', attempts: attempt },
+      { where: { ...key, status: { [Op.ne]: 'done' } } },
+    );
     try {
       const result = await withHeartbeat(heartbeatIntervalMs, async (signal) => {
         const path = await storage.localPath(input.storageKey);
@@ -142,7 +148,13 @@ export function createActivities(deps: ActivityDeps) {
         if (ocrMode !== 'force') {
           const layer = await pdf.extractText(path, input.pageNumber, { signal });
           if (ocrMode === 'skip' || layer.usable) {
-            return { method: 'text-layer' as const, text: layer.text, confidence: 100, words: layer.words, renderDpi: null };
+            return {
+              method: 'text-layer' as const,
+              text: layer.text,
+              confidence: 100,
+              words: layer.words,
+              renderDpi: null,
+            };
           }
         }
         const image = await pdf.render(path, input.pageNumber, {

@@ -59,7 +59,8 @@ try {
   }
   if (!process.env.TEMPORAL_ADDRESS) {
     const binary = findTemporalCli(root);
-    if (!binary) throw new Error('No temporal CLI found: run "bash scripts/install-temporal.sh" or set TEMPORAL_ADDRESS.');
+    if (!binary)
+      throw new Error('No temporal CLI found: run "bash scripts/install-temporal.sh" or set TEMPORAL_ADDRESS.');
     const port = Number(process.env.TEMPORAL_DEV_PORT ?? 7233);
     const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
     say(`starting Temporal dev server on 127.0.0.1:${port}, web UI on http://localhost:${uiPort}`);

@@ -37,7 +37,9 @@ function testFiles(dir: string): string[] {
 }
 
 const filters = process.argv.slice(2);
-const files = testFiles(path.join(dist, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+const files = testFiles(path.join(dist, 'test')).filter(
+  (f) => filters.length === 0 || filters.some((s) => f.includes(s)),
+);
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);

@@ -32,7 +32,11 @@ async function main(): Promise<void> {
   const storage = ctx.get<DocumentStorage>(STORAGE);
   const p = config.pipeline;
 
-  const pdf = new PdfjsEngine({ threads: p.pdfThreads, maxHeapMb: p.pdfThreadHeapMb, taskTimeoutMs: p.pdfTaskTimeoutMs });
+  const pdf = new PdfjsEngine({
+    threads: p.pdfThreads,
+    maxHeapMb: p.pdfThreadHeapMb,
+    taskTimeoutMs: p.pdfTaskTimeoutMs,
+  });
   const ocr = new TesseractEngine({ workers: p.ocrWorkers, model: p.ocrModel });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {

@@ -155,7 +155,13 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });
     const final = await bookkeeping.finalizeDocument({ jobId });
     progress.step = 'done';
-    return { jobId, status: final.status, pageCount: inspected.pageCount, pagesDone: final.pagesDone, pagesFailed: final.pagesFailed };
+    return {
+      jobId,
+      status: final.status,
+      pageCount: inspected.pageCount,
+      pagesDone: final.pagesDone,
+      pagesFailed: final.pagesFailed,
+    };
   } catch (err) {
     if (isCancellation(err)) {
       // Keep what was done: the pages stay, the job says it was cancelled.

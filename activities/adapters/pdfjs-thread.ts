@@ -520,10 +520,13 @@ function classifyOpenError(error: unknown): unknown {
  * (soft hyphen, zero-width joiners, variation selectors…) go, then NFKC.
  */
 function saslPrep(password: string): string {
+  // The classes list single code points from RFC 3454 tables B.1 and C.1.2, not sequences.
+  /* eslint-disable no-misleading-character-class */
   return password
     .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
     .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
     .normalize('NFKC');
+  /* eslint-enable no-misleading-character-class */
 }
 
 function round(value: number): number {

@@ -28,7 +28,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     if (res.headersSent) return;
 
-    let status = HttpStatus.INTERNAL_SERVER_ERROR;
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
     let body: ApiErrorBody = { error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred.' } };
     if (exception instanceof ApiError) {
       status = exception.getStatus();
@@ -38,11 +38,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
       status = exception.getStatus();
       const response = exception.getResponse();
       const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-      const message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
-      const code = status === 400 && Array.isArray(raw) ? 'VALIDATION_FAILED' : (codeByStatus[status] ?? 'HTTP_ERROR');
+      const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : exception.message;
+      const validation = status === Number(HttpStatus.BAD_REQUEST) && Array.isArray(raw);
+      const code = validation ? 'VALIDATION_FAILED' : (codeByStatus[status] ?? 'HTTP_ERROR');
       body = { error: { code, message } };
     } else {
-      this.logger.error(`${req.method} ${req.originalUrl} failed`, exception instanceof Error ? exception.stack : exception);
+      this.logger.error(
+        `${req.method} ${req.originalUrl} failed`,
+        exception instanceof Error ? exception.stack : exception,
+      );
     }
     res.status(status).json(body);
   }

@@ -92,7 +92,12 @@ export class ExtractController {
     const progress = this.jobs.percent(job, this.jobs.counts(job, pages));
     if (job.status === 'completed' || job.status === 'partial') {
       const view = toResultView(job, pages);
-      return { task_id: job.id, status, progress, result: { text: toPlainText(pages), pages: view.pages, failed_pages: view.failedPages } };
+      return {
+        task_id: job.id,
+        status,
+        progress,
+        result: { text: toPlainText(pages), pages: view.pages, failed_pages: view.failedPages },
+      };
     }
     if (job.status === 'failed' || job.status === 'cancelled') {
       return { task_id: job.id, status, progress, error_message: jobError(job)?.message ?? job.status };

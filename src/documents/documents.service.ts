@@ -34,7 +34,10 @@ export class DocumentsService {
   parseOptions(fields: Record<string, string>): DocumentOptions {
     const ocrMode = (fields.ocrMode ?? 'auto').trim() as OcrMode;
     if (!OCR_MODES.includes(ocrMode)) {
-      throw new ApiError('INVALID_OCR_MODE', `ocrMode must be one of ${OCR_MODES.join(', ')}; got "${fields.ocrMode}".`);
+      throw new ApiError(
+        'INVALID_OCR_MODE',
+        `ocrMode must be one of ${OCR_MODES.join(', ')}; got "${fields.ocrMode}".`,
+      );
     }
     const languages = fields.languages
       ? fields.languages

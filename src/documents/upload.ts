@@ -87,8 +87,12 @@ export async function receiveUpload(
       extraFiles = true;
     });
     parser.on('close', () => resolve());
-    parser.on('error', (err: Error) => reject(new ApiError('BAD_REQUEST', `The multipart body is malformed: ${err.message}`)));
-    req.on('aborted', () => reject(new ApiError('UPLOAD_ABORTED', 'The client closed the connection during the upload.')));
+    parser.on('error', (err: Error) =>
+      reject(new ApiError('BAD_REQUEST', `The multipart body is malformed: ${err.message}`)),
+    );
+    req.on('aborted', () =>
+      reject(new ApiError('UPLOAD_ABORTED', 'The client closed the connection during the upload.')),
+    );
     req.on('error', (err: Error) => reject(new ApiError('UPLOAD_ABORTED', `The upload failed: ${err.message}`)));
     req.pipe(parser);
   });

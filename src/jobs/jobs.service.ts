@@ -38,7 +38,16 @@ export class JobsService {
   async pageStates(jobId: string): Promise<JobPage[]> {
     return this.models.JobPage.findAll({
       where: { jobId },
-      attributes: ['pageNumber', 'status', 'method', 'attempts', 'confidence', 'errorCode', 'errorMessage', 'durationMs'],
+      attributes: [
+        'pageNumber',
+        'status',
+        'method',
+        'attempts',
+        'confidence',
+        'errorCode',
+        'errorMessage',
+        'durationMs',
+      ],
       order: [['pageNumber', 'ASC']],
     });
   }
@@ -47,7 +56,17 @@ export class JobsService {
   async pageResults(jobId: string): Promise<JobPage[]> {
     return this.models.JobPage.findAll({
       where: { jobId },
-      attributes: ['pageNumber', 'status', 'method', 'text', 'confidence', 'words', 'renderDpi', 'errorCode', 'errorMessage'],
+      attributes: [
+        'pageNumber',
+        'status',
+        'method',
+        'text',
+        'confidence',
+        'words',
+        'renderDpi',
+        'errorCode',
+        'errorMessage',
+      ],
       order: [['pageNumber', 'ASC']],
     });
   }

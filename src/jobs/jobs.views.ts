@@ -91,7 +91,12 @@ export function toJobView(jobs: JobsService, job: Job, pages: JobPage[]): JobVie
     jobId: job.id,
     status: job.status,
     step: job.step,
-    progress: { percent: jobs.percent(job, counts), pagesTotal: counts.total, pagesDone: counts.done, pagesFailed: counts.failed },
+    progress: {
+      percent: jobs.percent(job, counts),
+      pagesTotal: counts.total,
+      pagesDone: counts.done,
+      pagesFailed: counts.failed,
+    },
     error: jobError(job),
     filename: job.filename,
     sizeBytes: job.sizeBytes,

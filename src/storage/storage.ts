@@ -66,7 +66,8 @@ export class LocalStorage implements DocumentStorage {
           heads.push(part);
           headLength += part.length;
         }
-        tail = chunk.length >= TAIL_BYTES ? chunk.subarray(-TAIL_BYTES) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
+        tail =
+          chunk.length >= TAIL_BYTES ? chunk.subarray(-TAIL_BYTES) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
         done(null, chunk);
       },
     });

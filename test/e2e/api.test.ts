@@ -57,25 +57,39 @@ describe('HTTP API', () => {
     const { createHash } = await import('node:crypto');
     assert.equal(job?.sha256, createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
     assert.equal(job?.sizeBytes, fs.statSync(file).size);
-    assert.ok(fs.existsSync(path.join(env.STORAGE_DIR!, job!.storageKey)));
+    assert.ok(job && fs.existsSync(path.join(env.STORAGE_DIR!, job.storageKey)));
     const status = await waitForJob(api.url, body.jobId, 60_000);
     assert.equal(status.status, 'completed');
-    assert.deepEqual(status.pages.map((p) => p.number), [2], 'only the selected page');
+    assert.deepEqual(
+      status.pages.map((p) => p.number),
+      [2],
+      'only the selected page',
+    );
   });
 
   it('answers bad options with their own codes and keeps nothing', async () => {
     const before = await Job.count();
     const file = corpusPath('born-digital/pdfjs-issue840.pdf');
-    assert.deepEqual(await errorOf(await submit(api.url, file, { ocrMode: 'sometimes' })).then((e) => [e.status, e.code]), [400, 'INVALID_OCR_MODE']);
+    assert.deepEqual(
+      await errorOf(await submit(api.url, file, { ocrMode: 'sometimes' })).then((e) => [e.status, e.code]),
+      [400, 'INVALID_OCR_MODE'],
+    );
     const lang = await errorOf(await submit(api.url, file, { languages: 'klingon' }));
     assert.deepEqual([lang.status, lang.code], [400, 'LANGUAGE_UNAVAILABLE']);
     assert.match(lang.message, /eng/, 'names the installed languages');
-    assert.deepEqual(await errorOf(await submit(api.url, file, { pages: '3-1' })).then((e) => [e.status, e.code]), [400, 'PAGE_RANGE_INVALID']);
+    assert.deepEqual(await errorOf(await submit(api.url, file, { pages: '3-1' })).then((e) => [e.status, e.code]), [
+      400,
+      'PAGE_RANGE_INVALID',
+    ]);
     assert.equal(await Job.count(), before, 'no job row for a refused upload');
   });
 
   it('refuses a body that is not multipart, and a form without a file', async () => {
-    const json = await fetch(`${api.url}/v1/documents`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const json = await fetch(`${api.url}/v1/documents`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.deepEqual(await errorOf(json).then((e) => [e.status, e.code]), [415, 'MULTIPART_REQUIRED']);
     const form = new FormData();
     form.append('ocrMode', 'auto');
@@ -84,7 +98,10 @@ describe('HTTP API', () => {
   });
 
   it('stops reading an upload at the size limit with 413 and leaves no file behind', async () => {
-    const stored = () => (fs.existsSync(path.join(env.STORAGE_DIR!, 'documents')) ? fs.readdirSync(path.join(env.STORAGE_DIR!, 'documents')).length : 0);
+    const stored = () =>
+      fs.existsSync(path.join(env.STORAGE_DIR!, 'documents'))
+        ? fs.readdirSync(path.join(env.STORAGE_DIR!, 'documents')).length
+        : 0;
     const filesBefore = stored();
     const big = new Uint8Array(maxUpload * 3);
     big.set(Buffer.from('%PDF-1.7\n'));
@@ -111,7 +128,10 @@ describe('HTTP API', () => {
     assert.ok(body.message);
     let last: Record<string, unknown> = {};
     for (let i = 0; i < 240; i++) {
-      last = (await fetch(`${api.url}/extract/status/${body.task_id}`).then((r) => r.json())) as Record<string, unknown>;
+      last = (await fetch(`${api.url}/extract/status/${body.task_id}`).then((r) => r.json())) as Record<
+        string,
+        unknown
+      >;
       assert.equal(last.task_id, body.task_id);
       assert.equal(typeof last.progress, 'number');
       if (last.status === 'completed' || last.status === 'failed') break;
@@ -124,7 +144,10 @@ describe('HTTP API', () => {
     const bad = await submit(api.url, corpusPath('corrupt/ocrmypdf-invalid.pdf'), {}, '/extract/pdf');
     const { task_id } = (await bad.json()) as { task_id: string };
     await waitForJob(api.url, task_id, 60_000);
-    const failed = (await fetch(`${api.url}/extract/status/${task_id}`).then((r) => r.json())) as Record<string, unknown>;
+    const failed = (await fetch(`${api.url}/extract/status/${task_id}`).then((r) => r.json())) as Record<
+      string,
+      unknown
+    >;
     assert.equal(failed.status, 'failed');
     assert.match(String(failed.error_message), /damaged|corrupt|invalid/i);
   });

@@ -60,7 +60,10 @@ describe('corpus through the API', () => {
 
   before(async () => {
     const queue = uniqueTaskQueue('corpus');
-    [api, worker] = await Promise.all([startApi({ TEMPORAL_TASK_QUEUE: queue }), startWorker({ TEMPORAL_TASK_QUEUE: queue })]);
+    [api, worker] = await Promise.all([
+      startApi({ TEMPORAL_TASK_QUEUE: queue }),
+      startWorker({ TEMPORAL_TASK_QUEUE: queue }),
+    ]);
   });
   after(async () => {
     await Promise.all([api?.stop(), worker?.stop(), pdf.close()]);
@@ -115,7 +118,8 @@ describe('corpus through the API', () => {
       const wanted = PAGE_METHODS[entry.file];
       if (wanted) {
         const methods = Object.fromEntries(status.pages.map((p) => [p.number, p.method]));
-        for (const [page, method] of Object.entries(wanted)) assert.equal(methods[page], method, `${where} page ${page}`);
+        for (const [page, method] of Object.entries(wanted))
+          assert.equal(methods[page], method, `${where} page ${page}`);
       }
       return;
     }
@@ -126,7 +130,10 @@ describe('corpus through the API', () => {
     const result = await getResult(api.url, jobId);
     assert.equal(result.pages.length, status.progress.pagesTotal);
     if (kind === 'text-layer') {
-      assert.ok(result.pages.some((p) => p.method === 'text-layer' && p.text.trim().length > 0), where);
+      assert.ok(
+        result.pages.some((p) => p.method === 'text-layer' && p.text.trim().length > 0),
+        where,
+      );
       if (entry.category === 'born-digital') {
         // Exactly the text layer, page by page, where the page has real text; a page whose "text" is
         // unmapped glyphs (TAMReview's pages 2–22: spaces, control characters and stray punctuation)
@@ -159,7 +166,8 @@ describe('corpus through the API', () => {
       const recallBound = RECALL_BOUNDS[entry.file];
       assert.ok(cerBound !== undefined || recallBound !== undefined, `no accuracy bound set for ${entry.file}`);
       if (cerBound !== undefined) assert.ok(cer <= cerBound, `${entry.file}: CER ${cer.toFixed(4)} > ${cerBound}`);
-      if (recallBound !== undefined) assert.ok(recall >= recallBound, `${entry.file}: recall ${recall.toFixed(3)} < ${recallBound}`);
+      if (recallBound !== undefined)
+        assert.ok(recall >= recallBound, `${entry.file}: recall ${recall.toFixed(3)} < ${recallBound}`);
     }
   }
 });

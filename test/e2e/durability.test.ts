@@ -72,8 +72,15 @@ describe('durability', () => {
     assert.equal(status.status, 'completed', JSON.stringify(status.error));
 
     const rows = await models.JobPage.findAll({ where: { jobId }, order: [['pageNumber', 'ASC']] });
-    assert.deepEqual(rows.map((r) => r.pageNumber), [1, 2, 3, 4, 5, 6], 'one row per page');
-    assert.ok(rows.some((r) => r.attempts >= 2), 'some page was taken over from the killed worker');
+    assert.deepEqual(
+      rows.map((r) => r.pageNumber),
+      [1, 2, 3, 4, 5, 6],
+      'one row per page',
+    );
+    assert.ok(
+      rows.some((r) => r.attempts >= 2),
+      'some page was taken over from the killed worker',
+    );
     const truth = fs.readFileSync(corpusPath('scanned/tess-phototest.gt.txt'), 'utf8');
     const result = await getResult(api.url, jobId);
     for (const page of result.pages) {

@@ -97,7 +97,10 @@ describe('page failures', () => {
     assert.equal(page2.attempts, 2, 'page 2 was retried once');
     assert.equal(status.pages.find((p) => p.number === 1)!.attempts, 1);
     const result = await getResult(api.url, jobId);
-    assert.deepEqual(result.pages.map((p) => p.number), [1, 2, 3]);
+    assert.deepEqual(
+      result.pages.map((p) => p.number),
+      [1, 2, 3],
+    );
     assert.ok(result.pages.every((p) => p.method === 'text-layer' && p.text.length > 500));
   });
 
@@ -108,11 +111,20 @@ describe('page failures', () => {
     );
     const { jobId, status } = await run(faulty, '2-5');
     assert.equal(status.status, 'partial');
-    assert.deepEqual(status.error && { code: status.error.code, page: status.error.page }, { code: 'PAGE_UNREADABLE', page: 3 });
+    assert.deepEqual(status.error && { code: status.error.code, page: status.error.page }, {
+      code: 'PAGE_UNREADABLE',
+      page: 3,
+    });
     assert.equal(faulty.calls.get(3), 1, 'a non-retryable failure is not retried');
     const result = await getResult(api.url, jobId);
-    assert.deepEqual(result.pages.map((p) => p.number), [2, 4, 5]);
-    assert.deepEqual(result.failedPages.map((p) => [p.number, p.error.code]), [[3, 'PAGE_UNREADABLE']]);
+    assert.deepEqual(
+      result.pages.map((p) => p.number),
+      [2, 4, 5],
+    );
+    assert.deepEqual(
+      result.failedPages.map((p) => [p.number, p.error.code]),
+      [[3, 'PAGE_UNREADABLE']],
+    );
     const txt = await fetch(`${api.url}/v1/jobs/${jobId}/result?format=txt`).then((r) => r.text());
     assert.equal(txt.split('\f').length, 3, 'three finished pages separated by form feeds');
   });
@@ -148,7 +160,14 @@ describe('page failures', () => {
           const name = `document-${workflowIds.indexOf(workflowId) + 1}.json`;
           // The CLI's JSON export is the format the Temporal UI downloads and runReplayHistory reads.
           const json = execFileSync(env.TEMPORAL_CLI_PATH!, [
-            'workflow', 'show', '--address', env.TEMPORAL_ADDRESS!, '-w', workflowId, '--output', 'json',
+            'workflow',
+            'show',
+            '--address',
+            env.TEMPORAL_ADDRESS!,
+            '-w',
+            workflowId,
+            '--output',
+            'json',
           ]);
           fs.writeFileSync(path.join(fixturesDir, name), json);
         }

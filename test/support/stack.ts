@@ -55,7 +55,8 @@ export class FolioProcess {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(this.output.join(''))) {
       if (this.child.exitCode !== null) throw new Error(`${this.name} exited early:\n${this.output.join('')}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${pattern} in time:\n${this.output.join('')}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not print ${pattern} in time:\n${this.output.join('')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -91,7 +92,10 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProces
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`${url}/health/live`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health/live`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (proc.child.exitCode !== null) throw new Error(`api exited early:\n${proc.output.join('')}`);
     if (Date.now() > deadline) throw new Error(`api did not answer in time:\n${proc.output.join('')}`);
@@ -163,7 +167,8 @@ export async function waitForJob(
     const body = (await res.json()) as JobStatusBody;
     await onPoll?.(body);
     if (FINISHED.has(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} not finished in ${timeoutMs} ms: ${JSON.stringify(body).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} not finished in ${timeoutMs} ms: ${JSON.stringify(body).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -5,7 +5,10 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 export async function repeatFirstPage(file: string, times: number): Promise<Uint8Array> {
   const source = await PDFDocument.load(fs.readFileSync(file));
   const out = await PDFDocument.create();
-  const copies = await out.copyPages(source, Array.from({ length: times }, () => 0));
+  const copies = await out.copyPages(
+    source,
+    Array.from({ length: times }, () => 0),
+  );
   for (const page of copies) out.addPage(page);
   return out.save();
 }

@@ -25,7 +25,11 @@ describe('configuration', () => {
   });
 
   it('reads numbers and lists', () => {
-    const c = loadConfig({ MAX_UPLOAD_BYTES: '1024', DEFAULT_LANGUAGES: 'eng+deu', TEMPORAL_UI_URL: 'http://ui:8080/' });
+    const c = loadConfig({
+      MAX_UPLOAD_BYTES: '1024',
+      DEFAULT_LANGUAGES: 'eng+deu',
+      TEMPORAL_UI_URL: 'http://ui:8080/',
+    });
     assert.equal(c.limits.maxUploadBytes, 1024);
     assert.deepEqual(c.pipeline.defaultLanguages, ['eng', 'deu']);
     assert.equal(c.temporal.uiUrl, 'http://ui:8080');

@@ -158,7 +158,8 @@ describe('PdfjsEngine on the corpus', () => {
         assert.ok(hasInk(render.value), 'page 1 rendered blank');
       } else if (pageRejected) {
         const unreadable = [texts.get(1), render].some(
-          (result) => result?.ok === false && result.error.code === 'PAGE_UNREADABLE' && /Page 1\b/.test(result.error.message),
+          (result) =>
+            result?.ok === false && result.error.code === 'PAGE_UNREADABLE' && /Page 1\b/.test(result.error.message),
         );
         assert.ok(unreadable, 'page 1 was not reported as unreadable');
       } else {

@@ -118,7 +118,10 @@ describe('TesseractEngine', () => {
       if ('maxCer' in bound) {
         assert.ok(row.cer < bound.maxCer, `${row.file}: CER ${row.cer.toFixed(4)} ≥ ${bound.maxCer}`);
       } else {
-        assert.ok(row.recall > bound.minRecall, `${row.file}: word recall ${row.recall.toFixed(4)} ≤ ${bound.minRecall}`);
+        assert.ok(
+          row.recall > bound.minRecall,
+          `${row.file}: word recall ${row.recall.toFixed(4)} ≤ ${bound.minRecall}`,
+        );
       }
     }
   });

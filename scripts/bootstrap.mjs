@@ -7,5 +7,9 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 
 if (!existsSync('node_modules/.package-lock.json')) run('npm', ['ci', '--no-audit', '--no-fund']);
 if (!process.env.TEMPORAL_ADDRESS || process.env.npm_lifecycle_event === 'pretest') {
-  run('bash', ['scripts/install-temporal.sh']);
+  try {
+    run('bash', ['scripts/install-temporal.sh']);
+  } catch {
+    console.warn('[folio] could not install the temporal CLI; the Temporal SDK will download it instead');
+  }
 }

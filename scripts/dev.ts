@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { migrate } from './migrate.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-postgres.js';
-import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
+import { startDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = path.resolve(process.env.FOLIO_DATA_DIR ?? path.join(root, 'data'));
@@ -58,13 +58,10 @@ try {
     env.LEGACY_DATABASE_URL ??= postgres.url('folio_legacy');
   }
   if (!process.env.TEMPORAL_ADDRESS) {
-    const binary = findTemporalCli(root);
-    if (!binary)
-      throw new Error('No temporal CLI found: run "bash scripts/install-temporal.sh" or set TEMPORAL_ADDRESS.');
     const port = Number(process.env.TEMPORAL_DEV_PORT ?? 7233);
     const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
     say(`starting Temporal dev server on 127.0.0.1:${port}, web UI on http://localhost:${uiPort}`);
-    temporal = await startTemporalDevServer({ binary, port, uiPort, dbFile: path.join(dataDir, 'temporal.db') });
+    temporal = await startDevServer(root, { port, uiPort, dbFile: path.join(dataDir, 'temporal.db'), log: say });
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_UI_URL ??= temporal.uiUrl ?? undefined;
   }

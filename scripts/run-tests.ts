@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from './migrate.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-postgres.js';
-import { findTemporalCli, startTemporalDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
+import { startDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const root = path.resolve(dist, '..');
@@ -53,11 +53,9 @@ const serviceLog = fs.createWriteStream(logFile);
 const log = (line: string) => serviceLog.write(`${line}\n`);
 
 let postgres: EmbeddedDatabase | undefined;
-let temporal: TemporalDevServer | undefined;
+let temporal: (TemporalDevServer & { binary?: string }) | undefined;
 let exitCode = 1;
 try {
-  const binary = findTemporalCli(root);
-  if (!binary) throw new Error('No temporal CLI: run "bash scripts/install-temporal.sh" (npm test does it first).');
   const [pgPort, temporalPort] = [await freePort(), await freePort()];
   postgres = await startEmbeddedPostgres({
     dataDir: path.join(tmp, 'postgres'),
@@ -65,7 +63,7 @@ try {
     databases: ['folio_test', 'folio_test_legacy'],
     log,
   });
-  temporal = await startTemporalDevServer({ binary, port: temporalPort, dbFile: path.join(tmp, 'temporal.db'), log });
+  temporal = await startDevServer(root, { port: temporalPort, dbFile: path.join(tmp, 'temporal.db'), log });
   await migrate(postgres.url('folio_test'));
 
   const env: NodeJS.ProcessEnv = {
@@ -76,7 +74,7 @@ try {
     TEMPORAL_ADDRESS: temporal.address,
     STORAGE_DIR: path.join(tmp, 'storage'),
     FOLIO_TEST_TMP: tmp,
-    TEMPORAL_CLI_PATH: binary,
+    ...(temporal.binary ? { TEMPORAL_CLI_PATH: temporal.binary } : {}),
   };
   console.log(`services up: PostgreSQL 127.0.0.1:${pgPort}, Temporal ${temporal.address}; ${files.length} test files`);
   exitCode = await new Promise<number>((resolve) => {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -7,7 +7,6 @@ import path from 'node:path';
 export interface TemporalDevServer {
   address: string;
   uiUrl: string | null;
-  process: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -78,7 +77,6 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   return {
     address: `127.0.0.1:${options.port}`,
     uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
-    process: child,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -87,4 +85,38 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * The same dev server through the Temporal SDK, which downloads the CLI itself: for machines that reach
+ * the internet but have neither pip nor Go to install the CLI.
+ */
+export async function startSdkDevServer(options: Omit<TemporalDevServerOptions, 'binary'>): Promise<TemporalDevServer> {
+  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  if (options.dbFile) fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      port: options.port,
+      dbFilename: options.dbFile,
+      ui: options.uiPort !== undefined,
+      uiPort: options.uiPort,
+    },
+  });
+  return {
+    address: env.address,
+    uiUrl: options.uiPort ? `http://localhost:${options.uiPort}` : null,
+    stop: () => env.teardown(),
+  };
+}
+
+/** The installed CLI when there is one, else the SDK's download. */
+export async function startDevServer(
+  projectRoot: string,
+  options: Omit<TemporalDevServerOptions, 'binary'>,
+): Promise<TemporalDevServer & { binary?: string }> {
+  const binary = findTemporalCli(projectRoot);
+  if (binary) return { ...(await startTemporalDevServer({ ...options, binary })), binary };
+  options.log?.('no temporal CLI installed: starting the dev server through the SDK download');
+  return startSdkDevServer(options);
 }

@@ -5,28 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migrate } from './migrate.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-postgres.js';
-import { startDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
+import { startServices, type Services } from './lib/services.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const root = path.resolve(dist, '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function testFiles(dir: string): string[] {
   return fs
@@ -50,33 +35,13 @@ fs.chmodSync(tmp, 0o755);
 const logFile = path.join(root, 'test-results', 'services.log');
 fs.mkdirSync(path.dirname(logFile), { recursive: true });
 const serviceLog = fs.createWriteStream(logFile);
-const log = (line: string) => serviceLog.write(`${line}\n`);
 
-let postgres: EmbeddedDatabase | undefined;
-let temporal: (TemporalDevServer & { binary?: string }) | undefined;
+let services: Services | undefined;
 let exitCode = 1;
 try {
-  const [pgPort, temporalPort] = [await freePort(), await freePort()];
-  postgres = await startEmbeddedPostgres({
-    dataDir: path.join(tmp, 'postgres'),
-    port: pgPort,
-    databases: ['folio_test', 'folio_test_legacy'],
-    log,
-  });
-  temporal = await startDevServer(root, { port: temporalPort, dbFile: path.join(tmp, 'temporal.db'), log });
-  await migrate(postgres.url('folio_test'));
-
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'test',
-    APP_DATABASE_URL: postgres.url('folio_test'),
-    LEGACY_DATABASE_URL: postgres.url('folio_test_legacy'),
-    TEMPORAL_ADDRESS: temporal.address,
-    STORAGE_DIR: path.join(tmp, 'storage'),
-    FOLIO_TEST_TMP: tmp,
-    ...(temporal.binary ? { TEMPORAL_CLI_PATH: temporal.binary } : {}),
-  };
-  console.log(`services up: PostgreSQL 127.0.0.1:${pgPort}, Temporal ${temporal.address}; ${files.length} test files`);
+  services = await startServices(root, tmp, (line) => serviceLog.write(`${line}\n`));
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', FOLIO_TEST_TMP: tmp, ...services.env };
+  console.log(`services up: PostgreSQL and Temporal (${env.TEMPORAL_ADDRESS}); ${files.length} test files`);
   exitCode = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
       env,
@@ -89,8 +54,7 @@ try {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   console.error(`service log: ${logFile}`);
 } finally {
-  await temporal?.stop().catch(() => undefined);
-  await postgres?.stop().catch(() => undefined);
+  await services?.stop();
   serviceLog.end();
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -28,3 +28,14 @@ export async function syntheticTextPdf(total: number): Promise<Uint8Array> {
   }
   return doc.save();
 }
+
+/** A PDF made of every page of an existing one, `times` over (a longer real document). */
+export async function repeatDocument(file: string, times: number): Promise<Uint8Array> {
+  const source = await PDFDocument.load(fs.readFileSync(file));
+  const out = await PDFDocument.create();
+  const indices = source.getPageIndices();
+  for (let i = 0; i < times; i++) {
+    for (const page of await out.copyPages(source, indices)) out.addPage(page);
+  }
+  return out.save();
+}

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { migrate } from '../migrate.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import { startDevServer, type TemporalDevServer } from './temporal-dev-server.js';
+
+/** Real PostgreSQL and Temporal for tests and benchmarks, in a folder of their own, on free ports. */
+export interface Services {
+  /** What a Folio process needs to use them. */
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts both in `dir` (which must be traversable by the postgres user) and applies the migrations. */
+export async function startServices(projectRoot: string, dir: string, log: (line: string) => void): Promise<Services> {
+  fs.mkdirSync(dir, { recursive: true });
+  let postgres: EmbeddedDatabase | undefined;
+  let temporal: (TemporalDevServer & { binary?: string }) | undefined;
+  const stop = async () => {
+    await temporal?.stop().catch(() => undefined);
+    await postgres?.stop().catch(() => undefined);
+  };
+  try {
+    postgres = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'postgres'),
+      port: await freePort(),
+      databases: ['folio_test', 'folio_test_legacy'],
+      log,
+    });
+    temporal = await startDevServer(projectRoot, {
+      port: await freePort(),
+      dbFile: path.join(dir, 'temporal.db'),
+      log,
+    });
+    await migrate(postgres.url('folio_test'));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    env: {
+      APP_DATABASE_URL: postgres.url('folio_test'),
+      LEGACY_DATABASE_URL: postgres.url('folio_test_legacy'),
+      TEMPORAL_ADDRESS: temporal.address,
+      STORAGE_DIR: path.join(dir, 'storage'),
+      ...(temporal.binary ? { TEMPORAL_CLI_PATH: temporal.binary } : {}),
+    },
+    stop,
+  };
+}

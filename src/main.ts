@@ -6,14 +6,14 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { CONFIG } from './config/config.module.js';
-import { loadConfig, type Config } from './config/config.js';
+import { loadConfig, nestLogLevels, type Config } from './config/config.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 
 /** Builds the API application: security headers, one error filter, validation, OpenAPI. */
 async function createApiApp(): Promise<NestExpressApplication> {
   const config = loadConfig();
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    logger: loggerLevels(config),
+    logger: nestLogLevels(config),
     // Uploads are streamed by the documents service; JSON bodies stay small.
     bodyParser: true,
   });
@@ -41,11 +41,6 @@ async function createApiApp(): Promise<NestExpressApplication> {
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
   return app;
-}
-
-function loggerLevels(config: Config): ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[] {
-  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return order.slice(0, order.indexOf(config.logLevel) + 1);
 }
 
 async function main(): Promise<void> {

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { ConfigModule, CONFIG } from './config/config.module.js';
-import type { Config } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { loadConfig, nestLogLevels } from './config/config.js';
 import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from './database/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
@@ -26,8 +26,8 @@ class WorkerModule {}
 
 async function main(): Promise<void> {
   const logger = new Logger('Worker');
-  const ctx = await NestFactory.createApplicationContext(WorkerModule, { logger: ['fatal', 'error', 'warn', 'log'] });
-  const config = ctx.get<Config>(CONFIG);
+  const config = loadConfig();
+  const ctx = await NestFactory.createApplicationContext(WorkerModule, { logger: nestLogLevels(config) });
   const models = ctx.get<AppModels>(APP_MODELS);
   const storage = ctx.get<DocumentStorage>(STORAGE);
   const p = config.pipeline;

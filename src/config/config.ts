@@ -126,3 +126,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
   };
 }
+
+/** Nest logger levels from LOG_LEVEL: the level itself and every more severe one. */
+export function nestLogLevels(config: Config): Env['LOG_LEVEL'][] {
+  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+  return order.slice(0, order.indexOf(config.logLevel) + 1);
+}

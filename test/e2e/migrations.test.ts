@@ -1,0 +1,46 @@
+/** The app-DB migrations apply up and down cleanly on a real PostgreSQL, and up again. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { migrate } from '../../scripts/migrate.js';
+import { harnessEnv } from '../support/stack.js';
+
+describe('migrations', () => {
+  const base = new URL(harnessEnv().APP_DATABASE_URL!);
+  const scratch = `folio_migrations_${process.pid}`;
+  const url = Object.assign(new URL(base), { pathname: `/${scratch}` }).toString();
+  const admin = new pg.Client({ connectionString: base.toString() });
+
+  async function tables(): Promise<string[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+      );
+      return rows.map((r) => r.table_name);
+    } finally {
+      await client.end();
+    }
+  }
+
+  before(async () => {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(scratch)}`);
+  });
+  after(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(scratch)}`);
+    await admin.end();
+  });
+
+  it('creates the jobs tables, reverts them, and applies again; a second up does nothing', async () => {
+    const applied = await migrate(url, 'up');
+    assert.ok(applied.length >= 1);
+    assert.deepEqual(await tables(), ['folio_migrations', 'job_pages', 'jobs']);
+    assert.deepEqual(await migrate(url, 'up'), [], 'idempotent');
+    assert.deepEqual(await migrate(url, 'down'), [applied[applied.length - 1]]);
+    assert.deepEqual(await tables(), ['folio_migrations']);
+    await migrate(url, 'up');
+    assert.deepEqual(await tables(), ['folio_migrations', 'job_pages', 'jobs']);
+  });
+});

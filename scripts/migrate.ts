@@ -3,12 +3,13 @@ import { loadConfig } from '../src/config/config.js';
 import { createSequelize } from '../src/database/connections.js';
 import { createMigrator } from '../src/database/migrator.js';
 
-/** Applies pending app-DB migrations (`down` to revert the last one). The legacy DB is never touched. */
-export async function migrate(appUrl: string, direction: 'up' | 'down' = 'up'): Promise<string[]> {
+/** Applies pending app-DB migrations (`down` reverts the last one, `down-all` every one). The legacy DB is never touched. */
+export async function migrate(appUrl: string, direction: 'up' | 'down' | 'down-all' = 'up'): Promise<string[]> {
   const db = createSequelize(appUrl, 2, 'app');
   try {
     const migrator = createMigrator(db);
-    const done = direction === 'up' ? await migrator.up() : await migrator.down();
+    const done =
+      direction === 'up' ? await migrator.up() : await migrator.down(direction === 'down-all' ? { to: 0 } : undefined);
     return done.map((m) => m.name);
   } finally {
     await db.close();

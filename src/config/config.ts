@@ -47,6 +47,13 @@ const schema = z.object({
   PAGES_PER_CHILD_WORKFLOW: positiveInt.default(500),
   PAGE_TIMEOUT_SECONDS: positiveInt.default(600),
   PAGE_MAX_ATTEMPTS: positiveInt.default(3),
+
+  SCHEDULES_UPSERT: z.enum(['true', 'false']).default('true'),
+  SCHEDULE_TIMEZONE: z.string().default('UTC'),
+  CLEANUP_CRON: z.string().default('30 3 * * *'),
+  RETENTION_DAYS: z.coerce.number().positive().default(30),
+  RECONCILE_CRON: z.string().default('*/5 * * * *'),
+  RECONCILE_GRACE_SECONDS: positiveInt.default(300),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -74,6 +81,15 @@ export interface Config {
     pagesPerChildWorkflow: number;
     pageTimeoutSeconds: number;
     pageMaxAttempts: number;
+  };
+  schedules: {
+    /** Whether this worker creates/updates the declared schedules at start. */
+    upsertAtStart: boolean;
+    timezone: string;
+    cleanupCron: string;
+    retentionDays: number;
+    reconcileCron: string;
+    reconcileGraceSeconds: number;
   };
 }
 
@@ -123,6 +139,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       pagesPerChildWorkflow: e.PAGES_PER_CHILD_WORKFLOW,
       pageTimeoutSeconds: e.PAGE_TIMEOUT_SECONDS,
       pageMaxAttempts: e.PAGE_MAX_ATTEMPTS,
+    },
+    schedules: {
+      upsertAtStart: e.SCHEDULES_UPSERT === 'true',
+      timezone: e.SCHEDULE_TIMEZONE,
+      cleanupCron: e.CLEANUP_CRON,
+      retentionDays: e.RETENTION_DAYS,
+      reconcileCron: e.RECONCILE_CRON,
+      reconcileGraceSeconds: e.RECONCILE_GRACE_SECONDS,
     },
   };
 }

@@ -183,7 +183,7 @@ export class SchedulesService {
       taskQueue: this.config.temporal.taskQueue,
       args: [args] as never,
       memo,
-    } as ScheduleOptionsStartWorkflowAction<never>;
+    };
   }
 
   private async audit(scheduleId: string, action: string, actor: string, details: Record<string, unknown> | null) {

@@ -61,7 +61,7 @@ function action(d: DeclaredSchedule, taskQueue: string, timezone: string): Sched
     taskQueue,
     args: d.args as never,
     memo: { folioDeclared: fingerprint(d, timezone) },
-  } as ScheduleOptionsStartWorkflowAction<never>;
+  };
 }
 
 /**

@@ -5,10 +5,20 @@ import { StorageModule } from './storage/storage.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.controller.js';
 
 /** The API process's modules. */
 @Module({
-  imports: [ConfigModule, DatabaseModule, StorageModule, TemporalModule, JobsModule, DocumentsModule, HealthModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    StorageModule,
+    TemporalModule,
+    AuthModule,
+    JobsModule,
+    DocumentsModule,
+    HealthModule,
+  ],
 })
 export class AppModule {}

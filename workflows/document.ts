@@ -23,6 +23,7 @@ import {
   type PagePlan,
   type PageRangeWorkflowInput,
   type PageRangeWorkflowOutput,
+  type RetryPagesWorkflowInput,
 } from './contracts.js';
 
 const nonRetryableErrorTypes = [...InputFailureTypes];
@@ -109,6 +110,52 @@ export async function pageRangeWorkflow(input: PageRangeWorkflowInput): Promise<
   return counts;
 }
 
+/** Runs a document's pages: in this workflow, or in child workflows of plan.pagesPerChild pages. */
+async function runAllPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
+  const { pageNumbers, plan } = input;
+  if (pageNumbers.length <= plan.pagesPerChild) {
+    await runPages(input, counts);
+    return;
+  }
+  for (let start = 0; start < pageNumbers.length; start += plan.pagesPerChild) {
+    const slice = pageNumbers.slice(start, start + plan.pagesPerChild);
+    const result = await executeChild(pageRangeWorkflow, {
+      workflowId: `${workflowInfo().workflowId}-pages-${slice[0]}-${slice[slice.length - 1]}`,
+      args: [{ ...input, pageNumbers: slice }],
+    });
+    counts.pagesDone += result.pagesDone;
+    counts.pagesFailed += result.pagesFailed;
+  }
+}
+
+/**
+ * Re-runs a finished job's failed pages (the API has reset them to pending and reopened the job), then
+ * derives the job's status again from all its pages. Cancellable like documentWorkflow.
+ */
+export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promise<DocumentWorkflowOutput> {
+  const { jobId } = input;
+  const progress: DocumentProgress = {
+    step: 'processing-pages',
+    pageCount: input.pageNumbers.length,
+    pagesDone: 0,
+    pagesFailed: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  try {
+    await runAllPages(input, progress);
+    progress.step = 'finalizing';
+    await bookkeeping.updateJob({ jobId, step: 'finalizing' });
+    const final = await bookkeeping.finalizeDocument({ jobId });
+    progress.step = 'done';
+    return { jobId, pageCount: input.pageNumbers.length, ...final };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => bookkeeping.finalizeDocument({ jobId, cancelled: true }));
+    }
+    throw err;
+  }
+}
+
 /**
  * One document: inspect → pages (sliding window; child workflows for long documents) → finalize.
  * Progress and results are written to the app DB by activities; the API reads the DB.
@@ -137,19 +184,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     progress.step = 'processing-pages';
     await bookkeeping.updateJob({ jobId, step: 'processing-pages' });
 
-    if (pageNumbers.length <= plan.pagesPerChild) {
-      await runPages({ jobId, storageKey, options, pageNumbers, plan }, progress);
-    } else {
-      for (let start = 0; start < pageNumbers.length; start += plan.pagesPerChild) {
-        const slice = pageNumbers.slice(start, start + plan.pagesPerChild);
-        const result = await executeChild(pageRangeWorkflow, {
-          workflowId: `${workflowInfo().workflowId}-pages-${slice[0]}-${slice[slice.length - 1]}`,
-          args: [{ jobId, storageKey, options, pageNumbers: slice, plan }],
-        });
-        progress.pagesDone += result.pagesDone;
-        progress.pagesFailed += result.pagesFailed;
-      }
-    }
+    await runAllPages({ jobId, storageKey, options, pageNumbers, plan }, progress);
 
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });

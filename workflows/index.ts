@@ -1,2 +1,2 @@
 /** The single workflowsPath entry bundled by the Temporal worker. */
-export { documentWorkflow, pageRangeWorkflow, progressQuery } from './document.js';
+export { documentWorkflow, pageRangeWorkflow, progressQuery, retryPagesWorkflow } from './document.js';

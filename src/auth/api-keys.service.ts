@@ -41,6 +41,13 @@ function info(k: ApiKey): ApiKeyInfo {
   };
 }
 
+/** A fresh key with the parts stored for it (prefix and hash); the key itself is never stored. */
+export function generateApiKey(): { key: string; prefix: string; keyHash: string } {
+  const prefix = randomBytes(6).toString('hex');
+  const key = `folio_${prefix}_${randomBytes(32).toString('base64url')}`;
+  return { key, prefix, keyHash: sha256(key).toString('hex') };
+}
+
 /**
  * Creates, lists, revokes and verifies API keys. A key is `folio_<prefix>_<secret>`: the prefix finds the
  * row, the SHA-256 of the whole key is compared in constant time. The secret is 32 random bytes, so a fast
@@ -55,15 +62,8 @@ export class ApiKeysService {
     const name = input.name.trim();
     if (!name) throw new Error('An API key needs a name.');
     if (input.role !== 'client' && input.role !== 'admin') throw new Error('role must be "client" or "admin".');
-    const prefix = randomBytes(6).toString('hex');
-    const key = `folio_${prefix}_${randomBytes(32).toString('base64url')}`;
-    const row = await this.models.ApiKey.create({
-      id: randomUUID(),
-      name,
-      role: input.role,
-      prefix,
-      keyHash: sha256(key).toString('hex'),
-    });
+    const { key, prefix, keyHash } = generateApiKey();
+    const row = await this.models.ApiKey.create({ id: randomUUID(), name, role: input.role, prefix, keyHash });
     return { key, apiKey: info(row) };
   }
 

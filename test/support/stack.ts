@@ -4,9 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/lib/services.js';
-import { ApiKeysService, type ApiKeyRole } from '../../src/auth/api-keys.service.js';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels } from '../../src/database/models.js';
+import pg from 'pg';
+import { generateApiKey, type ApiKeyRole } from '../../src/auth/api-keys.service.js';
 
 /** Repo root, found from the compiled file's place (dist/test/support/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -86,14 +85,24 @@ export function authHeaders(apiUrl: string): Record<string, string> {
   return key ? { authorization: `Bearer ${key}` } : {};
 }
 
-/** Creates an API key in the harness's app DB, as `npm run api-key` would. */
+/**
+ * Creates an API key in the harness's app DB, as `npm run api-key` would. Plain pg on purpose: binding
+ * the Sequelize models to a connection of its own would rebind the test's models too (they are global).
+ */
 export async function createApiKey(name: string, role: ApiKeyRole): Promise<{ key: string; id: string }> {
-  const db = createSequelize(harnessEnv().APP_DATABASE_URL!, 1, 'app');
+  const client = new pg.Client({ connectionString: harnessEnv().APP_DATABASE_URL });
+  await client.connect();
   try {
-    const { key, apiKey } = await new ApiKeysService(initAppModels(db)).create({ name, role });
-    return { key, id: apiKey.id };
+    const { key, prefix, keyHash } = generateApiKey();
+    const id = randomUUID();
+    await client.query(
+      `INSERT INTO api_keys (id, name, role, prefix, key_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now(), now())`,
+      [id, name, role, prefix, keyHash],
+    );
+    return { key, id };
   } finally {
-    await db.close();
+    await client.end();
   }
 }
 

@@ -100,7 +100,15 @@ async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Prom
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(input.plan.window, pageNumbers.length) }, lane));
+  // Every lane settles before this returns, also on cancellation: a lane that was about to start its next
+  // page rejects at once, and Promise.all would let the job be finalized while the other lanes' activities
+  // still run. Waiting for them (their cancellation type is WAIT_CANCELLATION_COMPLETED, the default) means
+  // every page in flight has stopped at its heartbeat before the job says `cancelled`.
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(input.plan.window, pageNumbers.length) }, lane),
+  );
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 /** A slice of a long document's pages, run as a child workflow so no single history grows too long. */

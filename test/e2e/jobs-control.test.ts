@@ -141,8 +141,9 @@ describe('job control: cancel, retry, dedupe, events', () => {
 
       // The page activities in flight were cancelled through their heartbeats, not left to finish.
       const history = await temporal.workflow.getHandle(documentWorkflowId(first.jobId)).fetchHistory();
+      // EventType 16 is ACTIVITY_TASK_CANCELED: the activity itself acknowledged (heartbeat → abort → throw).
       const types = (history.events ?? []).map((e) => String(e.eventType));
-      const cancelled = types.filter((t) => /ACTIVITY_TASK_CANCELED$|^14$/.test(t)).length;
+      const cancelled = types.filter((t) => /ACTIVITY_TASK_CANCELED$|^16$/.test(t)).length;
       assert.ok(cancelled >= 1, `activity cancellations in history: ${types.join(',')}`);
       // And nothing keeps writing pages afterwards.
       await new Promise((r) => setTimeout(r, 4000));

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -45,6 +46,9 @@ function pageActivities(plan: PagePlan) {
   return proxyActivities<Activities>({
     startToCloseTimeout: plan.pageTimeoutSeconds * 1000,
     heartbeatTimeout: '30 seconds',
+    // Explicit: left unset, the SDK sends TRY_CANCEL, and a cancelled job would be finalized while its
+    // pages still run. This way each page acknowledges (heartbeat → abort → throw) before the workflow goes on.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
@@ -102,7 +106,7 @@ async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Prom
   };
   // Every lane settles before this returns, also on cancellation: a lane that was about to start its next
   // page rejects at once, and Promise.all would let the job be finalized while the other lanes' activities
-  // still run. Waiting for them (their cancellation type is WAIT_CANCELLATION_COMPLETED, the default) means
+  // still run. Waiting for them (their cancellation type is WAIT_CANCELLATION_COMPLETED) means
   // every page in flight has stopped at its heartbeat before the job says `cancelled`.
   const settled = await Promise.allSettled(
     Array.from({ length: Math.min(input.plan.window, pageNumbers.length) }, lane),

@@ -158,10 +158,33 @@ describe('HTTP API', () => {
     assert.equal(res.status, 200);
     assert.ok(res.headers.get('content-security-policy'));
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
-    const doc = (await res.json()) as { paths: Record<string, unknown> };
-    for (const p of ['/v1/documents', '/v1/jobs/{id}', '/v1/jobs/{id}/result', '/extract/pdf', '/health/ready']) {
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { security?: Record<string, unknown>[] }>>;
+      components: { securitySchemes?: Record<string, { type: string; name?: string; scheme?: string }> };
+    };
+    for (const p of [
+      '/v1/documents',
+      '/v1/jobs',
+      '/v1/jobs/{id}',
+      '/v1/jobs/{id}/result',
+      '/v1/jobs/{id}/events',
+      '/v1/jobs/{id}/cancel',
+      '/v1/jobs/{id}/retry',
+      '/api/v1/jobs',
+      '/api/v1/jobs/{job_id}',
+      '/extract/pdf',
+      '/health/ready',
+    ]) {
       assert.ok(doc.paths[p], `${p} documented`);
     }
+    assert.equal(doc.components.securitySchemes?.apiKey?.name, 'X-API-Key');
+    assert.equal(doc.components.securitySchemes?.bearer?.scheme, 'bearer');
+    assert.deepEqual(
+      doc.paths['/v1/jobs']?.get?.security?.map((s) => Object.keys(s)[0]).sort(),
+      ['apiKey', 'bearer'],
+      'the key is required on the jobs routes',
+    );
+    assert.equal(doc.paths['/health/ready']?.get?.security, undefined);
   });
 
   it('reports readiness of both databases, Temporal and storage', async () => {

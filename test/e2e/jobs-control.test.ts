@@ -5,10 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
-import { InputError, type OpenOptions, type PageText, type PdfEngine } from '../../activities/adapters/types.js';
+import {
+  InputError,
+  type OcrEngine,
+  type OcrOptions,
+  type OpenOptions,
+  type PageText,
+  type PdfEngine,
+} from '../../activities/adapters/types.js';
 import { documentWorkflowId, retryWorkflowId } from '../../workflows/contracts.js';
 import { corpusPath } from '../support/corpus.js';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
@@ -47,6 +55,28 @@ class FaultyPdf implements PdfEngine {
   }
 }
 
+/** Real OCR, optionally after a long pause that only the activity's cancellation signal cuts short. */
+class SlowOcr implements OcrEngine {
+  delayMs = 0;
+  aborted = 0;
+  constructor(private readonly inner: OcrEngine) {}
+  async recognize(image: Uint8Array, options: OcrOptions) {
+    if (this.delayMs > 0) {
+      await sleep(this.delayMs, undefined, { signal: options.signal }).catch((err: unknown) => {
+        this.aborted++;
+        throw err;
+      });
+    }
+    return this.inner.recognize(image, options);
+  }
+  availableLanguages() {
+    return this.inner.availableLanguages();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
 interface Submitted {
   jobId: string;
   status: string;
@@ -59,6 +89,7 @@ describe('job control: cancel, retry, dedupe, events', () => {
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 60_000 });
   const faulty = new FaultyPdf(pdf);
   const ocr = new TesseractEngine({ workers: 1 });
+  const slowOcr = new SlowOcr(ocr);
   let api: FolioProcess & { url: string; key?: string };
   let worker: InProcessWorker;
   let connection: Connection;
@@ -81,7 +112,7 @@ describe('job control: cancel, retry, dedupe, events', () => {
     const queue = uniqueTaskQueue('control');
     [api, worker] = await Promise.all([
       startApi({ TEMPORAL_TASK_QUEUE: queue, SSE_POLL_MS: '100' }),
-      startInProcessWorker({ taskQueue: queue, pdf: faulty, ocr, plan: { window: 2 } }),
+      startInProcessWorker({ taskQueue: queue, pdf: faulty, ocr: slowOcr, plan: { window: 2 } }),
     ]);
     key = api.key!;
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
@@ -124,6 +155,9 @@ describe('job control: cancel, retry, dedupe, events', () => {
         s = await status(first.jobId);
       }
       assert.ok(s.progress.pagesDone >= 1 && s.status === 'processing', JSON.stringify(s.progress));
+      // From now on a page's OCR takes a minute unless its activity is cancelled: pages in flight must be stopped.
+      slowOcr.delayMs = 60_000;
+      await sleep(1500);
       const cancelledAt = Date.now();
       const res = await post(`/v1/jobs/${first.jobId}/cancel`);
       assert.equal(res.status, 202);
@@ -145,8 +179,11 @@ describe('job control: cancel, retry, dedupe, events', () => {
       const types = (history.events ?? []).map((e) => String(e.eventType));
       const cancelled = types.filter((t) => /ACTIVITY_TASK_CANCELED$|^16$/.test(t)).length;
       assert.ok(cancelled >= 1, `activity cancellations in history: ${types.join(',')}`);
+      assert.ok(slowOcr.aborted >= 1, 'the OCR call saw the abort');
+      assert.ok(tookMs < 20_000, `stopped in ${tookMs} ms, not after the minute-long OCR`);
+      slowOcr.delayMs = 0;
       // And nothing keeps writing pages afterwards.
-      await new Promise((r) => setTimeout(r, 4000));
+      await sleep(3000);
       assert.equal((await status(first.jobId)).progress.pagesDone, end.progress.pagesDone);
 
       const again = await post(`/v1/jobs/${first.jobId}/cancel`);

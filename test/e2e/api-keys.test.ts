@@ -30,24 +30,24 @@ describe('API keys', () => {
     assert.equal(principal?.name, 'script client');
     const [row] = await db.query<{ key_hash: string; last_used_at: Date | null }>(
       `SELECT key_hash, last_used_at FROM api_keys WHERE id = :id`,
-      { replacements: { id: principal!.apiKeyId }, type: QueryTypes.SELECT },
+      { replacements: { id: principal.apiKeyId }, type: QueryTypes.SELECT },
     );
     assert.equal(row?.key_hash, createHash('sha256').update(key).digest('hex'));
     assert.ok(row?.last_used_at, 'last use recorded');
     const [dump] = await db.query<{ t: string }>(`SELECT api_keys::text AS t FROM api_keys WHERE id = :id`, {
-      replacements: { id: principal!.apiKeyId },
+      replacements: { id: principal.apiKeyId },
       type: QueryTypes.SELECT,
     });
     assert.ok(!dump!.t.includes(key.split('_').pop()!), 'the secret is nowhere in the row');
 
     const listed = (await script('--list')).stdout;
-    assert.match(listed, new RegExp(principal!.apiKeyId!));
+    assert.match(listed, new RegExp(principal.apiKeyId!));
     assert.ok(!listed.includes(key), 'the list never shows a key');
 
-    await script('--revoke', principal!.apiKeyId!);
+    await script('--revoke', principal.apiKeyId!);
     assert.equal(await keys.verify(key), null);
     assert.ok(
-      (await keys.list()).some((k) => k.id === principal!.apiKeyId && k.revokedAt),
+      (await keys.list()).some((k) => k.id === principal.apiKeyId && k.revokedAt),
       'kept, revoked',
     );
   });

@@ -176,6 +176,8 @@ export function createActivities(deps: ActivityDeps) {
         }));
         return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
       });
+      // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
+      Context.current().cancellationSignal.throwIfAborted();
       await JobPage.upsert({
         ...key,
         status: 'done',

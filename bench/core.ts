@@ -23,7 +23,8 @@ fs.chmodSync(tmp, 0o755);
 const services = await startServices(root, tmp, () => undefined);
 Object.assign(process.env, services.env);
 // Imported after the environment is set: the stack helpers read it.
-const { startApi, startWorker, submit, waitForJob, uniqueTaskQueue } = await import('../test/support/stack.js');
+const { authHeaders, startApi, startWorker, submit, waitForJob, uniqueTaskQueue } =
+  await import('../test/support/stack.js');
 
 function summary(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -78,7 +79,7 @@ try {
     const started = performance.now();
     const form = new FormData();
     form.append('file', await fs.openAsBlob(bigFile, { type: 'application/pdf' }), 'big.pdf');
-    const res = await fetch(`${api.url}/v1/documents`, { method: 'POST', body: form });
+    const res = await fetch(`${api.url}/v1/documents`, { method: 'POST', body: form, headers: authHeaders(api.url) });
     clearInterval(sampler);
     if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
     uploadRuns.push({

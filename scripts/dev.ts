@@ -17,6 +17,8 @@ const dataDir = path.resolve(process.env.FOLIO_DATA_DIR ?? path.join(root, 'data
 const say = (line: string) => console.log(`[folio] ${line}`);
 
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' };
+// A laptop run needs no key; set API_AUTH=required to try the keys (npm run api-key) locally.
+if (env.NODE_ENV !== 'production') env.API_AUTH ??= 'disabled';
 let postgres: EmbeddedDatabase | undefined;
 let temporal: TemporalDevServer | undefined;
 const children: ChildProcess[] = [];

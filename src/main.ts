@@ -37,6 +37,8 @@ async function createApiApp(): Promise<NestExpressApplication> {
       .setTitle('Folio')
       .setDescription('PDFs in, per-page text out: text layers where they exist, OCR where they do not.')
       .setVersion('1')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The same API key as a bearer token' }, 'bearer')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });

@@ -158,6 +158,22 @@ export interface DocumentProgress extends PageCounts {
 
 export const documentProgressQueryName = 'progress';
 
+/** Input of retryPagesWorkflow: the failed pages of a finished job, run again in the same job. */
+export interface RetryPagesWorkflowInput {
+  jobId: string;
+  storageKey: string;
+  /** The job's options, with the OCR mode the retry asked for. */
+  options: DocumentOptions;
+  /** The failed pages to run again, ascending. */
+  pageNumbers: number[];
+  plan: PagePlan;
+}
+
+/** Workflow id of a job's n-th retry: a run of its own, so every attempt's history stays in Temporal. */
+export function retryWorkflowId(jobId: string, n: number): string {
+  return `${documentWorkflowId(jobId)}-retry-${n}`;
+}
+
 /** Workflow id for a job: one workflow per document, derived from the job id. */
 export function documentWorkflowId(jobId: string): string {
   return `document-${jobId}`;

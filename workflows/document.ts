@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -23,6 +24,7 @@ import {
   type PagePlan,
   type PageRangeWorkflowInput,
   type PageRangeWorkflowOutput,
+  type RetryPagesWorkflowInput,
 } from './contracts.js';
 
 const nonRetryableErrorTypes = [...InputFailureTypes];
@@ -44,6 +46,9 @@ function pageActivities(plan: PagePlan) {
   return proxyActivities<Activities>({
     startToCloseTimeout: plan.pageTimeoutSeconds * 1000,
     heartbeatTimeout: '30 seconds',
+    // Explicit: left unset, the SDK sends TRY_CANCEL, and a cancelled job would be finalized while its
+    // pages still run. This way each page acknowledges (heartbeat → abort → throw) before the workflow goes on.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
@@ -99,7 +104,15 @@ async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Prom
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(input.plan.window, pageNumbers.length) }, lane));
+  // Every lane settles before this returns, also on cancellation: a lane that was about to start its next
+  // page rejects at once, and Promise.all would let the job be finalized while the other lanes' activities
+  // still run. Waiting for them (their cancellation type is WAIT_CANCELLATION_COMPLETED) means
+  // every page in flight has stopped at its heartbeat before the job says `cancelled`.
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(input.plan.window, pageNumbers.length) }, lane),
+  );
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 /** A slice of a long document's pages, run as a child workflow so no single history grows too long. */
@@ -107,6 +120,52 @@ export async function pageRangeWorkflow(input: PageRangeWorkflowInput): Promise<
   const counts: PageCounts = { pagesDone: 0, pagesFailed: 0 };
   await runPages(input, counts);
   return counts;
+}
+
+/** Runs a document's pages: in this workflow, or in child workflows of plan.pagesPerChild pages. */
+async function runAllPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
+  const { pageNumbers, plan } = input;
+  if (pageNumbers.length <= plan.pagesPerChild) {
+    await runPages(input, counts);
+    return;
+  }
+  for (let start = 0; start < pageNumbers.length; start += plan.pagesPerChild) {
+    const slice = pageNumbers.slice(start, start + plan.pagesPerChild);
+    const result = await executeChild(pageRangeWorkflow, {
+      workflowId: `${workflowInfo().workflowId}-pages-${slice[0]}-${slice[slice.length - 1]}`,
+      args: [{ ...input, pageNumbers: slice }],
+    });
+    counts.pagesDone += result.pagesDone;
+    counts.pagesFailed += result.pagesFailed;
+  }
+}
+
+/**
+ * Re-runs a finished job's failed pages (the API has reset them to pending and reopened the job), then
+ * derives the job's status again from all its pages. Cancellable like documentWorkflow.
+ */
+export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promise<DocumentWorkflowOutput> {
+  const { jobId } = input;
+  const progress: DocumentProgress = {
+    step: 'processing-pages',
+    pageCount: input.pageNumbers.length,
+    pagesDone: 0,
+    pagesFailed: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  try {
+    await runAllPages(input, progress);
+    progress.step = 'finalizing';
+    await bookkeeping.updateJob({ jobId, step: 'finalizing' });
+    const final = await bookkeeping.finalizeDocument({ jobId });
+    progress.step = 'done';
+    return { jobId, pageCount: input.pageNumbers.length, ...final };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => bookkeeping.finalizeDocument({ jobId, cancelled: true }));
+    }
+    throw err;
+  }
 }
 
 /**
@@ -137,19 +196,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     progress.step = 'processing-pages';
     await bookkeeping.updateJob({ jobId, step: 'processing-pages' });
 
-    if (pageNumbers.length <= plan.pagesPerChild) {
-      await runPages({ jobId, storageKey, options, pageNumbers, plan }, progress);
-    } else {
-      for (let start = 0; start < pageNumbers.length; start += plan.pagesPerChild) {
-        const slice = pageNumbers.slice(start, start + plan.pagesPerChild);
-        const result = await executeChild(pageRangeWorkflow, {
-          workflowId: `${workflowInfo().workflowId}-pages-${slice[0]}-${slice[slice.length - 1]}`,
-          args: [{ jobId, storageKey, options, pageNumbers: slice, plan }],
-        });
-        progress.pagesDone += result.pagesDone;
-        progress.pagesFailed += result.pagesFailed;
-      }
-    }
+    await runAllPages({ jobId, storageKey, options, pageNumbers, plan }, progress);
 
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });

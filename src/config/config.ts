@@ -17,6 +17,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   PUBLIC_BASE_URL: z.string().url().optional(),
+  API_AUTH: z.enum(['required', 'disabled']).default('required'),
+  SSE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -63,6 +65,10 @@ export interface Config {
   env: Env['NODE_ENV'];
   http: { host: string; port: number; publicBaseUrl?: string };
   logLevel: Env['LOG_LEVEL'];
+  /** API keys on /v1 and the seed routes: `disabled` only outside production. */
+  auth: { mode: Env['API_AUTH'] };
+  /** How often a job's event stream looks for new page results. */
+  ssePollMs: number;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   database: { appUrl: string; legacyUrl: string; poolMax: number };
   storage: { dir: string };
@@ -106,6 +112,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if (e.API_AUTH === 'disabled' && e.NODE_ENV === 'production') {
+    throw new ConfigError('Invalid configuration:\n  API_AUTH: "disabled" is not allowed when NODE_ENV is production');
+  }
   const languages = e.DEFAULT_LANGUAGES.split('+')
     .map((l) => l.trim())
     .filter(Boolean);
@@ -114,6 +123,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
     logLevel: e.LOG_LEVEL,
+    auth: { mode: e.API_AUTH },
+    ssePollMs: e.SSE_POLL_MS,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -32,6 +32,26 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare startedAt: CreationOptional<Date | null>;
   declare finishedAt: CreationOptional<Date | null>;
   declare archivedAt: CreationOptional<Date | null>;
+  /** The API key that submitted the job; null for jobs from before keys existed or with auth disabled. */
+  declare apiKeyId: CreationOptional<string | null>;
+  declare idempotencyKey: CreationOptional<string | null>;
+  /** Canonical options: with sha256 and the owner, the dedupe key. */
+  declare optionsKey: CreationOptional<string | null>;
+  /** Failed-page retries run so far; names the next retry workflow. */
+  declare retryCount: CreationOptional<number>;
+}
+
+/** An API client's key: only its SHA-256 is stored; revoked, never deleted. */
+export class ApiKey extends Model<InferAttributes<ApiKey>, InferCreationAttributes<ApiKey>> {
+  declare id: string;
+  declare name: string;
+  declare role: 'client' | 'admin';
+  declare prefix: string;
+  declare keyHash: string;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  declare revokedAt: CreationOptional<Date | null>;
+  declare lastUsedAt: CreationOptional<Date | null>;
 }
 
 /** One page of a job: its state and, once done, its text. Keyed by (job, page). */
@@ -70,6 +90,7 @@ export function initAppModels(sequelize: Sequelize): {
   Job: typeof Job;
   JobPage: typeof JobPage;
   ScheduleAudit: typeof ScheduleAudit;
+  ApiKey: typeof ApiKey;
 } {
   Job.init(
     {
@@ -101,6 +122,10 @@ export function initAppModels(sequelize: Sequelize): {
       startedAt: DataTypes.DATE,
       finishedAt: DataTypes.DATE,
       archivedAt: DataTypes.DATE,
+      apiKeyId: DataTypes.UUID,
+      idempotencyKey: DataTypes.TEXT,
+      optionsKey: DataTypes.TEXT,
+      retryCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
     },
     { sequelize, tableName: 'jobs', underscored: true },
   );
@@ -137,9 +162,23 @@ export function initAppModels(sequelize: Sequelize): {
     },
     { sequelize, tableName: 'schedule_audit', underscored: true, updatedAt: false },
   );
+  ApiKey.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true },
+      name: { type: DataTypes.TEXT, allowNull: false },
+      role: { type: DataTypes.STRING(16), allowNull: false },
+      prefix: { type: DataTypes.STRING(16), allowNull: false },
+      keyHash: { type: DataTypes.CHAR(64), allowNull: false },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+      revokedAt: DataTypes.DATE,
+      lastUsedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'api_keys', underscored: true },
+  );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage, ScheduleAudit };
+  return { Job, JobPage, ScheduleAudit, ApiKey };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

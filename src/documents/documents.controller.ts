@@ -1,7 +1,17 @@
-import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiProperty, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
-import { DocumentsService } from './documents.service.js';
+import { Controller, Get, Headers, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
+import { checkIdempotencyKey, DocumentsService } from './documents.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { JobLinksView, jobError } from '../jobs/jobs.views.js';
 import { toPlainText, toResultView } from '../jobs/jobs.views.js';
@@ -10,6 +20,13 @@ class SubmittedView {
   @ApiProperty({ format: 'uuid' }) jobId!: string;
   @ApiProperty({ example: 'queued' }) status!: string;
   @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Set when a live job of yours had the same content and options: this document joined it.',
+  })
+  duplicateOf?: string;
+  @ApiPropertyOptional({ description: 'True when the Idempotency-Key was used before: the same job is returned.' })
+  idempotentReplay?: boolean;
 }
 
 const uploadBody = {
@@ -27,6 +44,9 @@ const uploadBody = {
 
 /** Document submission: the upload streams to storage and a workflow starts; the answer is 202. */
 @ApiTags('documents')
+@ApiSecurity('apiKey')
+@ApiSecurity('bearer')
+@UseGuards(ApiKeyGuard)
 @Controller('v1/documents')
 export class DocumentsController {
   constructor(
@@ -38,13 +58,28 @@ export class DocumentsController {
   @HttpCode(202)
   @ApiConsumes('multipart/form-data')
   @ApiBody(uploadBody)
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat it to get the same job back' })
   @ApiAcceptedResponse({ type: SubmittedView, headers: { Location: { description: 'The job' } } })
-  async submit(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SubmittedView> {
-    const job = await this.documents.submit(req);
+  async submit(
+    @Req() req: AuthedRequest,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SubmittedView> {
+    const { job, duplicateOf, replayed } = await this.documents.submit(
+      req,
+      req.principal,
+      checkIdempotencyKey(idempotencyKey),
+    );
     const links = this.jobs.links(job);
     res.setHeader('Location', links.self);
     res.setHeader('Retry-After', '2');
-    return { jobId: job.id, status: job.status, links };
+    return {
+      jobId: job.id,
+      status: job.status,
+      links,
+      ...(duplicateOf ? { duplicateOf } : {}),
+      ...(replayed ? { idempotentReplay: true } : {}),
+    };
   }
 }
 
@@ -55,7 +90,7 @@ class ExtractSubmittedView {
 }
 
 /** Seed status names, kept for its clients. */
-const seedStatus: Record<string, string> = {
+export const seedStatus: Record<string, string> = {
   queued: 'pending',
   processing: 'processing',
   completed: 'completed',
@@ -66,6 +101,9 @@ const seedStatus: Record<string, string> = {
 
 /** The seed design's routes, kept so its clients keep working. */
 @ApiTags('seed-compatible')
+@ApiSecurity('apiKey')
+@ApiSecurity('bearer')
+@UseGuards(ApiKeyGuard)
 @Controller('extract')
 export class ExtractController {
   constructor(
@@ -78,15 +116,19 @@ export class ExtractController {
   @ApiConsumes('multipart/form-data')
   @ApiBody(uploadBody)
   @ApiAcceptedResponse({ type: ExtractSubmittedView })
-  async extract(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<ExtractSubmittedView> {
-    const job = await this.documents.submit(req);
+  async extract(
+    @Req() req: AuthedRequest,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ExtractSubmittedView> {
+    const { job } = await this.documents.submit(req, req.principal, checkIdempotencyKey(idempotencyKey));
     res.setHeader('Location', `/extract/status/${job.id}`);
     return { task_id: job.id, status: 'pending', message: 'PDF accepted for processing.' };
   }
 
   @Get('status/:taskId')
-  async status(@Param('taskId') taskId: string): Promise<Record<string, unknown>> {
-    const job = await this.jobs.get(taskId);
+  async status(@Req() req: AuthedRequest, @Param('taskId') taskId: string): Promise<Record<string, unknown>> {
+    const job = await this.jobs.getFor(req.principal, taskId);
     const pages = await this.jobs.pageResults(job.id);
     const status = seedStatus[job.status] ?? job.status;
     const progress = this.jobs.percent(job, this.jobs.counts(job, pages));

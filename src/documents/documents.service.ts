@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { Op, UniqueConstraintError } from 'sequelize';
 import type { Request } from 'express';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
@@ -13,7 +14,31 @@ import { ApiError } from '../common/errors.js';
 import { parsePageRange } from '../common/page-range.js';
 import { installedLanguages } from '../../activities/adapters/languages.js';
 import { documentWorkflowId, type DocumentOptions, type OcrMode } from '../../workflows/contracts.js';
+import type { Principal } from '../auth/api-keys.service.js';
 import { receiveUpload } from './upload.js';
+
+/** What a submission led to: a new job, the job an Idempotency-Key already made, or a live identical job. */
+export interface Submission {
+  job: Job;
+  /** Set when the document joined an existing job with the same content and options. */
+  duplicateOf?: string;
+  /** True when the Idempotency-Key had already been used: nothing new was done. */
+  replayed?: boolean;
+}
+
+/** Options as a stable string: with the content hash and the owner, what makes two submissions the same work. */
+export function optionsKey(options: DocumentOptions): string {
+  return JSON.stringify([options.ocrMode, options.languages, options.pages ?? null]);
+}
+
+/** Keys are opaque to us; bounded and printable so they index well and log safely. */
+export function checkIdempotencyKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[\x21-\x7e]{1,200}$/.test(raw)) {
+    throw new ApiError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1–200 printable ASCII characters.');
+  }
+  return raw;
+}
 
 const OCR_MODES: readonly OcrMode[] = ['auto', 'force', 'skip'];
 
@@ -62,8 +87,27 @@ export class DocumentsService {
     return { ocrMode, languages, ...(pages ? { pages } : {}) };
   }
 
-  /** Receives an upload and starts its workflow. The job exists only once its file is stored. */
-  async submit(req: Request): Promise<Job> {
+  private async byIdempotencyKey(apiKeyId: string | null, idempotencyKey: string): Promise<Job | null> {
+    return this.models.Job.findOne({ where: { apiKeyId, idempotencyKey } });
+  }
+
+  private async liveDuplicate(apiKeyId: string | null, sha256: string, key: string): Promise<Job | null> {
+    return this.models.Job.findOne({
+      where: { apiKeyId, sha256, optionsKey: key, status: { [Op.notIn]: ['failed', 'cancelled'] } },
+    });
+  }
+
+  /**
+   * Receives an upload and starts its workflow, unless the Idempotency-Key was seen before (the same job
+   * again) or a live job of the same owner has the same content and options (the document joins it).
+   * Both are decided by unique indexes, so two racing requests cannot both start work.
+   */
+  async submit(req: Request, principal: Principal, idempotencyKey?: string): Promise<Submission> {
+    const owner = principal.apiKeyId;
+    if (idempotencyKey) {
+      const seen = await this.byIdempotencyKey(owner, idempotencyKey);
+      if (seen) return { job: seen, replayed: true };
+    }
     const jobId = randomUUID();
     const storageKey = documentKey(jobId);
     const upload = await receiveUpload(req, this.storage, storageKey, this.config.limits.maxUploadBytes);
@@ -75,18 +119,43 @@ export class DocumentsService {
       throw err;
     }
     const workflowId = documentWorkflowId(jobId);
-    const job = await this.models.Job.create({
-      id: jobId,
-      status: 'queued',
-      step: 'queued',
-      filename: upload.filename,
-      contentType: upload.contentType,
-      sizeBytes: upload.stored.bytes,
-      sha256: upload.stored.sha256,
-      storageKey,
-      options,
-      workflowId,
-    });
+    const dedupeKey = optionsKey(options);
+    let job: Job | undefined;
+    // Two rounds: a duplicate found by the index may finish as failed before we read it; then insert again.
+    for (let round = 0; round < 2 && !job; round++) {
+      try {
+        job = await this.models.Job.create({
+          id: jobId,
+          status: 'queued',
+          step: 'queued',
+          filename: upload.filename,
+          contentType: upload.contentType,
+          sizeBytes: upload.stored.bytes,
+          sha256: upload.stored.sha256,
+          storageKey,
+          options,
+          workflowId,
+          apiKeyId: owner,
+          idempotencyKey: idempotencyKey ?? null,
+          optionsKey: dedupeKey,
+        });
+      } catch (err) {
+        if (!(err instanceof UniqueConstraintError)) {
+          await this.storage.remove(storageKey);
+          throw err;
+        }
+        const seen = idempotencyKey ? await this.byIdempotencyKey(owner, idempotencyKey) : null;
+        const existing = seen ?? (await this.liveDuplicate(owner, upload.stored.sha256, dedupeKey));
+        if (existing) {
+          await this.storage.remove(storageKey);
+          return seen ? { job: seen, replayed: true } : { job: existing, duplicateOf: existing.id };
+        }
+      }
+    }
+    if (!job) {
+      await this.storage.remove(storageKey);
+      throw new ApiError('SERVICE_UNAVAILABLE', 'The document collided with a changing duplicate; submit it again.');
+    }
     try {
       await this.temporal.workflow.start('documentWorkflow', {
         workflowId,
@@ -111,6 +180,6 @@ export class DocumentsService {
         );
       }
     }
-    return job;
+    return { job };
   }
 }

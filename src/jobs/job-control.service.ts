@@ -1,8 +1,19 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Op, QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
 import { ApiError } from '../common/errors.js';
+import { parsePageRange } from '../common/page-range.js';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { APP_DB, APP_MODELS } from '../database/database.module.js';
+import type { AppModels } from '../database/models.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
-import type { OcrMode } from '../../workflows/contracts.js';
+import {
+  retryWorkflowId,
+  type OcrMode,
+  type PagePlan,
+  type RetryPagesWorkflowInput,
+} from '../../workflows/contracts.js';
 import { JobsService } from './jobs.service.js';
 
 /** Options for re-running a job's failed pages. */
@@ -11,15 +22,32 @@ export interface RetryOptions {
   pages?: string;
 }
 
+/** What a retry started. */
+export interface RetryStarted {
+  workflowId: string;
+  pages: number[];
+}
+
+const OCR_MODES: readonly OcrMode[] = ['auto', 'force', 'skip'];
+
 /** Operations that change a job's course: used by the HTTP API and by the admin panel's job actions. */
 @Injectable()
 export class JobControlService {
+  private readonly logger = new Logger(JobControlService.name);
+
   constructor(
     private readonly jobs: JobsService,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(APP_MODELS) private readonly models: AppModels,
+    @Inject(APP_DB) private readonly db: Sequelize,
+    @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  /** Requests cancellation of a queued or processing job; running pages stop, finished pages are kept. */
+  /**
+   * Requests cancellation of a queued or processing job. The workflow cancels its page activities, which
+   * learn of it at their next heartbeat and abort their pdf.js/OCR work; finished pages are kept and the
+   * job ends `cancelled`.
+   */
   async cancel(jobId: string): Promise<void> {
     const job = await this.jobs.get(jobId);
     if (this.jobs.isFinished(job)) {
@@ -38,9 +66,127 @@ export class JobControlService {
     }
   }
 
-  /** Re-runs only the failed pages of a partial or failed job, in the same job. */
-  // eslint-disable-next-line @typescript-eslint/require-await
-  async retry(jobId: string, _options: RetryOptions = {}): Promise<void> {
-    throw new ApiError('NOT_IMPLEMENTED', `Retrying job ${jobId} is not available yet.`);
+  /**
+   * Re-runs only the failed pages of a partial or failed job, in the same job, as a new workflow run
+   * `document-<jobId>-retry-<n>` (earlier runs stay in Temporal). `pages` narrows the failed pages;
+   * `ocrMode` replaces the job's mode for this run.
+   */
+  async retry(jobId: string, options: RetryOptions = {}): Promise<RetryStarted> {
+    if (options.ocrMode !== undefined && !OCR_MODES.includes(options.ocrMode)) {
+      throw new ApiError('INVALID_OCR_MODE', `ocrMode must be one of ${OCR_MODES.join(', ')}.`);
+    }
+    const spans = options.pages === undefined ? undefined : parsePageRange(options.pages);
+    if (spans && 'error' in spans) throw new ApiError('PAGE_RANGE_INVALID', spans.error);
+
+    const job = await this.jobs.get(jobId);
+    if (job.status !== 'partial' && job.status !== 'failed') {
+      throw new ApiError(
+        'JOB_NOT_RETRYABLE',
+        `Job ${jobId} is ${job.status}; only partial or failed jobs have failed pages to retry.`,
+      );
+    }
+    const failed = await this.models.JobPage.findAll({
+      where: { jobId, status: 'failed' },
+      attributes: ['pageNumber'],
+      order: [['pageNumber', 'ASC']],
+    });
+    const wanted = (n: number) => !spans || spans.spans.some((s) => n >= s.from && (s.to === undefined || n <= s.to));
+    const pages = failed.map((p) => p.pageNumber).filter(wanted);
+    if (pages.length === 0) {
+      throw new ApiError(
+        'NO_FAILED_PAGES',
+        failed.length === 0
+          ? `Job ${jobId} has no failed pages (it failed as a whole: ${job.errorCode ?? 'unknown'}); submit the document again.`
+          : `None of job ${jobId}'s failed pages (${failed.map((p) => p.pageNumber).join(', ')}) is in "${options.pages}".`,
+      );
+    }
+
+    // Reopen the job and its pages in one transaction; the status condition lets one concurrent retry win.
+    let n: number;
+    try {
+      n = await this.db.transaction(async (transaction) => {
+        const rows = await this.db.query<{ retry_count: number }>(
+          `UPDATE jobs SET status = 'processing', step = 'processing-pages', retry_count = retry_count + 1,
+              error_code = NULL, error_message = NULL, error_page = NULL, finished_at = NULL, updated_at = now(),
+              workflow_id = :workflowPrefix || (retry_count + 1)
+            WHERE id = :jobId AND status IN ('partial', 'failed')
+            RETURNING retry_count`,
+          {
+            replacements: { jobId, workflowPrefix: retryWorkflowId(jobId, 0).replace(/0$/, '') },
+            type: QueryTypes.SELECT,
+            transaction,
+          },
+        );
+        const count = rows[0]?.retry_count;
+        if (count === undefined) {
+          throw new ApiError('JOB_NOT_RETRYABLE', `Job ${jobId} changed while the retry was prepared; look again.`);
+        }
+        await this.models.JobPage.update(
+          { status: 'pending', errorCode: null, errorMessage: null },
+          { where: { jobId, pageNumber: { [Op.in]: pages }, status: 'failed' }, transaction },
+        );
+        return count;
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintError) {
+        throw new ApiError(
+          'JOB_NOT_RETRYABLE',
+          `Another live job of yours has the same document and options; use it instead of retrying ${jobId}.`,
+        );
+      }
+      throw err;
+    }
+
+    const { pipeline } = this.config;
+    const plan: PagePlan = {
+      window: pipeline.pageWindow,
+      pagesPerChild: pipeline.pagesPerChildWorkflow,
+      pageTimeoutSeconds: pipeline.pageTimeoutSeconds,
+      pageMaxAttempts: pipeline.pageMaxAttempts,
+    };
+    const input: RetryPagesWorkflowInput = {
+      jobId,
+      storageKey: job.storageKey,
+      options: { ...job.options, ...(options.ocrMode ? { ocrMode: options.ocrMode } : {}) },
+      pageNumbers: pages,
+      plan,
+    };
+    const workflowId = retryWorkflowId(jobId, n);
+    try {
+      await this.temporal.workflow.start('retryPagesWorkflow', {
+        workflowId,
+        taskQueue: this.config.temporal.taskQueue,
+        args: [input],
+      });
+    } catch (err) {
+      // Put the job back as it was so the retry can be asked for again.
+      this.logger.error(`Could not start ${workflowId}`, err instanceof Error ? err.stack : err);
+      await this.models.JobPage.update(
+        { status: 'failed', errorCode: 'PAGE_FAILED', errorMessage: 'The retry could not start.' },
+        { where: { jobId, pageNumber: { [Op.in]: pages }, status: 'pending' } },
+      );
+      // `job` still holds the values read before the reopening.
+      await this.models.Job.update(
+        {
+          status: job.status,
+          step: 'done',
+          errorCode: job.errorCode,
+          errorMessage: job.errorMessage,
+          errorPage: job.errorPage,
+          finishedAt: job.finishedAt,
+          workflowId: job.workflowId,
+        },
+        { where: { id: jobId, status: 'processing' } },
+      );
+      throw new ApiError(
+        'SERVICE_UNAVAILABLE',
+        'The processing service is unavailable; retry in a few seconds.',
+        undefined,
+        {
+          'Retry-After': '10',
+        },
+      );
+    }
+    return { workflowId, pages };
   }
 }

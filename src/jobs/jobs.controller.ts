@@ -1,25 +1,143 @@
-import { Controller, Get, Header, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  Sse,
+  UseGuards,
+  type MessageEvent,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiOkResponse,
+  ApiProduces,
+  ApiPropertyOptional,
+  ApiQuery,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { Observable } from 'rxjs';
 import type { Response } from 'express';
+import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { JobsService } from './jobs.service.js';
-import { JobResultView, JobView, toJobView, toPlainText, toResultView } from './jobs.views.js';
+import { JobsListService, JOB_STATUSES, SORTS, type JobListRow } from './jobs-list.service.js';
+import { parseJobListQuery, MAX_LIMIT, type RawQuery } from './jobs-query.js';
+import { JobControlService } from './job-control.service.js';
+import { JobEventsService } from './job-events.service.js';
+import {
+  JobListItemView,
+  JobListView,
+  JobResultView,
+  JobView,
+  RetryStartedView,
+  toJobView,
+  toPlainText,
+  toResultView,
+} from './jobs.views.js';
 import { ApiError } from '../common/errors.js';
+import type { OcrMode } from '../../workflows/contracts.js';
 
-const uuid = new ParseUUIDPipe({
+export const uuid = new ParseUUIDPipe({
   exceptionFactory: () => new ApiError('JOB_NOT_FOUND', 'Job ids are UUIDs; this one is not.'),
 });
 
-/** Status and results of submitted documents. */
+class RetryBody {
+  @ApiPropertyOptional({ enum: ['auto', 'force', 'skip'], description: "Replaces the job's OCR mode for this run" })
+  @IsOptional()
+  @IsIn(['auto', 'force', 'skip'])
+  ocrMode?: OcrMode;
+
+  @ApiPropertyOptional({ example: '2-4', description: 'Only failed pages in this range are run again' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  pages?: string;
+}
+
+/** A list row as the API shows it. */
+export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
+  return {
+    jobId: r.id,
+    status: r.status,
+    step: r.step,
+    filename: r.filename,
+    sha256: r.sha256,
+    pageCount: r.page_count,
+    error: r.error_code
+      ? { code: r.error_code, message: r.error_message ?? '', ...(r.error_page ? { page: r.error_page } : {}) }
+      : null,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    durationMs: r.duration_ms,
+    links: jobs.links({ id: r.id, workflowId: r.workflow_id }),
+  };
+}
+
+/** Jobs: list, status, results, progress events, cancel and retry. Clients reach only their own jobs. */
 @ApiTags('jobs')
+@ApiSecurity('apiKey')
+@ApiSecurity('bearer')
+@UseGuards(ApiKeyGuard)
 @Controller('v1/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly list: JobsListService,
+    private readonly control: JobControlService,
+    private readonly events: JobEventsService,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @ApiQuery({
+    name: 'status',
+    required: false,
+    isArray: true,
+    enum: JOB_STATUSES,
+    description: 'Comma-separated or repeated',
+  })
+  @ApiQuery({ name: 'createdFrom', required: false, description: 'ISO 8601; inclusive' })
+  @ApiQuery({ name: 'createdTo', required: false, description: 'ISO 8601; exclusive' })
+  @ApiQuery({ name: 'filename', required: false, description: 'Case-insensitive substring' })
+  @ApiQuery({ name: 'sha256', required: false, description: 'Content hash, 64 hex digits' })
+  @ApiQuery({ name: 'sort', required: false, enum: SORTS, description: 'Default created' })
+  @ApiQuery({ name: 'order', required: false, enum: ['asc', 'desc'], description: 'Default desc' })
+  @ApiQuery({ name: 'limit', required: false, description: `1–${MAX_LIMIT}, default 50` })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page (keyset)' })
+  @ApiQuery({ name: 'offset', required: false, description: 'Rows to skip; not with cursor' })
+  @ApiOkResponse({ type: JobListView })
+  async index(@Req() req: AuthedRequest, @Query() query: RawQuery): Promise<JobListView> {
+    const q = parseJobListQuery(query);
+    const page = await this.list.list(q, req.principal);
+    return {
+      jobs: page.rows.map((r) => toListItem(this.jobs, r)),
+      total: page.total,
+      limit: q.limit,
+      offset: q.offset ?? null,
+      nextCursor: page.nextCursor,
+    };
+  }
 
   @Get(':id')
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: JobView })
-  async status(@Param('id', uuid) id: string, @Res({ passthrough: true }) res: Response): Promise<JobView> {
-    const job = await this.jobs.get(id);
+  async status(
+    @Req() req: AuthedRequest,
+    @Param('id', uuid) id: string,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<JobView> {
+    const job = await this.jobs.getFor(req.principal, id);
     const pages = await this.jobs.pageStates(id);
     if (!this.jobs.isFinished(job)) res.setHeader('Retry-After', '2');
     return toJobView(this.jobs, job, pages);
@@ -31,6 +149,7 @@ export class JobsController {
   @ApiProduces('application/json', 'text/plain')
   @ApiOkResponse({ type: JobResultView, description: 'Pages finished so far; complete once the job is finished.' })
   async result(
+    @Req() req: AuthedRequest,
     @Param('id', uuid) id: string,
     @Query('format') format: string | undefined,
     @Res({ passthrough: true }) res: Response,
@@ -38,12 +157,55 @@ export class JobsController {
     if (format !== undefined && format !== 'json' && format !== 'txt') {
       throw new ApiError('BAD_REQUEST', 'format must be "json" or "txt".');
     }
-    const job = await this.jobs.get(id);
+    const job = await this.jobs.getFor(req.principal, id);
     const pages = await this.jobs.pageResults(id);
     if (format === 'txt') {
       res.type('text/plain; charset=utf-8');
       return toPlainText(pages);
     }
     return toResultView(job, pages);
+  }
+
+  @Sse(':id/events')
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description:
+      'Server-Sent Events: `page` {number, status, method, error} as each page finishes, `progress` ' +
+      '{status, step, percent, pagesTotal, pagesDone, pagesFailed} on change, and a last `end` with the final status.',
+  })
+  async eventStream(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<Observable<MessageEvent>> {
+    await this.jobs.getFor(req.principal, id);
+    return this.events.stream(id);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: JobView, description: 'Cancellation requested; the job ends `cancelled`.' })
+  async cancel(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<JobView> {
+    await this.jobs.getFor(req.principal, id);
+    await this.control.cancel(id);
+    const job = await this.jobs.get(id);
+    return toJobView(this.jobs, job, await this.jobs.pageStates(id));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @ApiBody({ type: RetryBody, required: false })
+  @ApiAcceptedResponse({ type: RetryStartedView })
+  async retry(
+    @Req() req: AuthedRequest,
+    @Param('id', uuid) id: string,
+    @Body() body: RetryBody | undefined,
+  ): Promise<RetryStartedView> {
+    await this.jobs.getFor(req.principal, id);
+    const started = await this.control.retry(id, { ocrMode: body?.ocrMode, pages: body?.pages });
+    const job = await this.jobs.get(id);
+    return {
+      jobId: id,
+      status: job.status,
+      pages: started.pages,
+      workflowId: started.workflowId,
+      links: this.jobs.links(job),
+    };
   }
 }

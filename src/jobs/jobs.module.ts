@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { JobsController } from './jobs.controller.js';
+import { SeedJobsController } from './seed-jobs.controller.js';
 import { JobsService } from './jobs.service.js';
+import { JobsListService } from './jobs-list.service.js';
 import { JobControlService } from './job-control.service.js';
+import { JobEventsService } from './job-events.service.js';
 
 @Module({
-  controllers: [JobsController],
-  providers: [JobsService, JobControlService],
-  exports: [JobsService, JobControlService],
+  controllers: [JobsController, SeedJobsController],
+  providers: [JobsService, JobsListService, JobControlService, JobEventsService],
+  exports: [JobsService, JobsListService, JobControlService],
 })
 export class JobsModule {}

@@ -5,6 +5,7 @@ import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels, Job, JobPage } from '../database/models.js';
 import { ApiError } from '../common/errors.js';
 import type { JobStatus } from '../../workflows/contracts.js';
+import type { Principal } from '../auth/api-keys.service.js';
 
 const FINISHED: readonly JobStatus[] = ['completed', 'partial', 'failed', 'cancelled'];
 
@@ -27,6 +28,15 @@ export class JobsService {
   async get(id: string): Promise<Job> {
     const job = await this.models.Job.findByPk(id);
     if (!job) throw new ApiError('JOB_NOT_FOUND', `No job has the id ${id}.`);
+    return job;
+  }
+
+  /** The job if this caller may see it: clients only their own (403 otherwise), admins every job. */
+  async getFor(principal: Principal, id: string): Promise<Job> {
+    const job = await this.get(id);
+    if (principal.role !== 'admin' && job.apiKeyId !== principal.apiKeyId) {
+      throw new ApiError('FORBIDDEN', `Job ${id} belongs to another API client.`);
+    }
     return job;
   }
 
@@ -84,7 +94,7 @@ export class JobsService {
     return Math.floor(((counts.done + counts.failed) / counts.total) * 100);
   }
 
-  links(job: Job): { self: string; result: string; workflow: string } {
+  links(job: Pick<Job, 'id' | 'workflowId'>): { self: string; result: string; workflow: string } {
     const ui = this.config.temporal.uiUrl;
     const ns = encodeURIComponent(this.config.temporal.namespace);
     return {

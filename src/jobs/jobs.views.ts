@@ -148,3 +148,36 @@ export function toPlainText(pages: JobPage[]): string {
     .map((p) => p.text ?? '')
     .join('\n\f');
 }
+
+export class JobListItemView {
+  @ApiProperty({ format: 'uuid' }) jobId!: string;
+  @ApiProperty({ enum: ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty() step!: string;
+  @ApiProperty({ nullable: true }) filename!: string | null;
+  @ApiProperty() sha256!: string;
+  @ApiProperty({ nullable: true }) pageCount!: number | null;
+  @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+  @ApiProperty({ nullable: true }) startedAt!: string | null;
+  @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, description: 'finishedAt − startedAt' }) durationMs!: number | null;
+  @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
+}
+
+export class JobListView {
+  @ApiProperty({ type: [JobListItemView] }) jobs!: JobListItemView[];
+  @ApiProperty({ description: 'Jobs matching the filters, over all pages' }) total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty({ nullable: true, description: 'Set when paginating by offset' }) offset!: number | null;
+  @ApiProperty({ nullable: true, description: 'Pass as cursor for the next page; null on the last page' })
+  nextCursor!: string | null;
+}
+
+export class RetryStartedView {
+  @ApiProperty({ format: 'uuid' }) jobId!: string;
+  @ApiProperty({ example: 'processing' }) status!: string;
+  @ApiProperty({ description: 'The pages being run again' }) pages!: number[];
+  @ApiProperty({ example: 'document-…-retry-1' }) workflowId!: string;
+  @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
+}

@@ -10,6 +10,7 @@ import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels } from '../../src/database/models.js';
 import { corpusPath } from '../support/corpus.js';
 import {
+  authHeaders,
   harnessEnv,
   startApi,
   startWorker,
@@ -88,12 +89,12 @@ describe('HTTP API', () => {
     const json = await fetch(`${api.url}/v1/documents`, {
       method: 'POST',
       body: '{}',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders(api.url) },
     });
     assert.deepEqual(await errorOf(json).then((e) => [e.status, e.code]), [415, 'MULTIPART_REQUIRED']);
     const form = new FormData();
     form.append('ocrMode', 'auto');
-    const none = await fetch(`${api.url}/v1/documents`, { method: 'POST', body: form });
+    const none = await fetch(`${api.url}/v1/documents`, { method: 'POST', body: form, headers: authHeaders(api.url) });
     assert.deepEqual(await errorOf(none).then((e) => [e.status, e.code]), [400, 'FILE_REQUIRED']);
   });
 
@@ -114,9 +115,11 @@ describe('HTTP API', () => {
   });
 
   it('rejects unknown and malformed job ids with 404', async () => {
-    const unknown = await fetch(`${api.url}/v1/jobs/00000000-0000-4000-8000-000000000000`);
+    const unknown = await fetch(`${api.url}/v1/jobs/00000000-0000-4000-8000-000000000000`, {
+      headers: authHeaders(api.url),
+    });
     assert.deepEqual(await errorOf(unknown).then((e) => [e.status, e.code]), [404, 'JOB_NOT_FOUND']);
-    const malformed = await fetch(`${api.url}/v1/jobs/not-a-uuid`);
+    const malformed = await fetch(`${api.url}/v1/jobs/not-a-uuid`, { headers: authHeaders(api.url) });
     assert.equal(malformed.status, 404);
   });
 
@@ -128,10 +131,9 @@ describe('HTTP API', () => {
     assert.ok(body.message);
     let last: Record<string, unknown> = {};
     for (let i = 0; i < 240; i++) {
-      last = (await fetch(`${api.url}/extract/status/${body.task_id}`).then((r) => r.json())) as Record<
-        string,
-        unknown
-      >;
+      last = (await fetch(`${api.url}/extract/status/${body.task_id}`, { headers: authHeaders(api.url) }).then((r) =>
+        r.json(),
+      )) as Record<string, unknown>;
       assert.equal(last.task_id, body.task_id);
       assert.equal(typeof last.progress, 'number');
       if (last.status === 'completed' || last.status === 'failed') break;
@@ -144,10 +146,9 @@ describe('HTTP API', () => {
     const bad = await submit(api.url, corpusPath('corrupt/ocrmypdf-invalid.pdf'), {}, '/extract/pdf');
     const { task_id } = (await bad.json()) as { task_id: string };
     await waitForJob(api.url, task_id, 60_000);
-    const failed = (await fetch(`${api.url}/extract/status/${task_id}`).then((r) => r.json())) as Record<
-      string,
-      unknown
-    >;
+    const failed = (await fetch(`${api.url}/extract/status/${task_id}`, { headers: authHeaders(api.url) }).then((r) =>
+      r.json(),
+    )) as Record<string, unknown>;
     assert.equal(failed.status, 'failed');
     assert.match(String(failed.error_message), /damaged|corrupt|invalid/i);
   });
@@ -157,10 +158,33 @@ describe('HTTP API', () => {
     assert.equal(res.status, 200);
     assert.ok(res.headers.get('content-security-policy'));
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
-    const doc = (await res.json()) as { paths: Record<string, unknown> };
-    for (const p of ['/v1/documents', '/v1/jobs/{id}', '/v1/jobs/{id}/result', '/extract/pdf', '/health/ready']) {
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { security?: Record<string, unknown>[] }>>;
+      components: { securitySchemes?: Record<string, { type: string; name?: string; scheme?: string }> };
+    };
+    for (const p of [
+      '/v1/documents',
+      '/v1/jobs',
+      '/v1/jobs/{id}',
+      '/v1/jobs/{id}/result',
+      '/v1/jobs/{id}/events',
+      '/v1/jobs/{id}/cancel',
+      '/v1/jobs/{id}/retry',
+      '/api/v1/jobs',
+      '/api/v1/jobs/{job_id}',
+      '/extract/pdf',
+      '/health/ready',
+    ]) {
       assert.ok(doc.paths[p], `${p} documented`);
     }
+    assert.equal(doc.components.securitySchemes?.apiKey?.name, 'X-API-Key');
+    assert.equal(doc.components.securitySchemes?.bearer?.scheme, 'bearer');
+    assert.deepEqual(
+      doc.paths['/v1/jobs']?.get?.security?.map((s) => Object.keys(s)[0]).sort(),
+      ['apiKey', 'bearer'],
+      'the key is required on the jobs routes',
+    );
+    assert.equal(doc.paths['/health/ready']?.get?.security, undefined);
   });
 
   it('reports readiness of both databases, Temporal and storage', async () => {

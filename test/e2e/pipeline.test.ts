@@ -17,6 +17,7 @@ import { documentWorkflowId } from '../../workflows/contracts.js';
 import { corpusPath } from '../support/corpus.js';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import {
+  authHeaders,
   getResult,
   harnessEnv,
   repoRoot,
@@ -125,7 +126,9 @@ describe('page failures', () => {
       result.failedPages.map((p) => [p.number, p.error.code]),
       [[3, 'PAGE_UNREADABLE']],
     );
-    const txt = await fetch(`${api.url}/v1/jobs/${jobId}/result?format=txt`).then((r) => r.text());
+    const txt = await fetch(`${api.url}/v1/jobs/${jobId}/result?format=txt`, { headers: authHeaders(api.url) }).then(
+      (r) => r.text(),
+    );
     assert.equal(txt.split('\f').length, 3, 'three finished pages separated by form feeds');
   });
 

@@ -41,6 +41,7 @@ export async function startInProcessWorker(options: {
       },
     }),
     maxConcurrentActivityTaskExecutions: 4,
+    maxHeartbeatThrottleInterval: '1 second',
   });
   const running = worker.run();
   return {

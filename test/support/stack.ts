@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/lib/services.js';
+import pg from 'pg';
+import { generateApiKey, type ApiKeyRole } from '../../src/auth/api-keys.service.js';
 
 /** Repo root, found from the compiled file's place (dist/test/support/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -74,8 +76,42 @@ function spawnFolio(name: string, entry: string, env: NodeJS.ProcessEnv): FolioP
   return new FolioProcess(name, child);
 }
 
-/** Starts the API process and waits until it answers. */
-export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProcess & { url: string }> {
+/** API keys of the API processes a test started, by base URL: the helpers below send them. */
+const keysByUrl = new Map<string, string>();
+
+/** Headers that authenticate as the key startApi created for this API (none with API_AUTH=disabled). */
+export function authHeaders(apiUrl: string): Record<string, string> {
+  const key = keysByUrl.get(apiUrl);
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/**
+ * Creates an API key in the harness's app DB, as `npm run api-key` would. Plain pg on purpose: binding
+ * the Sequelize models to a connection of its own would rebind the test's models too (they are global).
+ */
+export async function createApiKey(name: string, role: ApiKeyRole): Promise<{ key: string; id: string }> {
+  const client = new pg.Client({ connectionString: harnessEnv().APP_DATABASE_URL });
+  await client.connect();
+  try {
+    const { key, prefix, keyHash } = generateApiKey();
+    const id = randomUUID();
+    await client.query(
+      `INSERT INTO api_keys (id, name, role, prefix, key_hash, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now(), now())`,
+      [id, name, role, prefix, keyHash],
+    );
+    return { key, id };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Starts the API process and waits until it answers. Unless the test turns auth off, it gets an admin
+ * key of its own (`key`), which submit/waitForJob/getResult and authHeaders(url) send; each API process
+ * having its own owner also keeps dedupe from joining another test's job.
+ */
+export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProcess & { url: string; key?: string }> {
   const port = await freePort();
   const proc = spawnFolio('api', 'dist/src/main.js', { HOST: '127.0.0.1', PORT: String(port), ...env });
   const url = `http://127.0.0.1:${port}`;
@@ -90,7 +126,10 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProces
     if (Date.now() > deadline) throw new Error(`api did not answer in time:\n${proc.output.join('')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return Object.assign(proc, { url });
+  if (env.API_AUTH === 'disabled') return Object.assign(proc, { url });
+  const { key } = await createApiKey(`test ${port}`, 'admin');
+  keysByUrl.set(url, key);
+  return Object.assign(proc, { url, key });
 }
 
 /** Starts a worker process and waits until it polls its task queue. */
@@ -113,6 +152,7 @@ export async function submit(
   file: string | { name: string; bytes: Uint8Array },
   fields: SubmitFields = {},
   route = '/v1/documents',
+  headers: Record<string, string> = {},
 ): Promise<Response> {
   const form = new FormData();
   if (typeof file === 'string') {
@@ -121,7 +161,7 @@ export async function submit(
     form.append('file', new Blob([file.bytes], { type: 'application/pdf' }), file.name);
   }
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) form.append(k, v);
-  return fetch(`${apiUrl}${route}`, { method: 'POST', body: form });
+  return fetch(`${apiUrl}${route}`, { method: 'POST', body: form, headers: { ...authHeaders(apiUrl), ...headers } });
 }
 
 export interface JobStatusBody {
@@ -152,7 +192,7 @@ export async function waitForJob(
 ): Promise<JobStatusBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await fetch(`${apiUrl}/v1/jobs/${jobId}`);
+    const res = await fetch(`${apiUrl}/v1/jobs/${jobId}`, { headers: authHeaders(apiUrl) });
     if (res.status !== 200) throw new Error(`GET job ${jobId}: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as JobStatusBody;
     await onPoll?.(body);
@@ -164,7 +204,7 @@ export async function waitForJob(
 }
 
 export async function getResult(apiUrl: string, jobId: string): Promise<JobResultBody> {
-  const res = await fetch(`${apiUrl}/v1/jobs/${jobId}/result`);
+  const res = await fetch(`${apiUrl}/v1/jobs/${jobId}/result`, { headers: authHeaders(apiUrl) });
   if (res.status !== 200) throw new Error(`GET result ${jobId}: ${res.status}`);
   return (await res.json()) as JobResultBody;
 }

@@ -34,4 +34,14 @@ describe('configuration', () => {
     assert.deepEqual(c.pipeline.defaultLanguages, ['eng', 'deu']);
     assert.equal(c.temporal.uiUrl, 'http://ui:8080');
   });
+
+  it('requires API keys by default and refuses API_AUTH=disabled in production', () => {
+    assert.equal(loadConfig({}).auth.mode, 'required');
+    assert.equal(loadConfig({ NODE_ENV: 'development', API_AUTH: 'disabled' }).auth.mode, 'disabled');
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', API_AUTH: 'disabled' }),
+      (err: unknown) => err instanceof ConfigError && /API_AUTH/.test(err.message),
+    );
+    assert.throws(() => loadConfig({ API_AUTH: 'maybe' }), ConfigError);
+  });
 });

@@ -1,0 +1,96 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { AppModels, ApiKey } from '../database/models.js';
+
+/** Who may do what: a client sees and controls its own jobs, an admin sees all. */
+export type ApiKeyRole = 'client' | 'admin';
+
+/** A caller authenticated by its key, as the guard attaches it to the request. */
+export interface Principal {
+  /** null when API_AUTH is disabled (development only): acts as an admin without an owner. */
+  apiKeyId: string | null;
+  role: ApiKeyRole;
+  name: string;
+}
+
+/** A key as listed: never the key itself, never its hash. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  role: ApiKeyRole;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+const KEY_PATTERN = /^folio_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function info(k: ApiKey): ApiKeyInfo {
+  return {
+    id: k.id,
+    name: k.name,
+    role: k.role,
+    prefix: k.prefix,
+    createdAt: k.createdAt,
+    revokedAt: k.revokedAt,
+    lastUsedAt: k.lastUsedAt,
+  };
+}
+
+/** A fresh key with the parts stored for it (prefix and hash); the key itself is never stored. */
+export function generateApiKey(): { key: string; prefix: string; keyHash: string } {
+  const prefix = randomBytes(6).toString('hex');
+  const key = `folio_${prefix}_${randomBytes(32).toString('base64url')}`;
+  return { key, prefix, keyHash: sha256(key).toString('hex') };
+}
+
+/**
+ * Creates, lists, revokes and verifies API keys. A key is `folio_<prefix>_<secret>`: the prefix finds the
+ * row, the SHA-256 of the whole key is compared in constant time. The secret is 32 random bytes, so a fast
+ * hash is enough (nothing to brute-force). Plain class: Nest provides it, and the CLI script and the admin
+ * panel can build it from the models.
+ */
+export class ApiKeysService {
+  constructor(private readonly models: Pick<AppModels, 'ApiKey'>) {}
+
+  /** Creates a key; the returned `key` is shown once and never stored. */
+  async create(input: { name: string; role: ApiKeyRole }): Promise<{ key: string; apiKey: ApiKeyInfo }> {
+    const name = input.name.trim();
+    if (!name) throw new Error('An API key needs a name.');
+    if (input.role !== 'client' && input.role !== 'admin') throw new Error('role must be "client" or "admin".');
+    const { key, prefix, keyHash } = generateApiKey();
+    const row = await this.models.ApiKey.create({ id: randomUUID(), name, role: input.role, prefix, keyHash });
+    return { key, apiKey: info(row) };
+  }
+
+  /** Revokes a key (kept for the record; it no longer authenticates). Idempotent. */
+  async revoke(id: string): Promise<ApiKeyInfo | null> {
+    const row = await this.models.ApiKey.findByPk(id);
+    if (!row) return null;
+    if (!row.revokedAt) await row.update({ revokedAt: new Date() });
+    return info(row);
+  }
+
+  async list(): Promise<ApiKeyInfo[]> {
+    const rows = await this.models.ApiKey.findAll({ order: [['createdAt', 'ASC']] });
+    return rows.map(info);
+  }
+
+  /** The principal for a presented key, or null when it is malformed, unknown or revoked. */
+  async verify(presented: string): Promise<Principal | null> {
+    const match = KEY_PATTERN.exec(presented);
+    if (!match) return null;
+    const row = await this.models.ApiKey.findOne({ where: { prefix: match[1]! } });
+    if (!row || row.revokedAt) return null;
+    if (!timingSafeEqual(sha256(presented), Buffer.from(row.keyHash, 'hex'))) return null;
+    // Coarse on purpose: one write per key per minute at most, not one per request.
+    if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+      await row.update({ lastUsedAt: new Date() });
+    }
+    return { apiKeyId: row.id, role: row.role, name: row.name };
+  }
+}

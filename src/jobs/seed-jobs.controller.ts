@@ -1,0 +1,111 @@
+import { Controller, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
+import { ApiError } from '../common/errors.js';
+import { seedStatus } from '../documents/documents.controller.js';
+import type { JobStatus } from '../../workflows/contracts.js';
+import { JobsService } from './jobs.service.js';
+import { JobsListService, type JobListRow } from './jobs-list.service.js';
+import { MAX_LIMIT, parseSeedOrderBy } from './jobs-query.js';
+import { uuid } from './jobs.controller.js';
+
+/** The seed's status names back to ours: `pending` is `queued`, `completed` covers `partial` too. */
+const fromSeedStatus: Record<string, JobStatus[]> = {
+  pending: ['queued'],
+  processing: ['processing'],
+  completed: ['completed', 'partial'],
+  failed: ['failed'],
+  cancelled: ['cancelled'],
+};
+
+function seedJob(
+  r: Pick<JobListRow, 'id' | 'filename' | 'status' | 'step' | 'error_message' | 'page_count'> & {
+    created_at: Date;
+    updated_at: Date;
+  },
+): Record<string, unknown> {
+  return {
+    job_id: r.id,
+    filename: r.filename,
+    status: seedStatus[r.status] ?? r.status,
+    current_step: r.step,
+    page_count: r.page_count,
+    error_message: r.error_message,
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
+  };
+}
+
+/** The seed design's job routes, kept for its clients: snake_case bodies, seed status names. */
+@ApiTags('seed-compatible')
+@ApiSecurity('apiKey')
+@ApiSecurity('bearer')
+@UseGuards(ApiKeyGuard)
+@Controller('api/v1/jobs')
+export class SeedJobsController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly list: JobsListService,
+  ) {}
+
+  @Get()
+  @ApiQuery({ name: 'status', required: false, enum: Object.keys(fromSeedStatus) })
+  @ApiQuery({ name: 'limit', required: false, description: `1–${MAX_LIMIT}, default 20` })
+  @ApiQuery({ name: 'offset', required: false })
+  @ApiQuery({
+    name: 'order_by',
+    required: false,
+    description: 'created_at, updated_at, status, duration, page_count; "-" for descending (default -created_at)',
+  })
+  @ApiOkResponse({ description: '{ jobs: [{ job_id, filename, status, current_step, … }], total, limit, offset }' })
+  async index(
+    @Req() req: AuthedRequest,
+    @Query('status') status: string | undefined,
+    @Query('limit') limit: string | undefined,
+    @Query('offset') offset: string | undefined,
+    @Query('order_by') orderBy: string | undefined,
+  ): Promise<Record<string, unknown>> {
+    const statuses = status === undefined ? undefined : fromSeedStatus[status];
+    if (status !== undefined && !statuses) {
+      throw new ApiError('INVALID_QUERY', `status must be one of ${Object.keys(fromSeedStatus).join(', ')}.`);
+    }
+    const n = (v: string | undefined, name: string, fallback: number, max: number): number => {
+      if (v === undefined) return fallback;
+      if (!/^\d+$/.test(v) || Number(v) > max)
+        throw new ApiError('INVALID_QUERY', `${name} must be an integer from 0 to ${max}.`);
+      return Number(v);
+    };
+    const q = {
+      statuses,
+      ...parseSeedOrderBy(orderBy),
+      limit: Math.max(1, n(limit, 'limit', 20, MAX_LIMIT)),
+      offset: n(offset, 'offset', 0, 1_000_000),
+    };
+    const page = await this.list.list(q, req.principal);
+    return { jobs: page.rows.map(seedJob), total: page.total, limit: q.limit, offset: q.offset };
+  }
+
+  @Get(':job_id')
+  @ApiOkResponse({ description: '{ job_id, filename, status, current_step, progress, … }' })
+  async show(@Req() req: AuthedRequest, @Param('job_id', uuid) id: string): Promise<Record<string, unknown>> {
+    const job = await this.jobs.getFor(req.principal, id);
+    const pages = await this.jobs.pageStates(id);
+    const counts = this.jobs.counts(job, pages);
+    return {
+      ...seedJob({
+        id: job.id,
+        filename: job.filename,
+        status: job.status,
+        step: job.step,
+        error_message: job.errorMessage,
+        page_count: job.pageCount,
+        created_at: job.createdAt,
+        updated_at: job.updatedAt,
+      }),
+      progress: this.jobs.percent(job, counts),
+      pages_total: counts.total,
+      pages_done: counts.done,
+      pages_failed: counts.failed,
+    };
+  }
+}

@@ -1,0 +1,62 @@
+/** `npm run api-key` and ApiKeysService on the real app DB: shown once, stored as a hash, revoked not deleted. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, describe, it } from 'node:test';
+import { QueryTypes } from 'sequelize';
+import { ApiKeysService } from '../../src/auth/api-keys.service.js';
+import { createSequelize } from '../../src/database/connections.js';
+import { initAppModels } from '../../src/database/models.js';
+import { harnessEnv, repoRoot } from '../support/stack.js';
+
+const run = promisify(execFile);
+
+describe('API keys', () => {
+  const env = harnessEnv();
+  const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
+  const keys = new ApiKeysService(initAppModels(db));
+  const script = (...args: string[]) =>
+    run(process.execPath, [path.join(repoRoot, 'dist/scripts/create-api-key.js'), ...args], { env, cwd: repoRoot });
+  after(() => db.close());
+
+  it('creates a key with the script, prints it once, stores only its SHA-256, lists and revokes it', async () => {
+    const { stdout } = await script('--name', 'script client', '--role', 'client');
+    const key = stdout.trim().split('\n').pop()!;
+    assert.match(key, /^folio_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    const principal = await keys.verify(key);
+    assert.equal(principal?.role, 'client');
+    assert.equal(principal?.name, 'script client');
+    const [row] = await db.query<{ key_hash: string; last_used_at: Date | null }>(
+      `SELECT key_hash, last_used_at FROM api_keys WHERE id = :id`,
+      { replacements: { id: principal.apiKeyId }, type: QueryTypes.SELECT },
+    );
+    assert.equal(row?.key_hash, createHash('sha256').update(key).digest('hex'));
+    assert.ok(row?.last_used_at, 'last use recorded');
+    const [dump] = await db.query<{ t: string }>(`SELECT api_keys::text AS t FROM api_keys WHERE id = :id`, {
+      replacements: { id: principal.apiKeyId },
+      type: QueryTypes.SELECT,
+    });
+    assert.ok(!dump!.t.includes(key.split('_').pop()!), 'the secret is nowhere in the row');
+
+    const listed = (await script('--list')).stdout;
+    assert.match(listed, new RegExp(principal.apiKeyId!));
+    assert.ok(!listed.includes(key), 'the list never shows a key');
+
+    await script('--revoke', principal.apiKeyId!);
+    assert.equal(await keys.verify(key), null);
+    assert.ok(
+      (await keys.list()).some((k) => k.id === principal.apiKeyId && k.revokedAt),
+      'kept, revoked',
+    );
+  });
+
+  it('refuses a bad role and a key with a right prefix but wrong secret', async () => {
+    await assert.rejects(script('--name', 'x', '--role', 'root'));
+    const { key } = await keys.create({ name: 'admin via service', role: 'admin' });
+    assert.equal((await keys.verify(key))?.role, 'admin');
+    const forged = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    assert.equal(await keys.verify(forged), null);
+  });
+});

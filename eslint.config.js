@@ -12,7 +12,7 @@ export default tseslint.config(
       'data/',
       'test-results/',
       'eslint.config.js',
-      'scripts/bootstrap.mjs',
+      'scripts/*.mjs',
     ],
   },
   js.configs.recommended,

@@ -5,15 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      'dist/',
-      'node_modules/',
-      '.tools/',
-      'data/',
-      'test-results/',
-      'eslint.config.js',
-      'scripts/*.mjs',
-    ],
+    ignores: ['dist/', 'node_modules/', '.tools/', 'data/', 'test-results/', 'eslint.config.js', 'scripts/*.mjs'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

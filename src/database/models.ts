@@ -54,8 +54,34 @@ export class JobPage extends Model<InferAttributes<JobPage>, InferCreationAttrib
   declare updatedAt: CreationOptional<Date>;
 }
 
+/** A person who signs in to the admin panel. Never deleted: disabled instead. */
+export class Operator extends Model<InferAttributes<Operator>, InferCreationAttributes<Operator>> {
+  declare id: CreationOptional<string>;
+  declare email: string;
+  declare name: CreationOptional<string | null>;
+  declare passwordHash: string;
+  declare disabled: CreationOptional<boolean>;
+  declare lastLoginAt: CreationOptional<Date | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
+/** An admin panel session, stored by connect-session-sequelize. */
+export class AdminSession extends Model<InferAttributes<AdminSession>, InferCreationAttributes<AdminSession>> {
+  declare sid: string;
+  declare expires: Date | null;
+  declare data: string | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
 /** Binds the app models to the 'app' connection. The schema itself comes from migrations/. */
-export function initAppModels(sequelize: Sequelize): { Job: typeof Job; JobPage: typeof JobPage } {
+export function initAppModels(sequelize: Sequelize): {
+  Job: typeof Job;
+  JobPage: typeof JobPage;
+  Operator: typeof Operator;
+  AdminSession: typeof AdminSession;
+} {
   Job.init(
     {
       id: { type: DataTypes.UUID, primaryKey: true },
@@ -110,9 +136,32 @@ export function initAppModels(sequelize: Sequelize): { Job: typeof Job; JobPage:
     },
     { sequelize, tableName: 'job_pages', underscored: true },
   );
+  Operator.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+      email: { type: DataTypes.TEXT, allowNull: false, unique: true, validate: { isEmail: true } },
+      name: DataTypes.TEXT,
+      passwordHash: { type: DataTypes.TEXT, allowNull: false },
+      disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      lastLoginAt: DataTypes.DATE,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'operators', underscored: true },
+  );
+  AdminSession.init(
+    {
+      sid: { type: DataTypes.STRING(36), primaryKey: true },
+      expires: DataTypes.DATE,
+      data: DataTypes.TEXT,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'admin_sessions', underscored: true },
+  );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage };
+  return { Job, JobPage, Operator, AdminSession };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

@@ -6,9 +6,19 @@ import { TemporalModule } from './temporal/temporal.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { HealthModule } from './health/health.controller.js';
+import { PanelModule } from './admin/admin.module.js';
 
 /** The API process's modules. */
 @Module({
-  imports: [ConfigModule, DatabaseModule, StorageModule, TemporalModule, JobsModule, DocumentsModule, HealthModule],
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    StorageModule,
+    TemporalModule,
+    JobsModule,
+    DocumentsModule,
+    HealthModule,
+    PanelModule,
+  ],
 })
 export class AppModule {}

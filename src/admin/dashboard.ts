@@ -6,7 +6,14 @@ export interface DashboardData {
   counts: Record<string, number>;
   queueDepth: number;
   hours: { hour: string; jobs: number; pages: number }[];
-  recentFailures: { id: string; filename: string | null; status: string; errorCode: string | null; errorMessage: string | null; at: string }[];
+  recentFailures: {
+    id: string;
+    filename: string | null;
+    status: string;
+    errorCode: string | null;
+    errorMessage: string | null;
+    at: string;
+  }[];
 }
 
 /** Reads the dashboard's figures from the app DB in four small queries. */
@@ -25,7 +32,14 @@ export async function dashboardData(db: Sequelize): Promise<DashboardData> {
         WHERE status IN ('done', 'failed') AND updated_at > now() - interval '24 hours' GROUP BY 1`,
       { type: QueryTypes.SELECT },
     ),
-    db.query<{ id: string; filename: string | null; status: string; error_code: string | null; error_message: string | null; updated_at: Date }>(
+    db.query<{
+      id: string;
+      filename: string | null;
+      status: string;
+      error_code: string | null;
+      error_message: string | null;
+      updated_at: Date;
+    }>(
       `SELECT id, filename, status, error_code, error_message, updated_at FROM jobs
         WHERE status IN ('failed', 'partial') ORDER BY updated_at DESC LIMIT 10`,
       { type: QueryTypes.SELECT },
@@ -38,7 +52,8 @@ export async function dashboardData(db: Sequelize): Promise<DashboardData> {
   // 24 hourly buckets ending with the current hour, so the chart has no gaps.
   const now = new Date();
   now.setUTCMinutes(0, 0, 0);
-  const byHour = (rows: { hour: Date; n: string }[]) => new Map(rows.map((r) => [new Date(r.hour).getTime(), Number(r.n)]));
+  const byHour = (rows: { hour: Date; n: string }[]) =>
+    new Map(rows.map((r) => [new Date(r.hour).getTime(), Number(r.n)]));
   const jobs = byHour(jobHours);
   const pages = byHour(pageHours);
   const hours = Array.from({ length: 24 }, (_, i) => {

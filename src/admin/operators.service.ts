@@ -37,8 +37,7 @@ export class OperatorsService implements OnApplicationBootstrap {
     const { email, password } = this.config.admin;
     const production = this.config.env === 'production';
     if (!email || !password) {
-      const message =
-        'No operator exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD to create the first one on start.';
+      const message = 'No operator exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD to create the first one on start.';
       if (production) throw new Error(message);
       this.logger.warn(`${message} The admin panel cannot be signed in to until then.`);
       return;
@@ -49,7 +48,11 @@ export class OperatorsService implements OnApplicationBootstrap {
       if (production) throw new Error(`${message} Refusing to create the first operator with it.`);
       this.logger.warn(`${message} Accepted outside production only.`);
     }
-    await this.models.Operator.create({ email: email.toLowerCase(), name: 'Administrator', passwordHash: await hashPassword(password) });
+    await this.models.Operator.create({
+      email: email.toLowerCase(),
+      name: 'Administrator',
+      passwordHash: await hashPassword(password),
+    });
     this.logger.log(`created the first operator ${email}`);
   }
 

@@ -1,4 +1,11 @@
-import type { Action, ActionContext, ActionRequest, ActionResponse, RecordActionResponse, ResourceWithOptions } from 'adminjs';
+import type {
+  Action,
+  ActionContext,
+  ActionRequest,
+  ActionResponse,
+  RecordActionResponse,
+  ResourceWithOptions,
+} from 'adminjs';
 import type { AppModels } from '../database/models.js';
 import type { LegacyModels } from '../legacy/models.js';
 import type { JobControlService } from '../jobs/job-control.service.js';
@@ -143,7 +150,10 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
         navigation: newJobs,
         listProperties: ['jobId', 'pageNumber', 'status', 'method', 'confidence', 'attempts', 'errorCode'],
         filterProperties: ['jobId', 'status', 'method', 'errorCode'],
-        properties: { words: { isVisible: false }, text: { isVisible: { list: false, show: true, edit: false, filter: false } } },
+        properties: {
+          words: { isVisible: false },
+          text: { isVisible: { list: false, show: true, edit: false, filter: false } },
+        },
         actions: { ...noDelete, ...readOnly },
       },
     },

@@ -28,7 +28,8 @@ export const LEGACY_MODELS = Symbol('LEGACY_MODELS');
     {
       provide: LEGACY_DB,
       inject: [CONFIG],
-      useFactory: (c: Config) => guardLegacyConnection(createSequelize(c.database.legacyUrl, c.database.poolMax, 'legacy')),
+      useFactory: (c: Config) =>
+        guardLegacyConnection(createSequelize(c.database.legacyUrl, c.database.poolMax, 'legacy')),
     },
     { provide: APP_MODELS, inject: [APP_DB], useFactory: (db: Sequelize): AppModels => initAppModels(db) },
     { provide: LEGACY_MODELS, inject: [LEGACY_DB], useFactory: (db: Sequelize): LegacyModels => initLegacyModels(db) },

@@ -29,16 +29,16 @@ export class LegacyJob extends Model<InferAttributes<LegacyJob>, InferCreationAt
   override restore(): Promise<void> {
     return Promise.reject(new LegacyWriteRefused('restore'));
   }
-  static override destroy(): Promise<number> {
+  static override destroy(_options?: unknown): Promise<number> {
     return Promise.reject(new LegacyWriteRefused('bulk destroy'));
   }
-  static override truncate(): Promise<void> {
+  static override truncate(_options?: unknown): Promise<void> {
     return Promise.reject(new LegacyWriteRefused('truncate'));
   }
-  static override drop(): Promise<void> {
+  static override drop(_options?: unknown): Promise<void> {
     return Promise.reject(new LegacyWriteRefused('drop'));
   }
-  static override sync(): Promise<never> {
+  static override sync(_options?: unknown): Promise<never> {
     return Promise.reject(new LegacyWriteRefused('sync'));
   }
 }

@@ -21,10 +21,22 @@ function HourChart({ hours }) {
       <line x1={pad} y1={height - pad} x2={width - pad} y2={height - pad} stroke="#999" />
       {hours.map((h, i) => (
         <g key={h.hour}>
-          <rect x={pad + i * slot + 2} y={y(h.pages)} width={slot / 2 - 2} height={height - pad - y(h.pages)} fill="#8fb3e8">
+          <rect
+            x={pad + i * slot + 2}
+            y={y(h.pages)}
+            width={slot / 2 - 2}
+            height={height - pad - y(h.pages)}
+            fill="#8fb3e8"
+          >
             <title>{`${h.hour.slice(11, 16)} UTC: ${h.pages} pages`}</title>
           </rect>
-          <rect x={pad + i * slot + slot / 2} y={y(h.jobs)} width={slot / 2 - 2} height={height - pad - y(h.jobs)} fill="#3040d6">
+          <rect
+            x={pad + i * slot + slot / 2}
+            y={y(h.jobs)}
+            width={slot / 2 - 2}
+            height={height - pad - y(h.jobs)}
+            fill="#3040d6"
+          >
             <title>{`${h.hour.slice(11, 16)} UTC: ${h.jobs} jobs`}</title>
           </rect>
           {i % 4 === 0 ? (

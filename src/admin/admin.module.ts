@@ -84,6 +84,19 @@ async function panelOptions(
       rootPath: '/admin',
       componentLoader,
       branding: { companyName: 'Folio', withMadeWithLove: false },
+      locale: {
+        language: 'en',
+        translations: {
+          en: {
+            resources: {
+              jobs: {
+                properties: { workflowUrl: 'Temporal workflow' },
+                actions: { cancel: 'Cancel job', retryFailedPages: 'Retry failed pages' },
+              },
+            },
+          },
+        },
+      },
       dashboard: { component: dashboard, handler: () => dashboardData(db) },
       resources: buildResources({ adminjs, models, legacy, control, jobs, components: { workflowLink } }),
     },

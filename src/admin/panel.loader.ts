@@ -70,10 +70,22 @@ export class PanelLoader extends AbstractLoader {
       options.formidableOptions,
     );
     app.use(admin.options.rootPath, function admin(req: Request, res: Response, next: NextFunction) {
+      withoutOffSiteFonts(res);
       panelHelmet(req, res, (err?: unknown) => (err ? next(err) : router(req, res, next)));
     });
     moveToFront(app);
   }
+}
+
+const googleFontsLink = /<link[^>]+fonts\.googleapis\.com[^>]*>/g;
+
+/**
+ * AdminJS's page templates hard-code a Google Fonts stylesheet. The CSP would block it anyway; removing
+ * the tag means the browser does not even try, so the panel makes no off-site request (system fonts).
+ */
+function withoutOffSiteFonts(res: Response): void {
+  const send = res.send.bind(res);
+  res.send = (body?: unknown) => send(typeof body === 'string' ? body.replace(googleFontsLink, '') : body);
 }
 
 /** Puts the panel's layer right after Express's own init, before the API's body parsers and helmet. */

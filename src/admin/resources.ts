@@ -39,13 +39,14 @@ const access = { name: 'Access', icon: 'Users' };
 /** A record action that calls the job control service and reports its outcome as a notice. */
 function jobAction(
   run: (jobId: string) => Promise<void>,
+  question: string,
   success: string,
   visibleFor: string[],
 ): Partial<Action<ActionResponse>> {
   return {
     actionType: 'record',
     component: false,
-    guard: `${success.replace(/\.$/, '')}?`,
+    guard: question,
     isVisible: ({ record }: ActionContext) => visibleFor.includes(String(record?.param('status'))),
     handler: async (_req: ActionRequest, _res: unknown, ctx: ActionContext): Promise<RecordActionResponse> => {
       const record = ctx.record!;
@@ -135,11 +136,18 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
           ...noDelete,
           ...readOnly,
           show: { after: withWorkflowLink },
-          cancel: jobAction((id) => d.control.cancel(id), 'Cancellation requested.', ['queued', 'processing']),
-          retryFailedPages: jobAction((id) => d.control.retry(id), 'Retry of the failed pages started.', [
-            'partial',
-            'failed',
-          ]),
+          cancel: jobAction(
+            (id) => d.control.cancel(id),
+            'Cancel this job? Pages already done are kept.',
+            'Cancellation requested.',
+            ['queued', 'processing'],
+          ),
+          retryFailedPages: jobAction(
+            (id) => d.control.retry(id),
+            "Re-run this job's failed pages?",
+            'Retry of the failed pages started.',
+            ['partial', 'failed'],
+          ),
         },
       },
     },

@@ -192,8 +192,9 @@ describe('admin panel', () => {
     assert.equal(await page.getByText(/delete/i).count(), 0, 'no delete on the job page');
     await shot('4-job-show');
 
-    await page.getByRole('button', { name: /^cancel$/i }).click();
-    await page.getByRole('button', { name: /confirm/i }).click();
+    await page.getByText('Cancel job', { exact: true }).click();
+    // The action's guard asks for confirmation first.
+    await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByText('Cancellation requested.').waitFor();
     await shot('5-job-cancel-requested');
     const finished = await waitForJob(api.url, jobId, 120_000);

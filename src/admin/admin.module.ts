@@ -36,7 +36,7 @@ type Store = session.Store & { stopExpiringSessions(): void };
       useFactory: (db: Sequelize, _models: AppModels): Store => {
         const SequelizeStore = ConnectSessionSequelize(session.Store);
         // The table comes from migrations/ (admin_sessions); the store never syncs it.
-        return new SequelizeStore({ db, table: 'AdminSession', checkExpirationInterval: 15 * 60_000 }) as Store;
+        return new SequelizeStore({ db, table: 'AdminSession', checkExpirationInterval: 15 * 60_000 });
       },
     },
   ],

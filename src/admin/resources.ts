@@ -1,3 +1,4 @@
+import type * as Adminjs from 'adminjs';
 import type {
   Action,
   ActionContext,
@@ -12,11 +13,9 @@ import type { JobControlService } from '../jobs/job-control.service.js';
 import type { JobsService } from '../jobs/jobs.service.js';
 import { hashPassword, passwordProblem } from './operators.service.js';
 
-type Adminjs = typeof import('adminjs');
-
 /** What the resource definitions need from the rest of the app. */
 export interface ResourceDeps {
-  adminjs: Adminjs;
+  adminjs: typeof Adminjs;
   models: AppModels;
   legacy: LegacyModels;
   control: JobControlService;
@@ -67,7 +66,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
   const { ValidationError } = d.adminjs;
 
   // Adds the Temporal UI link to every record the list and show actions return.
-  const withWorkflowLink = async (response: ActionResponse): Promise<ActionResponse> => {
+  const withWorkflowLink = (response: ActionResponse): ActionResponse => {
     const records = (response.records ?? (response.record ? [response.record] : [])) as {
       params: Record<string, unknown>;
     }[];

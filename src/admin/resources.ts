@@ -77,6 +77,15 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
     return response;
   };
 
+  // The hash is hidden in the UI; this keeps it out of the panel's JSON responses as well.
+  const withoutPasswordHash = (response: ActionResponse): ActionResponse => {
+    const records = (response.records ?? (response.record ? [response.record] : [])) as {
+      params: Record<string, unknown>;
+    }[];
+    for (const r of records) delete r.params.passwordHash;
+    return response;
+  };
+
   // Operators' passwords are set through a virtual field and stored only as a bcrypt hash.
   const hashPasswordField = async (request: ActionRequest): Promise<ActionRequest> => {
     if (request.method !== 'post' || !request.payload) return request;
@@ -178,8 +187,11 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
         },
         actions: {
           ...noDelete,
-          new: { before: requirePassword },
-          edit: { before: hashPasswordField },
+          new: { before: requirePassword, after: withoutPasswordHash },
+          edit: { before: hashPasswordField, after: withoutPasswordHash },
+          list: { after: withoutPasswordHash },
+          show: { after: withoutPasswordHash },
+          search: { after: withoutPasswordHash },
         },
       },
     },

@@ -5,6 +5,7 @@
  * strict one, and the login rate limit.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -52,6 +53,13 @@ async function waitForBundle(url: string): Promise<number> {
     if (Date.now() - started > 90_000) throw new Error(`component bundle not ready: ${res.status}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The notice AdminJS shows after the retry action: success, or the error JobControlService raised. */
+async function retryNotice(page: Page): Promise<string> {
+  const notice = page.getByText(/Retry of the failed pages started\.|is not available yet/).first();
+  await notice.waitFor();
+  return (await notice.textContent()) ?? '';
 }
 
 describe('admin panel', () => {
@@ -200,6 +208,27 @@ describe('admin panel', () => {
     const finished = await waitForJob(api.url, jobId, 120_000);
     assert.equal(finished.status, 'cancelled');
 
+    // Retry of a failed job: whatever JobControlService answers is shown to the operator as a notice.
+    const failed = await Job.create({
+      id: randomUUID(),
+      status: 'failed',
+      step: 'done',
+      filename: 'failed-scan.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: 1,
+      sha256: '0'.repeat(64),
+      storageKey: 'missing',
+      options: { ocrMode: 'auto', languages: ['eng'] },
+      workflowId: 'document-panel-test',
+      errorCode: 'PDF_CORRUPT',
+    });
+    await page.goto(`${api.url}/admin/resources/jobs/records/${failed.id}/show`);
+    await page.getByText('Retry failed pages', { exact: true }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const notice = await retryNotice(page);
+    assert.ok(notice.length > 0, 'the retry outcome is shown');
+    await shot('5b-job-retry-notice');
+
     for (const resource of ['job_pages', 'operators', 'legacy_jobs']) {
       await page.goto(`${api.url}/admin/resources/${resource}`);
       await page.waitForLoadState('networkidle');
@@ -210,7 +239,7 @@ describe('admin panel', () => {
     assert.deepEqual(offSite, [], 'the panel made no off-site request');
   });
 
-  it('refuses forged delete and bulk delete requests on every resource', async () => {
+  it('refuses forged delete and bulk delete requests on every resource; never returns password hashes', async () => {
     const { cookie } = await signIn(api.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     assert.ok(cookie);
     const job = await Job.findOne();
@@ -235,6 +264,14 @@ describe('admin panel', () => {
       }
     }
     assert.ok(await Job.findByPk(job.id), 'the job is still there');
+    for (const url of [
+      `/admin/api/resources/operators/actions/list`,
+      `/admin/api/resources/operators/records/${operator.id}/show`,
+    ]) {
+      const body = await (await fetch(`${api.url}${url}`, { headers: { cookie } })).text();
+      assert.ok(body.includes(operator.email), `${url} answered: ${body.slice(0, 200)}`);
+      assert.doesNotMatch(body, /passwordHash|\$2[aby]\$/, `${url} must not carry the password hash`);
+    }
     assert.ok(await Operator.findByPk(operator.id), 'the operator is still there');
   });
 });

@@ -7,6 +7,7 @@ import type {
   RecordActionResponse,
   ResourceWithOptions,
 } from 'adminjs';
+import { ApiError } from '../common/errors.js';
 import type { AppModels } from '../database/models.js';
 import type { LegacyModels } from '../legacy/models.js';
 import type { JobControlService } from '../jobs/job-control.service.js';
@@ -35,6 +36,15 @@ const newJobs = { name: 'Folio jobs', icon: 'Activity' };
 const oldJobs = { name: 'Legacy service', icon: 'Archive' };
 const access = { name: 'Access', icon: 'Users' };
 
+/** What an operator should read for a failed action: the API's code and message where there is one. */
+function errorText(err: unknown): string {
+  if (err instanceof ApiError) {
+    const body = err.getResponse() as { error: { code: string; message: string } };
+    return `${body.error.code}: ${body.error.message}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** A record action that calls the job control service and reports its outcome as a notice. */
 function jobAction(
   run: (jobId: string) => Promise<void>,
@@ -53,8 +63,7 @@ function jobAction(
         await run(String(record.id()));
         return { record: record.toJSON(ctx.currentAdmin), notice: { message: success, type: 'success' } };
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        return { record: record.toJSON(ctx.currentAdmin), notice: { message, type: 'error' } };
+        return { record: record.toJSON(ctx.currentAdmin), notice: { message: errorText(err), type: 'error' } };
       }
     },
   };

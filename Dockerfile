@@ -31,17 +31,20 @@ RUN npm run build \
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
-    STORAGE_DIR=/var/lib/folio/storage
+    STORAGE_DIR=/var/lib/folio/storage \
+    ADMIN_JS_TMP_DIR=/var/lib/folio/adminjs
 WORKDIR /app
 
 # Application files stay root-owned (read-only to the app user).
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The admin panel's React components: AdminJS bundles them from source at start (into ADMIN_JS_TMP_DIR).
+COPY --from=build /app/src/admin/components ./src/admin/components
 
 # Shared storage mount point, owned by the app user. A fresh named volume
 # mounted here inherits this ownership.
-RUN mkdir -p /var/lib/folio/storage \
+RUN mkdir -p /var/lib/folio/storage /var/lib/folio/adminjs \
  && chown -R node:node /var/lib/folio
 
 # The official image's non-root `node` user (uid/gid 1000). Numeric so that

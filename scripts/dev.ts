@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { migrate } from './migrate.js';
+import { createLegacyFixture } from './legacy-fixture.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-postgres.js';
 import { startDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
 
@@ -68,10 +69,20 @@ try {
     env.TEMPORAL_UI_URL ??= temporal.uiUrl ?? undefined;
   }
   env.STORAGE_DIR ??= path.join(dataDir, 'storage');
+  if (!env.ADMIN_EMAIL && !env.ADMIN_PASSWORD && env.NODE_ENV === 'development') {
+    // A local first operator so the panel can be tried at once; production needs real credentials.
+    env.ADMIN_EMAIL = 'admin@folio.local';
+    env.ADMIN_PASSWORD = 'folio-development';
+    say('panel: first operator admin@folio.local / folio-development (development only; set ADMIN_EMAIL to change)');
+  }
 
   const config = loadConfig(env);
   const applied = await migrate(config.database.appUrl);
   say(applied.length ? `migrations applied: ${applied.join(', ')}` : 'migrations up to date');
+  // Only the embedded legacy DB gets the development fixture; a real one is never written to here.
+  if (postgres && !process.env.LEGACY_DATABASE_URL && (await createLegacyFixture(config.database.legacyUrl))) {
+    say('legacy DB: created the development legacy_jobs fixture');
+  }
 
   for (const [name, entry] of [
     ['api', 'dist/src/main.js'],

@@ -8,6 +8,7 @@ import { JobsModule } from './jobs/jobs.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.controller.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
+import { PanelModule } from './admin/admin.module.js';
 
 /** The API process's modules. */
 @Module({
@@ -21,6 +22,7 @@ import { SchedulesModule } from './schedules/schedules.module.js';
     DocumentsModule,
     HealthModule,
     SchedulesModule,
+    PanelModule,
   ],
 })
 export class AppModule {}

@@ -56,6 +56,13 @@ const schema = z.object({
   RETENTION_DAYS: z.coerce.number().positive().default(30),
   RECONCILE_CRON: z.string().default('*/5 * * * *'),
   RECONCILE_GRACE_SECONDS: positiveInt.default(300),
+  ADMIN_EMAIL: z.string().email().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  SESSION_COOKIE_SECURE: z.enum(['true', 'false']).default('false'),
+  ADMIN_LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
+  ADMIN_LOGIN_WINDOW_SECONDS: positiveInt.default(900),
+  ADMIN_JS_TMP_DIR: z.string().default(path.join('data', 'adminjs')),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -97,6 +104,16 @@ export interface Config {
     reconcileCron: string;
     reconcileGraceSeconds: number;
   };
+  admin: {
+    email?: string;
+    password?: string;
+    /** Undefined outside production when SESSION_SECRET is unset: the panel then makes one per process. */
+    sessionSecret?: string;
+    cookieSecure: boolean;
+    loginMaxAttempts: number;
+    loginWindowMs: number;
+    tmpDir: string;
+  };
 }
 
 /** Raised once at start when the environment is invalid; names every bad variable. */
@@ -119,6 +136,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     .map((l) => l.trim())
     .filter(Boolean);
   if (languages.length === 0) throw new ConfigError('Invalid configuration:\n  DEFAULT_LANGUAGES: empty');
+
   return {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
@@ -158,6 +176,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retentionDays: e.RETENTION_DAYS,
       reconcileCron: e.RECONCILE_CRON,
       reconcileGraceSeconds: e.RECONCILE_GRACE_SECONDS,
+    },
+    admin: {
+      email: e.ADMIN_EMAIL,
+      password: e.ADMIN_PASSWORD,
+      sessionSecret: e.SESSION_SECRET,
+      cookieSecure: e.SESSION_COOKIE_SECURE === 'true',
+      loginMaxAttempts: e.ADMIN_LOGIN_MAX_ATTEMPTS,
+      loginWindowMs: e.ADMIN_LOGIN_WINDOW_SECONDS * 1000,
+      tmpDir: path.resolve(cwd, e.ADMIN_JS_TMP_DIR),
     },
   };
 }

@@ -4,6 +4,8 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { createSequelize } from './connections.js';
 import { initAppModels, type AppModels } from './models.js';
+import { guardLegacyConnection } from '../legacy/guard.js';
+import { initLegacyModels, type LegacyModels } from '../legacy/models.js';
 
 /** The app DB connection (ours, migrated). */
 export const APP_DB = Symbol('APP_DB');
@@ -11,6 +13,8 @@ export const APP_DB = Symbol('APP_DB');
 export const LEGACY_DB = Symbol('LEGACY_DB');
 /** The app models bound to APP_DB. */
 export const APP_MODELS = Symbol('APP_MODELS');
+/** The legacy models bound to LEGACY_DB (guarded: no delete, no schema change). */
+export const LEGACY_MODELS = Symbol('LEGACY_MODELS');
 
 /** Two named Sequelize connections, closed on shutdown. */
 @Global()
@@ -24,11 +28,13 @@ export const APP_MODELS = Symbol('APP_MODELS');
     {
       provide: LEGACY_DB,
       inject: [CONFIG],
-      useFactory: (c: Config) => createSequelize(c.database.legacyUrl, c.database.poolMax, 'legacy'),
+      useFactory: (c: Config) =>
+        guardLegacyConnection(createSequelize(c.database.legacyUrl, c.database.poolMax, 'legacy')),
     },
     { provide: APP_MODELS, inject: [APP_DB], useFactory: (db: Sequelize): AppModels => initAppModels(db) },
+    { provide: LEGACY_MODELS, inject: [LEGACY_DB], useFactory: (db: Sequelize): LegacyModels => initLegacyModels(db) },
   ],
-  exports: [APP_DB, LEGACY_DB, APP_MODELS],
+  exports: [APP_DB, LEGACY_DB, APP_MODELS, LEGACY_MODELS],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(

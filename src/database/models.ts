@@ -85,12 +85,35 @@ export class ScheduleAudit extends Model<InferAttributes<ScheduleAudit>, InferCr
   declare createdAt: CreationOptional<Date>;
 }
 
+/** A person who signs in to the admin panel. Never deleted: disabled instead. */
+export class Operator extends Model<InferAttributes<Operator>, InferCreationAttributes<Operator>> {
+  declare id: CreationOptional<string>;
+  declare email: string;
+  declare name: CreationOptional<string | null>;
+  declare passwordHash: string;
+  declare disabled: CreationOptional<boolean>;
+  declare lastLoginAt: CreationOptional<Date | null>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
+/** An admin panel session, stored by connect-session-sequelize. */
+export class AdminSession extends Model<InferAttributes<AdminSession>, InferCreationAttributes<AdminSession>> {
+  declare sid: string;
+  declare expires: Date | null;
+  declare data: string | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
 /** Binds the app models to the 'app' connection. The schema itself comes from migrations/. */
 export function initAppModels(sequelize: Sequelize): {
   Job: typeof Job;
   JobPage: typeof JobPage;
   ScheduleAudit: typeof ScheduleAudit;
   ApiKey: typeof ApiKey;
+  Operator: typeof Operator;
+  AdminSession: typeof AdminSession;
 } {
   Job.init(
     {
@@ -176,9 +199,32 @@ export function initAppModels(sequelize: Sequelize): {
     },
     { sequelize, tableName: 'api_keys', underscored: true },
   );
+  Operator.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true, defaultValue: DataTypes.UUIDV4 },
+      email: { type: DataTypes.TEXT, allowNull: false, unique: true, validate: { isEmail: true } },
+      name: DataTypes.TEXT,
+      passwordHash: { type: DataTypes.TEXT, allowNull: false },
+      disabled: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      lastLoginAt: DataTypes.DATE,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'operators', underscored: true },
+  );
+  AdminSession.init(
+    {
+      sid: { type: DataTypes.STRING(36), primaryKey: true },
+      expires: DataTypes.DATE,
+      data: DataTypes.TEXT,
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'admin_sessions', underscored: true },
+  );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage, ScheduleAudit, ApiKey };
+  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AdminModule, type AdminModuleOptions } from '@adminjs/nestjs';
+import ConnectSessionSequelize from 'connect-session-sequelize';
+import session from 'express-session';
+import type { Sequelize } from 'sequelize';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { APP_DB, APP_MODELS, LEGACY_MODELS } from '../database/database.module.js';
+import type { AppModels } from '../database/models.js';
+import type { LegacyModels } from '../legacy/models.js';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { JobControlService } from '../jobs/job-control.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { dashboardData } from './dashboard.js';
+import { OperatorsService } from './operators.service.js';
+import { PanelLoader } from './panel.loader.js';
+import { buildResources } from './resources.js';
+
+/** Source folder of the panel's React components (bundled by AdminJS at start, not compiled by tsc). */
+const componentsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/admin/components');
+
+const SESSION_STORE = Symbol('SESSION_STORE');
+type Store = session.Store & { stopExpiringSessions(): void };
+
+/** Operators, the session store on the app DB and the job services the panel's actions call. */
+@Module({
+  imports: [JobsModule],
+  providers: [
+    OperatorsService,
+    {
+      provide: SESSION_STORE,
+      inject: [APP_DB, APP_MODELS],
+      useFactory: (db: Sequelize, _models: AppModels): Store => {
+        const SequelizeStore = ConnectSessionSequelize(session.Store);
+        // The table comes from migrations/ (admin_sessions); the store never syncs it.
+        return new SequelizeStore({ db, table: 'AdminSession', checkExpirationInterval: 15 * 60_000 });
+      },
+    },
+  ],
+  exports: [OperatorsService, SESSION_STORE, JobsModule],
+})
+class PanelSupportModule implements OnApplicationShutdown {
+  constructor(@Inject(SESSION_STORE) private readonly store: Store) {}
+
+  onApplicationShutdown(): void {
+    this.store.stopExpiringSessions();
+  }
+}
+
+/** Builds AdminJS's options; imports adminjs only after ADMIN_JS_TMP_DIR is set (read at import time). */
+async function panelOptions(
+  config: Config,
+  models: AppModels,
+  legacy: LegacyModels,
+  db: Sequelize,
+  store: Store,
+  operators: OperatorsService,
+  control: JobControlService,
+  jobs: JobsService,
+): Promise<AdminModuleOptions> {
+  process.env.ADMIN_JS_TMP_DIR = config.admin.tmpDir;
+  const adminjs = await import('adminjs');
+  const AdminJSSequelize = await import('@adminjs/sequelize');
+  adminjs.default.registerAdapter({ Database: AdminJSSequelize.Database, Resource: AdminJSSequelize.Resource });
+
+  let secret = config.admin.sessionSecret;
+  if (!secret) {
+    if (config.env === 'production') {
+      throw new Error('SESSION_SECRET is required in production (32+ random characters) to sign panel sessions.');
+    }
+    secret = randomBytes(32).toString('hex');
+    new Logger('Admin').warn('SESSION_SECRET is unset: using a random one; panel sessions end with this process.');
+  }
+
+  const componentLoader = new adminjs.ComponentLoader();
+  const dashboard = componentLoader.add('FolioDashboard', path.join(componentsDir, 'dashboard.jsx'));
+  const workflowLink = componentLoader.add('FolioWorkflowLink', path.join(componentsDir, 'workflow-link.jsx'));
+
+  return {
+    adminJsOptions: {
+      rootPath: '/admin',
+      componentLoader,
+      branding: { companyName: 'Folio', withMadeWithLove: false },
+      locale: {
+        language: 'en',
+        translations: {
+          en: {
+            resources: {
+              jobs: {
+                properties: { workflowUrl: 'Temporal workflow' },
+                actions: { cancel: 'Cancel job', retryFailedPages: 'Retry failed pages' },
+              },
+            },
+          },
+        },
+      },
+      dashboard: { component: dashboard, handler: () => dashboardData(db) },
+      resources: buildResources({ adminjs, models, legacy, control, jobs, components: { workflowLink } }),
+    },
+    auth: {
+      authenticate: (email, password) => operators.authenticate(email, password),
+      cookieName: 'folio_admin',
+      cookiePassword: secret,
+    },
+    sessionOptions: {
+      // @adminjs/express sets the secret from cookiePassword too; both are the same value.
+      secret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      // Secure cookies behind TLS; the proxy's X-Forwarded-Proto then says the request was https.
+      proxy: config.admin.cookieSecure,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.admin.cookieSecure, maxAge: 8 * 3_600_000 },
+    },
+  };
+}
+
+/** AdminJS at /admin, mounted by PanelLoader with its own CSP and a login rate limit. */
+export const PanelModule = AdminModule.createAdminAsync({
+  imports: [PanelSupportModule],
+  inject: [CONFIG, APP_MODELS, LEGACY_MODELS, APP_DB, SESSION_STORE, OperatorsService, JobControlService, JobsService],
+  useFactory: panelOptions,
+  customLoader: PanelLoader,
+});

@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import bcrypt from 'bcryptjs';
+import type { CurrentAdmin } from 'adminjs';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { APP_MODELS } from '../database/database.module.js';
+import type { AppModels } from '../database/models.js';
+
+/** Shortest operator password accepted. */
+export const MIN_PASSWORD_LENGTH = 12;
+const BCRYPT_ROUNDS = 12;
+
+/** Why a password is too weak, or null when it is acceptable. */
+export function passwordProblem(password: string): string | null {
+  if (password.length < MIN_PASSWORD_LENGTH) return `at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (new Set(password).size < 6) return 'at least 6 different characters';
+  return null;
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return bcrypt.hash(password, BCRYPT_ROUNDS);
+}
+
+/** Operator accounts: sign-in for the panel and the first operator from the environment. */
+@Injectable()
+export class OperatorsService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Operators');
+
+  constructor(
+    @Inject(APP_MODELS) private readonly models: AppModels,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  /** Creates the first operator from ADMIN_EMAIL / ADMIN_PASSWORD when there is none yet. */
+  async onApplicationBootstrap(): Promise<void> {
+    if ((await this.models.Operator.count()) > 0) return;
+    const { email, password } = this.config.admin;
+    const production = this.config.env === 'production';
+    if (!email || !password) {
+      const message = 'No operator exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD to create the first one on start.';
+      if (production) throw new Error(message);
+      this.logger.warn(`${message} The admin panel cannot be signed in to until then.`);
+      return;
+    }
+    const problem = passwordProblem(password);
+    if (problem) {
+      const message = `ADMIN_PASSWORD is too weak (${problem}).`;
+      if (production) throw new Error(`${message} Refusing to create the first operator with it.`);
+      this.logger.warn(`${message} Accepted outside production only.`);
+    }
+    await this.models.Operator.create({
+      email: email.toLowerCase(),
+      name: 'Administrator',
+      passwordHash: await hashPassword(password),
+    });
+    this.logger.log(`created the first operator ${email}`);
+  }
+
+  /** Checks an operator's credentials; records the sign-in. Null for unknown, wrong or disabled. */
+  async authenticate(email: string, password: string): Promise<CurrentAdmin | null> {
+    const operator = await this.models.Operator.findOne({ where: { email: String(email).toLowerCase() } });
+    // Compare against a fixed hash when the operator is unknown, so timing does not reveal who exists.
+    const ok = await bcrypt.compare(String(password), operator?.passwordHash ?? DUMMY_HASH);
+    if (!operator || !ok || operator.disabled) return null;
+    await operator.update({ lastLoginAt: new Date() });
+    return { id: operator.id, email: operator.email, title: operator.name ?? operator.email };
+  }
+}
+
+const DUMMY_HASH = bcrypt.hashSync('folio-not-a-password', BCRYPT_ROUNDS);

@@ -1,0 +1,315 @@
+/**
+ * The admin panel with a real API, worker, PostgreSQL, Temporal and a real headless Chromium (Debian's):
+ * sign-in, lists, a status filter, a job's page with its Temporal link, the cancel action on a running
+ * job, no delete button anywhere and forged deletes refused; plus the panel's own CSP against the API's
+ * strict one, and the login rate limit.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createSequelize } from '../../src/database/connections.js';
+import { initAppModels } from '../../src/database/models.js';
+import { createLegacyFixture } from '../../scripts/legacy-fixture.js';
+import { corpusPath } from '../support/corpus.js';
+import { repeatFirstPage } from '../support/synthetic.js';
+import {
+  harnessEnv,
+  repoRoot,
+  startApi,
+  startWorker,
+  submit,
+  uniqueTaskQueue,
+  waitForJob,
+  type FolioProcess,
+} from '../support/stack.js';
+
+const ADMIN_EMAIL = 'ops@folio.test';
+const ADMIN_PASSWORD = 'correct horse battery staple';
+const screenshots = path.join(repoRoot, 'test-results', 'screenshots');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Signs in with fetch and returns the session cookie ("name=value"), or the failed response. */
+async function signIn(url: string, email: string, password: string): Promise<{ status: number; cookie?: string }> {
+  const res = await fetch(`${url}/admin/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ email, password }),
+    redirect: 'manual',
+  });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  await res.arrayBuffer();
+  return { status: res.status, cookie: res.status === 302 ? cookie : undefined };
+}
+
+/** Waits until AdminJS has bundled the panel's own components (done at start, in the background). */
+async function waitForBundle(url: string): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const res = await fetch(`${url}/admin/frontend/assets/components.bundle.js`);
+    const body = await res.text();
+    if (res.ok && body.includes('FolioDashboard')) return Date.now() - started;
+    if (Date.now() - started > 90_000) throw new Error(`component bundle not ready: ${res.status}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('admin panel', () => {
+  const env = harnessEnv();
+  const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
+  const { Job, Operator } = initAppModels(db);
+  const panelEnv = { ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'x'.repeat(8) + 'panel-test-secret-0123456789' };
+  let api: FolioProcess & { url: string };
+  let worker: FolioProcess;
+  let browser: Browser;
+  let page: Page;
+  let panelStartMs = 0;
+
+  before(async () => {
+    fs.mkdirSync(screenshots, { recursive: true });
+    await createLegacyFixture(env.LEGACY_DATABASE_URL!);
+    const queue = uniqueTaskQueue('panel');
+    const started = Date.now();
+    [api, worker] = await Promise.all([
+      startApi({ TEMPORAL_TASK_QUEUE: queue, ...panelEnv }),
+      startWorker({ TEMPORAL_TASK_QUEUE: queue, OCR_WORKERS: '1', PAGE_WINDOW: '1' }),
+    ]);
+    await waitForBundle(api.url);
+    panelStartMs = Date.now() - started;
+    console.log(`panel ready (API up, components bundled) in ${panelStartMs} ms`);
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await Promise.all([api?.stop(), worker?.stop()]);
+    await db.close();
+  });
+
+  async function shot(name: string): Promise<void> {
+    await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+  }
+
+  /** Every request the page makes must stay on the panel's own origin. */
+  function offSiteRequests(): string[] {
+    const seen: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(api.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
+        seen.push(r.url());
+    });
+    return seen;
+  }
+
+  it('created the first operator from ADMIN_EMAIL and ADMIN_PASSWORD, stored only as a hash', async () => {
+    const op = await Operator.findOne({ where: { email: ADMIN_EMAIL } });
+    assert.ok(op);
+    assert.match(op.passwordHash, /^\$2[aby]\$12\$/);
+    assert.ok(!op.passwordHash.includes(ADMIN_PASSWORD));
+  });
+
+  it('gives the panel its own CSP and keeps the API on the strict default', async () => {
+    const panel = await fetch(`${api.url}/admin/login`);
+    const apiRes = await fetch(`${api.url}/health/live`);
+    const panelCsp = panel.headers.get('content-security-policy') ?? '';
+    const apiCsp = apiRes.headers.get('content-security-policy') ?? '';
+    assert.match(panelCsp, /script-src 'self' 'unsafe-inline'/);
+    assert.match(panelCsp, /connect-src 'self'/);
+    assert.match(panelCsp, /font-src 'self' data:/);
+    assert.doesNotMatch(panelCsp, /googleapis|https:/, 'nothing off-site is allowed');
+    assert.match(apiCsp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(apiCsp, /script-src[^;]*unsafe-inline/);
+    for (const res of [panel, apiRes]) {
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
+    }
+    await Promise.all([panel.arrayBuffer(), apiRes.arrayBuffer()]);
+  });
+
+  it('sets the session cookie HttpOnly and SameSite=Lax and keeps the session in the app DB', async () => {
+    const res = await fetch(`${api.url}/admin/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 302);
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, /^folio_admin=/);
+    assert.match(setCookie, /HttpOnly/i);
+    assert.match(setCookie, /SameSite=Lax/i);
+    const [rows] = await db.query(`SELECT count(*)::int AS n FROM admin_sessions WHERE data LIKE '%${ADMIN_EMAIL}%'`);
+    assert.ok((rows[0] as { n: number }).n >= 1);
+  });
+
+  it('in a real Chromium: signs in, shows the dashboard, lists and filters jobs, cancels a running job, shows no delete', async (t) => {
+    t.after(async () => {
+      if (!page.isClosed()) await shot('last-state');
+    });
+    const offSite = offSiteRequests();
+    // A long scanned document keeps the job processing while the operator cancels it.
+    const bytes = await repeatFirstPage(corpusPath('scanned/tess-phototest.pdf'), 30);
+    const submitted = await submit(api.url, { name: 'long-scan.pdf', bytes });
+    assert.equal(submitted.status, 202);
+    const { jobId } = (await submitted.json()) as { jobId: string };
+
+    await page.goto(`${api.url}/admin/login`);
+    await page.fill('input[name="email"]', ADMIN_EMAIL);
+    await page.fill('input[name="password"]', ADMIN_PASSWORD);
+    await page.press('input[name="password"]', 'Enter');
+    await page.getByTestId('folio-dashboard').waitFor();
+    await page.getByTestId('queue-depth').waitFor();
+    await shot('1-dashboard');
+
+    await page.goto(`${api.url}/admin/resources/jobs`);
+    await page.getByText('long-scan.pdf').first().waitFor();
+    await shot('2-jobs-list');
+    assert.equal(await page.getByText(/delete/i).count(), 0, 'no delete on the jobs list');
+
+    // The status filter through the filter drawer, as an operator uses it.
+    const job = await Job.findByPk(jobId);
+    assert.ok(job);
+    await page.getByText('Filter', { exact: true }).click();
+    const statusSelect = page.getByRole('combobox').first();
+    await statusSelect.fill('cancelled');
+    await statusSelect.press('Enter');
+    await page.getByRole('button', { name: /apply changes/i }).click();
+    await page.waitForURL(/filters\.status=cancelled/);
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.getByText('long-scan.pdf').count(), 0, 'the filter hides other statuses');
+    // The same filter for the job's own status lists it.
+    await page.goto(`${api.url}/admin/resources/jobs?filters.status=${job.status}`);
+    await page.getByText('long-scan.pdf').first().waitFor();
+    await page.goto(`${api.url}/admin/resources/jobs?filters.status=cancelled`);
+    await shot('3-jobs-filtered-cancelled');
+
+    await page.goto(`${api.url}/admin/resources/jobs/records/${jobId}/show`);
+    const link = page.getByTestId('workflow-link');
+    await link.waitFor();
+    assert.match((await link.getAttribute('href')) ?? '', new RegExp(`/workflows/document-${jobId}$`));
+    assert.equal(await page.getByText(/delete/i).count(), 0, 'no delete on the job page');
+    await shot('4-job-show');
+
+    await page.getByText('Cancel job', { exact: true }).click();
+    // The action's guard asks for confirmation first.
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Cancellation requested.').waitFor();
+    await shot('5-job-cancel-requested');
+    const finished = await waitForJob(api.url, jobId, 120_000);
+    assert.equal(finished.status, 'cancelled');
+
+    // Retry of a failed job: whatever JobControlService answers is shown to the operator as a notice.
+    const failed = await Job.create({
+      id: randomUUID(),
+      status: 'failed',
+      step: 'done',
+      filename: 'failed-scan.pdf',
+      contentType: 'application/pdf',
+      sizeBytes: 1,
+      sha256: '0'.repeat(64),
+      storageKey: 'missing',
+      options: { ocrMode: 'auto', languages: ['eng'] },
+      workflowId: 'document-panel-test',
+      errorCode: 'PDF_CORRUPT',
+    });
+    await page.goto(`${api.url}/admin/resources/jobs/records/${failed.id}/show`);
+    await page.getByText('Retry failed pages', { exact: true }).click();
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/retryFailedPages')),
+      page.getByRole('button', { name: 'Confirm' }).click(),
+    ]);
+    const { notice } = (await response.json()) as { notice?: { message: string; type: string } };
+    assert.ok(notice, 'the action answers with a notice');
+    // Retry belongs to JobControlService; whatever it answers (here possibly NOT_IMPLEMENTED) reaches the operator.
+    assert.match(notice.message, /^(Retry of the failed pages started\.|[A-Z_]+: .+)$/);
+    await page.getByText(notice.message).first().waitFor();
+    await shot('5b-job-retry-notice');
+
+    for (const resource of ['job_pages', 'operators', 'legacy_jobs']) {
+      await page.goto(`${api.url}/admin/resources/${resource}`);
+      await page.waitForLoadState('networkidle');
+      assert.equal(await page.getByText(/delete/i).count(), 0, `no delete on ${resource}`);
+      await shot(`6-${resource}`);
+    }
+    await page.getByText('annual-report.pdf').first().waitFor();
+    assert.deepEqual(offSite, [], 'the panel made no off-site request');
+  });
+
+  it('refuses forged delete and bulk delete requests on every resource; never returns password hashes', async () => {
+    const { cookie } = await signIn(api.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert.ok(cookie);
+    const job = await Job.findOne();
+    const operator = await Operator.findOne();
+    assert.ok(job && operator);
+    const targets: [string, string][] = [
+      ['jobs', job.id],
+      ['operators', operator.id],
+      ['legacy_jobs', 'legacy-0001'],
+    ];
+    for (const [resource, id] of targets) {
+      for (const url of [
+        `/admin/api/resources/${resource}/records/${id}/delete`,
+        `/admin/api/resources/${resource}/bulk/delete?recordIds=${id}`,
+      ]) {
+        const res = await fetch(`${api.url}${url}`, { method: 'POST', headers: { cookie } });
+        const body = await res.text();
+        // AdminJS answers refused actions with a JSON error notice rather than an HTTP status.
+        const refused = (JSON.parse(body) as { record?: { baseError?: { type?: string } }; notice?: unknown }).record
+          ?.baseError?.type;
+        assert.equal(refused, 'ForbiddenError', `${url}: ${body.slice(0, 300)}`);
+      }
+    }
+    assert.ok(await Job.findByPk(job.id), 'the job is still there');
+    for (const url of [
+      `/admin/api/resources/operators/actions/list`,
+      `/admin/api/resources/operators/records/${operator.id}/show`,
+    ]) {
+      const body = await (await fetch(`${api.url}${url}`, { headers: { cookie } })).text();
+      assert.ok(body.includes(operator.email), `${url} answered: ${body.slice(0, 200)}`);
+      assert.doesNotMatch(body, /passwordHash|\$2[aby]\$/, `${url} must not carry the password hash`);
+    }
+    assert.ok(await Operator.findByPk(operator.id), 'the operator is still there');
+  });
+});
+
+describe('admin panel login rate limit', () => {
+  let api: FolioProcess & { url: string };
+
+  before(async () => {
+    api = await startApi({
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      ADMIN_LOGIN_MAX_ATTEMPTS: '3',
+      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('panel-limit'),
+    });
+  });
+  after(async () => {
+    await api?.stop();
+  });
+
+  it('answers 429 after too many failed sign-ins, even with the right password', async () => {
+    for (let i = 0; i < 3; i++) {
+      const { status } = await signIn(api.url, ADMIN_EMAIL, `wrong password ${i}`);
+      assert.notEqual(status, 302);
+      assert.notEqual(status, 429);
+    }
+    const limited = await fetch(`${api.url}/admin/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+      redirect: 'manual',
+    });
+    assert.equal(limited.status, 429);
+    assert.ok(limited.headers.get('ratelimit-policy') || limited.headers.get('ratelimit'));
+    await limited.arrayBuffer();
+  });
+});

@@ -47,7 +47,7 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
@@ -60,18 +60,8 @@ export default tseslint.config(
               regex: '^(sequelize|pg|@nestjs/.*|pdfjs-dist.*|tesseract\\.js.*|@temporalio/(client|worker|activity))$',
               message: 'Only @temporalio/workflow and local contracts in workflows.',
             },
-            {
-              regex: '^\\.\\./(src|activities)/(?!index\\.js$)',
-              message: 'Workflows import only types from activities/index.js.',
-            },
-          ],
-        },
-      ],
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            { name: '../activities/index.js', message: 'Use `import type` for activities.', allowTypeImports: true },
+            { regex: '^\\.\\./src/', message: 'No application code in workflows.' },
+            { regex: '^\\.\\./activities/', message: 'Use `import type` for activities.', allowTypeImports: true },
           ],
         },
       ],

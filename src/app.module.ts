@@ -7,6 +7,7 @@ import { DocumentsModule } from './documents/documents.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { HealthModule } from './health/health.controller.js';
 import { PanelModule } from './admin/admin.module.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
 
 /** The API process's modules. */
 @Module({
@@ -19,6 +20,7 @@ import { PanelModule } from './admin/admin.module.js';
     DocumentsModule,
     HealthModule,
     PanelModule,
+    SchedulesModule,
   ],
 })
 export class AppModule {}

@@ -12,6 +12,9 @@ import type { AppModels } from './database/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
 import type { DocumentStorage } from './storage/storage.js';
 import { createActivities } from '../activities/index.js';
+import { createMaintenanceActivities } from '../activities/maintenance.js';
+import { declaredSchedules, upsertSchedules } from './temporal/schedules.js';
+import { Client, Connection } from '@temporalio/client';
 import { PdfjsEngine } from '../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../activities/adapters/tesseract.js';
 
@@ -39,32 +42,52 @@ async function main(): Promise<void> {
   });
   const ocr = new TesseractEngine({ workers: p.ocrWorkers, model: p.ocrModel });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   try {
     const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = fs.existsSync(prebuiltBundle)
       ? { workflowBundle: { codePath: prebuiltBundle } }
       : { workflowsPath };
+    const documentActivities = createActivities({
+      models,
+      storage,
+      pdf,
+      ocr,
+      settings: {
+        dpi: p.dpi,
+        renderMaxPixels: p.renderMaxPixels,
+        maxPages: config.limits.maxPages,
+        plan: {
+          window: p.pageWindow,
+          pagesPerChild: p.pagesPerChildWorkflow,
+          pageTimeoutSeconds: p.pageTimeoutSeconds,
+          pageMaxAttempts: p.pageMaxAttempts,
+        },
+      },
+    });
+    const maintenanceActivities = createMaintenanceActivities({
+      models,
+      storage,
+      temporal: client,
+      finalizeDocument: documentActivities.finalizeDocument,
+    });
+    if (config.schedules.upsertAtStart) {
+      const schedules = await upsertSchedules(
+        client,
+        config.temporal.taskQueue,
+        config.schedules.timezone,
+        declaredSchedules(config),
+      );
+      logger.log(
+        `Schedules: created [${schedules.created.join(', ')}], updated [${schedules.updated.join(', ')}], unchanged [${schedules.unchanged.join(', ')}]`,
+      );
+    }
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       ...code,
-      activities: createActivities({
-        models,
-        storage,
-        pdf,
-        ocr,
-        settings: {
-          dpi: p.dpi,
-          renderMaxPixels: p.renderMaxPixels,
-          maxPages: config.limits.maxPages,
-          plan: {
-            window: p.pageWindow,
-            pagesPerChild: p.pagesPerChildWorkflow,
-            pageTimeoutSeconds: p.pageTimeoutSeconds,
-            pageMaxAttempts: p.pageMaxAttempts,
-          },
-        },
-      }),
+      activities: { ...documentActivities, ...maintenanceActivities },
       maxConcurrentActivityTaskExecutions: p.workerMaxActivities,
       shutdownGraceTime: '20 seconds',
     });
@@ -74,6 +97,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.allSettled([pdf.close(), ocr.close()]);
     await connection.close();
+    await clientConnection.close();
     await ctx.close();
     logger.log('Worker stopped');
   }

@@ -162,3 +162,49 @@ export const documentProgressQueryName = 'progress';
 export function documentWorkflowId(jobId: string): string {
   return `document-${jobId}`;
 }
+
+/** Input of cleanupExpiredJobsWorkflow (run by the cleanup-expired-jobs schedule). */
+export interface CleanupExpiredJobsInput {
+  /** Jobs finished longer ago than this lose their stored file and are marked archived. */
+  retentionDays: number;
+}
+
+/** What one cleanup run did; the workflow's result, visible in the Temporal UI. */
+export interface CleanupExpiredJobsOutput {
+  archived: number;
+  filesRemoved: number;
+  bytesFreed: number;
+}
+
+/** Input of one cleanup batch activity. */
+export interface CleanupBatchInput extends CleanupExpiredJobsInput {
+  limit: number;
+}
+
+/** Output of one cleanup batch: a full batch means there may be more. */
+export type CleanupBatchOutput = CleanupExpiredJobsOutput;
+
+/** Input of reconcileJobsWorkflow (run by the reconcile-jobs schedule). */
+export interface ReconcileJobsInput {
+  /** Jobs untouched for less than this are left alone: their workflow may just be starting. */
+  graceSeconds: number;
+}
+
+/** One job set to its true final state by reconciliation. */
+export interface ReconciledJob {
+  jobId: string;
+  status: JobStatus;
+  code: string;
+}
+
+/** What one reconcile run did. */
+export interface ReconcileJobsOutput {
+  checked: number;
+  reconciled: ReconciledJob[];
+}
+
+/** Stable ids of the schedules Folio declares. */
+export const ScheduleIds = {
+  cleanupExpiredJobs: 'cleanup-expired-jobs',
+  reconcileJobs: 'reconcile-jobs',
+} as const;

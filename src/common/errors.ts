@@ -38,5 +38,6 @@ export class ApiError extends HttpException {
     readonly headers: Record<string, string> = {},
   ) {
     super({ error: { code, message, ...(details === undefined ? {} : { details }) } }, ApiErrorStatus[code]);
+    this.message = message;
   }
 }

@@ -55,6 +55,12 @@ const schema = z.object({
   ADMIN_LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
   ADMIN_LOGIN_WINDOW_SECONDS: positiveInt.default(900),
   ADMIN_JS_TMP_DIR: z.string().default(path.join('data', 'adminjs')),
+  SCHEDULES_UPSERT: z.enum(['true', 'false']).default('true'),
+  SCHEDULE_TIMEZONE: z.string().default('UTC'),
+  CLEANUP_CRON: z.string().default('30 3 * * *'),
+  RETENTION_DAYS: z.coerce.number().positive().default(30),
+  RECONCILE_CRON: z.string().default('*/5 * * * *'),
+  RECONCILE_GRACE_SECONDS: positiveInt.default(300),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -92,6 +98,15 @@ export interface Config {
     loginMaxAttempts: number;
     loginWindowMs: number;
     tmpDir: string;
+  };
+  schedules: {
+    /** Whether this worker creates/updates the declared schedules at start. */
+    upsertAtStart: boolean;
+    timezone: string;
+    cleanupCron: string;
+    retentionDays: number;
+    reconcileCron: string;
+    reconcileGraceSeconds: number;
   };
 }
 
@@ -151,6 +166,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginMaxAttempts: e.ADMIN_LOGIN_MAX_ATTEMPTS,
       loginWindowMs: e.ADMIN_LOGIN_WINDOW_SECONDS * 1000,
       tmpDir: path.resolve(cwd, e.ADMIN_JS_TMP_DIR),
+    },
+    schedules: {
+      upsertAtStart: e.SCHEDULES_UPSERT === 'true',
+      timezone: e.SCHEDULE_TIMEZONE,
+      cleanupCron: e.CLEANUP_CRON,
+      retentionDays: e.RETENTION_DAYS,
+      reconcileCron: e.RECONCILE_CRON,
+      reconcileGraceSeconds: e.RECONCILE_GRACE_SECONDS,
     },
   };
 }

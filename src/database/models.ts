@@ -31,6 +31,7 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare updatedAt: CreationOptional<Date>;
   declare startedAt: CreationOptional<Date | null>;
   declare finishedAt: CreationOptional<Date | null>;
+  declare archivedAt: CreationOptional<Date | null>;
 }
 
 /** One page of a job: its state and, once done, its text. Keyed by (job, page). */
@@ -75,12 +76,23 @@ export class AdminSession extends Model<InferAttributes<AdminSession>, InferCrea
   declare updatedAt: CreationOptional<Date>;
 }
 
+/** One change to a Temporal Schedule made through Folio: who did what, when. */
+export class ScheduleAudit extends Model<InferAttributes<ScheduleAudit>, InferCreationAttributes<ScheduleAudit>> {
+  declare id: CreationOptional<number>;
+  declare scheduleId: string;
+  declare action: string;
+  declare actor: string;
+  declare details: CreationOptional<Record<string, unknown> | null>;
+  declare createdAt: CreationOptional<Date>;
+}
+
 /** Binds the app models to the 'app' connection. The schema itself comes from migrations/. */
 export function initAppModels(sequelize: Sequelize): {
   Job: typeof Job;
   JobPage: typeof JobPage;
   Operator: typeof Operator;
   AdminSession: typeof AdminSession;
+  ScheduleAudit: typeof ScheduleAudit;
 } {
   Job.init(
     {
@@ -111,6 +123,7 @@ export function initAppModels(sequelize: Sequelize): {
       updatedAt: DataTypes.DATE,
       startedAt: DataTypes.DATE,
       finishedAt: DataTypes.DATE,
+      archivedAt: DataTypes.DATE,
     },
     { sequelize, tableName: 'jobs', underscored: true },
   );
@@ -159,9 +172,20 @@ export function initAppModels(sequelize: Sequelize): {
     },
     { sequelize, tableName: 'admin_sessions', underscored: true },
   );
+  ScheduleAudit.init(
+    {
+      id: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true },
+      scheduleId: { type: DataTypes.TEXT, allowNull: false },
+      action: { type: DataTypes.STRING(32), allowNull: false },
+      actor: { type: DataTypes.TEXT, allowNull: false },
+      details: DataTypes.JSONB,
+      createdAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'schedule_audit', underscored: true, updatedAt: false },
+  );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage, Operator, AdminSession };
+  return { Job, JobPage, Operator, AdminSession, ScheduleAudit };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

@@ -45,6 +45,8 @@ export class JobView {
   @ApiProperty() updatedAt!: string;
   @ApiProperty({ nullable: true }) startedAt!: string | null;
   @ApiProperty({ nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, description: 'When the stored upload was removed by the cleanup schedule' })
+  archivedAt!: string | null;
   @ApiProperty({ type: [PageStateView] }) pages!: PageStateView[];
   @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
 }
@@ -107,6 +109,7 @@ export function toJobView(jobs: JobsService, job: Job, pages: JobPage[]): JobVie
     updatedAt: job.updatedAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
+    archivedAt: job.archivedAt?.toISOString() ?? null,
     pages: pages.map((p) => ({
       number: p.pageNumber,
       status: p.status,

@@ -18,6 +18,9 @@ import { dashboardData } from './dashboard.js';
 import { OperatorsService } from './operators.service.js';
 import { PanelLoader } from './panel.loader.js';
 import { buildResources } from './resources.js';
+import { schedulesResource } from './schedules.resource.js';
+import { SchedulesModule } from '../schedules/schedules.module.js';
+import { SchedulesService } from '../schedules/schedules.service.js';
 
 /** Source folder of the panel's React components (bundled by AdminJS at start, not compiled by tsc). */
 const componentsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/admin/components');
@@ -27,7 +30,7 @@ type Store = session.Store & { stopExpiringSessions(): void };
 
 /** Operators, the session store on the app DB and the job services the panel's actions call. */
 @Module({
-  imports: [JobsModule],
+  imports: [JobsModule, SchedulesModule],
   providers: [
     OperatorsService,
     {
@@ -40,7 +43,7 @@ type Store = session.Store & { stopExpiringSessions(): void };
       },
     },
   ],
-  exports: [OperatorsService, SESSION_STORE, JobsModule],
+  exports: [OperatorsService, SESSION_STORE, JobsModule, SchedulesModule],
 })
 class PanelSupportModule implements OnApplicationShutdown {
   constructor(@Inject(SESSION_STORE) private readonly store: Store) {}
@@ -60,6 +63,7 @@ async function panelOptions(
   operators: OperatorsService,
   control: JobControlService,
   jobs: JobsService,
+  schedules: SchedulesService,
 ): Promise<AdminModuleOptions> {
   process.env.ADMIN_JS_TMP_DIR = config.admin.tmpDir;
   const adminjs = await import('adminjs');
@@ -98,7 +102,10 @@ async function panelOptions(
         },
       },
       dashboard: { component: dashboard, handler: () => dashboardData(db) },
-      resources: buildResources({ adminjs, models, legacy, control, jobs, components: { workflowLink } }),
+      resources: [
+        ...buildResources({ adminjs, models, legacy, control, jobs, components: { workflowLink } }),
+        schedulesResource(adminjs, schedules),
+      ],
     },
     auth: {
       authenticate: (email, password) => operators.authenticate(email, password),
@@ -121,7 +128,17 @@ async function panelOptions(
 /** AdminJS at /admin, mounted by PanelLoader with its own CSP and a login rate limit. */
 export const PanelModule = AdminModule.createAdminAsync({
   imports: [PanelSupportModule],
-  inject: [CONFIG, APP_MODELS, LEGACY_MODELS, APP_DB, SESSION_STORE, OperatorsService, JobControlService, JobsService],
+  inject: [
+    CONFIG,
+    APP_MODELS,
+    LEGACY_MODELS,
+    APP_DB,
+    SESSION_STORE,
+    OperatorsService,
+    JobControlService,
+    JobsService,
+    SchedulesService,
+  ],
   useFactory: panelOptions,
   customLoader: PanelLoader,
 });

@@ -12,6 +12,8 @@ import type { AppModels } from '../database/models.js';
 import type { LegacyModels } from '../legacy/models.js';
 import type { JobControlService } from '../jobs/job-control.service.js';
 import type { JobsService } from '../jobs/jobs.service.js';
+import { randomUUID } from 'node:crypto';
+import { generateApiKey } from '../auth/api-keys.service.js';
 import { hashPassword, passwordProblem } from './operators.service.js';
 
 /** What the resource definitions need from the rest of the app. */
@@ -71,7 +73,7 @@ function jobAction(
 
 /** The panel's resources: app jobs, pages and operators, and the legacy service's jobs. */
 export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
-  const { Job, JobPage, Operator } = d.models;
+  const { Job, JobPage, Operator, ApiKey } = d.models;
   const { ValidationError } = d.adminjs;
 
   // Adds the Temporal UI link to every record the list and show actions return.
@@ -111,6 +113,15 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
       throw new ValidationError({ password: { message: 'A new operator needs a password.' } });
     }
     return hashPasswordField(request);
+  };
+
+  // Not even the hash of a key leaves the server.
+  const withoutKeyHash = (response: ActionResponse): ActionResponse => {
+    const records = (response.records ?? (response.record ? [response.record] : [])) as {
+      params: Record<string, unknown>;
+    }[];
+    for (const r of records) delete r.params.keyHash;
+    return response;
   };
 
   return [
@@ -203,6 +214,69 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
           list: { after: withoutPasswordHash },
           show: { after: withoutPasswordHash },
           search: { after: withoutPasswordHash },
+        },
+      },
+    },
+    {
+      resource: ApiKey,
+      options: {
+        id: 'api_keys',
+        navigation: access,
+        sort: { sortBy: 'createdAt', direction: 'desc' },
+        listProperties: ['name', 'role', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt'],
+        showProperties: ['name', 'role', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt'],
+        editProperties: ['name', 'role'],
+        properties: {
+          keyHash: { isVisible: false },
+          role: {
+            availableValues: [
+              { value: 'client', label: 'client (its own jobs)' },
+              { value: 'admin', label: 'admin (all jobs)' },
+            ],
+          },
+        },
+        actions: {
+          ...noDelete,
+          // Keys are immutable once issued: revoke and issue a new one instead.
+          edit: { isAccessible: false, isVisible: false },
+          new: {
+            // The key is made here; only its SHA-256 and prefix are stored, the key is shown once.
+            before: (request: ActionRequest, context: ActionContext): ActionRequest => {
+              if (request.method !== 'post') return request;
+              const payload = (request.payload ?? {}) as Record<string, unknown>;
+              const role = payload.role === 'admin' ? 'admin' : 'client';
+              const { key, prefix, keyHash } = generateApiKey();
+              (context as ActionContext & { issuedKey?: string }).issuedKey = key;
+              return { ...request, payload: { ...payload, role, id: randomUUID(), prefix, keyHash } };
+            },
+            after: (response: ActionResponse, _req: ActionRequest, context: ActionContext) => {
+              const key = (context as ActionContext & { issuedKey?: string }).issuedKey;
+              const record = response.record as { params?: Record<string, unknown>; errors?: Record<string, unknown> };
+              if (record?.params) delete record.params.keyHash;
+              if (key && record && Object.keys(record.errors ?? {}).length === 0) {
+                response.notice = {
+                  message: `API key created. Copy it now, it is not shown again: ${key}`,
+                  type: 'success',
+                };
+              }
+              return response;
+            },
+          },
+          list: { after: withoutKeyHash },
+          show: { after: withoutKeyHash },
+          search: { after: withoutKeyHash },
+          revoke: {
+            ...jobAction(
+              async (id) => {
+                await ApiKey.update({ revokedAt: new Date() }, { where: { id, revokedAt: null } });
+              },
+              'Revoke this key? Clients using it get 401 from now on; the record stays.',
+              'Key revoked.',
+              [],
+            ),
+            isVisible: ({ record }: ActionContext) => !record?.param('revokedAt'),
+            icon: 'Slash',
+          },
         },
       },
     },

@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels } from '../../src/database/models.js';
 import { ScheduleIds } from '../../workflows/contracts.js';
+import { ensureOperator } from '../support/operators.js';
 import { harnessEnv, repoRoot, startApi, startWorker, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
 
 const ADMIN_EMAIL = 'scheduler@folio.test';
@@ -26,7 +27,8 @@ interface PanelBody {
 describe('admin panel: Schedules', () => {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
-  const { ScheduleAudit } = initAppModels(db);
+  const models = initAppModels(db);
+  const { ScheduleAudit } = models;
   let api: FolioProcess & { url: string };
   let worker: FolioProcess;
   let connection: Connection;
@@ -40,6 +42,7 @@ describe('admin panel: Schedules', () => {
     api = await startApi({ TEMPORAL_TASK_QUEUE: queue, ...panelEnv });
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
+    await ensureOperator(models, ADMIN_EMAIL, ADMIN_PASSWORD);
     const res = await fetch(`${api.url}/admin/login`, {
       method: 'POST',
       body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),

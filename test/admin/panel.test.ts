@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, signIn } from '../support/panel.js';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels } from '../../src/database/models.js';
 import { createLegacyFixture } from '../../scripts/legacy-fixture.js';
@@ -29,19 +30,6 @@ import {
 const ADMIN_EMAIL = 'ops@folio.test';
 const ADMIN_PASSWORD = 'correct horse battery staple';
 const screenshots = path.join(repoRoot, 'test-results', 'screenshots');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Signs in with fetch and returns the session cookie ("name=value"), or the failed response. */
-async function signIn(url: string, email: string, password: string): Promise<{ status: number; cookie?: string }> {
-  const res = await fetch(`${url}/admin/login`, {
-    method: 'POST',
-    body: new URLSearchParams({ email, password }),
-    redirect: 'manual',
-  });
-  const cookie = res.headers.get('set-cookie')?.split(';')[0];
-  await res.arrayBuffer();
-  return { status: res.status, cookie: res.status === 302 ? cookie : undefined };
-}
 
 /** Waits until AdminJS has bundled the panel's own components (done at start, in the background). */
 async function waitForBundle(url: string): Promise<number> {
@@ -78,18 +66,7 @@ describe('admin panel', () => {
     await waitForBundle(api.url);
     panelStartMs = Date.now() - started;
     console.log(`panel ready (API up, components bundled) in ${panelStartMs} ms`);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
   after(async () => {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels } from '../../src/database/models.js';
 import { ensureOperator } from '../support/operators.js';
+import { signIn } from '../support/panel.js';
 import { harnessEnv, startApi, type FolioProcess } from '../support/stack.js';
 
 const ADMIN_EMAIL = 'keys@folio.test';
@@ -29,13 +30,9 @@ describe('admin panel: API keys', () => {
   before(async () => {
     api = await startApi({ ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'api-keys-panel-test-secret-0123456789' });
     await ensureOperator(models, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const res = await fetch(`${api.url}/admin/login`, {
-      method: 'POST',
-      body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-      redirect: 'manual',
-    });
-    assert.equal(res.status, 302);
-    cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    const signedIn = await signIn(api.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert.equal(signedIn.status, 302);
+    cookie = signedIn.cookie!;
   });
   after(async () => {
     await api?.stop();

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels } from '../../src/database/models.js';
 import { ScheduleIds } from '../../workflows/contracts.js';
 import { ensureOperator } from '../support/operators.js';
+import { launchChromium, signIn } from '../support/panel.js';
 import { harnessEnv, repoRoot, startApi, startWorker, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
 
 const ADMIN_EMAIL = 'scheduler@folio.test';
@@ -43,13 +43,9 @@ describe('admin panel: Schedules', () => {
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
     await ensureOperator(models, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const res = await fetch(`${api.url}/admin/login`, {
-      method: 'POST',
-      body: new URLSearchParams({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-      redirect: 'manual',
-    });
-    assert.equal(res.status, 302);
-    cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    const signedIn = await signIn(api.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert.equal(signedIn.status, 302);
+    cookie = signedIn.cookie!;
   });
   after(async () => {
     await Promise.all([api?.stop(), worker?.stop()]);
@@ -127,18 +123,7 @@ describe('admin panel: Schedules', () => {
   });
 
   it('shows the schedules in the panel in a real browser', async () => {
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(`${api.url}/admin/login`);

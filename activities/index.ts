@@ -1,4 +1,5 @@
 import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { Registry } from 'prom-client';
 import { Op } from 'sequelize';
 import type { AppModels } from '../src/database/models.js';
 import { NotFoundInStorage, type DocumentStorage } from '../src/storage/storage.js';
@@ -16,6 +17,7 @@ import type {
   UpdateJobInput,
 } from '../workflows/contracts.js';
 import { InputError, type OcrEngine, type PdfEngine } from './adapters/types.js';
+import { createPageMetrics, type PageMetrics, type PageReadMethod } from '../src/telemetry/metrics.js';
 
 /** What the activities need from the process that hosts them. */
 export interface ActivityDeps {
@@ -23,6 +25,8 @@ export interface ActivityDeps {
   storage: DocumentStorage;
   pdf: PdfEngine;
   ocr: OcrEngine;
+  /** Where page metrics go; the worker passes the set on its /metrics registry. Default: a private registry. */
+  metrics?: PageMetrics;
   settings: {
     dpi: number;
     renderMaxPixels: number;
@@ -43,6 +47,21 @@ function asFailure(err: unknown): unknown {
     );
   }
   return err;
+}
+
+/** Seconds since `startedMs`. */
+function since(startedMs: number): number {
+  return (performance.now() - startedMs) / 1000;
+}
+
+/** Runs one timed part of a page attempt and records its duration, whether it succeeds or not. */
+async function timed<T>(record: (seconds: number) => void, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    record(since(started));
+  }
 }
 
 function round2(n: number): number {
@@ -66,6 +85,7 @@ export function createActivities(deps: ActivityDeps) {
   const { models, storage, pdf, ocr, settings } = deps;
   const { Job, JobPage } = models;
   const heartbeatIntervalMs = settings.heartbeatIntervalMs ?? 5_000;
+  const metrics = deps.metrics ?? createPageMetrics(new Registry());
 
   /** Records a job state change decided by the workflow. */
   async function updateJob(input: UpdateJobInput): Promise<void> {
@@ -135,8 +155,14 @@ export function createActivities(deps: ActivityDeps) {
   /** Reads one page: its own text layer where it has real text (per ocrMode), else render and OCR. */
   async function processPage(input: ProcessPageInput): Promise<ProcessPageOutput> {
     const started = Date.now();
+    const startedMs = performance.now();
     const { attempt } = Context.current().info;
+    const log = Context.current().log;
     const key = { jobId: input.jobId, pageNumber: input.pageNumber };
+    // The method this attempt is on so far: a failure is counted against the path it failed in.
+    let method: PageReadMethod = input.options.ocrMode === 'force' ? 'ocr' : 'text-layer';
+    const ended = metrics.started();
+    if (attempt > 1) metrics.retried();
     await JobPage.update(
       { status: 'processing', attempts: attempt },
       { where: { ...key, status: { [Op.ne]: 'done' } } },
@@ -146,7 +172,10 @@ export function createActivities(deps: ActivityDeps) {
         const path = await storage.localPath(input.storageKey);
         const { ocrMode, languages } = input.options;
         if (ocrMode !== 'force') {
-          const layer = await pdf.extractText(path, input.pageNumber, { signal });
+          const layer = await timed(
+            (t) => metrics.phase('text-layer', t),
+            () => pdf.extractText(path, input.pageNumber, { signal }),
+          );
           if (ocrMode === 'skip' || layer.usable) {
             return {
               method: 'text-layer' as const,
@@ -157,12 +186,15 @@ export function createActivities(deps: ActivityDeps) {
             };
           }
         }
-        const image = await pdf.render(path, input.pageNumber, {
-          dpi: settings.dpi,
-          maxPixels: settings.renderMaxPixels,
-          signal,
-        });
-        const ocrResult = await ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal });
+        method = 'ocr';
+        const image = await timed(
+          (t) => metrics.phase('render', t),
+          () => pdf.render(path, input.pageNumber, { dpi: settings.dpi, maxPixels: settings.renderMaxPixels, signal }),
+        );
+        const ocrResult = await timed(
+          (t) => metrics.phase('ocr', t),
+          () => ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal }),
+        );
         // Boxes in PDF points like the text layer's, whatever resolution the page was rendered at.
         const toPoints = 72 / image.dpi;
         const words = ocrResult.words.map((w) => ({
@@ -191,19 +223,50 @@ export function createActivities(deps: ActivityDeps) {
         errorCode: null,
         errorMessage: null,
       });
+      metrics.attemptEnded(result.method, 'done', since(startedMs));
+      log.info('Page read', {
+        method: result.method,
+        characters: result.text.length,
+        confidence: result.confidence,
+        durationMs: Date.now() - started,
+      });
       return { pageNumber: input.pageNumber, method: result.method, characters: result.text.length };
     } catch (err) {
-      if (err instanceof CancelledFailure || Context.current().cancellationSignal.aborted) throw err;
-      throw asFailure(err);
+      if (err instanceof CancelledFailure || Context.current().cancellationSignal.aborted) {
+        metrics.attemptEnded(method, 'cancelled', since(startedMs));
+        log.info('Page attempt cancelled', { method });
+        throw err;
+      }
+      const failure = asFailure(err);
+      metrics.attemptEnded(method, 'error', since(startedMs));
+      log.warn('Page attempt failed', {
+        method,
+        code: failure instanceof ApplicationFailure ? failure.type : undefined,
+        error: failure instanceof Error ? failure.message : String(failure),
+      });
+      throw failure;
+    } finally {
+      ended();
     }
   }
 
   /** Marks a page failed once its retries are spent; the other pages carry on. */
   async function recordPageFailure(input: RecordPageFailureInput): Promise<void> {
-    await JobPage.update(
+    const [changed] = await JobPage.update(
       { status: 'failed', errorCode: input.code, errorMessage: input.message },
-      { where: { jobId: input.jobId, pageNumber: input.pageNumber, status: { [Op.ne]: 'done' } } },
+      {
+        where: {
+          jobId: input.jobId,
+          pageNumber: input.pageNumber,
+          status: { [Op.notIn]: ['done', 'failed'] },
+        },
+      },
     );
+    // Counted once per page, even when this activity is retried after its update landed.
+    if (changed > 0) {
+      metrics.pageFailed(input.code);
+      Context.current().log.warn('Page failed', { code: input.code });
+    }
   }
 
   /** Derives the job's final status from its page rows and records it. */

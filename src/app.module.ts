@@ -9,6 +9,8 @@ import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.controller.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
 import { PanelModule } from './admin/admin.module.js';
+import { LoggingModule } from './telemetry/logging.module.js';
+import { MetricsModule } from './telemetry/metrics.module.js';
 
 /** The API process's modules. */
 @Module({
@@ -23,6 +25,8 @@ import { PanelModule } from './admin/admin.module.js';
     HealthModule,
     SchedulesModule,
     PanelModule,
+    LoggingModule.forProcess('api'),
+    MetricsModule,
   ],
 })
 export class AppModule {}

@@ -1,22 +1,26 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { CONFIG } from './config/config.module.js';
-import { loadConfig, nestLogLevels, type Config } from './config/config.js';
+import { loadConfig, type Config } from './config/config.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 
 /** Builds the API application: security headers, one error filter, validation, OpenAPI. */
 async function createApiApp(): Promise<NestExpressApplication> {
-  const config = loadConfig();
+  // An invalid environment stops the start here, with a message naming each bad variable.
+  loadConfig();
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    logger: nestLogLevels(config),
+    // Held until pino (LOG_LEVEL, JSON lines) takes over below.
+    bufferLogs: true,
     // Uploads are streamed by the documents service; JSON bodies stay small.
     bodyParser: true,
   });
+  app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: '100kb' });
   app.disable('x-powered-by');
   app.use(
@@ -49,10 +53,11 @@ async function main(): Promise<void> {
   const app = await createApiApp();
   const config = app.get<Config>(CONFIG);
   await app.listen(config.http.port, config.http.host);
-  new Logger('Folio').log(`API listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
+  app.get(Logger).log(`API listening on http://${config.http.host}:${config.http.port} (docs at /docs)`, 'Folio');
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  // Before the logger exists (an invalid configuration) this is the only way to say why.
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

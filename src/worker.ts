@@ -2,11 +2,13 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Logger, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { ConfigModule } from './config/config.module.js';
-import { loadConfig, nestLogLevels } from './config/config.js';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
+import { CONFIG, ConfigModule } from './config/config.module.js';
+import { loadConfig, type Config } from './config/config.js';
 import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from './database/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
@@ -17,20 +19,50 @@ import { declaredSchedules, upsertSchedules } from './temporal/schedules.js';
 import { Client, Connection } from '@temporalio/client';
 import { PdfjsEngine } from '../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../activities/adapters/tesseract.js';
+import { LoggingModule, ROOT_LOGGER } from './telemetry/logging.module.js';
+import { coreLogLevel, TemporalPinoLogger } from './telemetry/logger.js';
+import { activityLogAttributes } from './telemetry/activity-log-attributes.js';
+import { createPageMetrics, createRegistry } from './telemetry/metrics.js';
+import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.js';
+import { freeLoopbackPort } from './telemetry/ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Pre-bundled workflow code written by `npm run build`; the worker bundles at start without it. */
 const prebuiltBundle = path.resolve(here, '../workflow-bundle.js');
 const workflowsPath = path.resolve(here, '../workflows/index.js');
 
-/** What the worker process needs from Nest: config, the app DB and storage. No HTTP. */
-@Module({ imports: [ConfigModule, DatabaseModule, StorageModule] })
+/** What the worker process needs from Nest: config, logging, the app DB and storage. No HTTP. */
+@Module({ imports: [ConfigModule, LoggingModule.forProcess('worker'), DatabaseModule, StorageModule] })
 class WorkerModule {}
 
+/**
+ * Routes the Temporal SDK's logs (its own, Core's and activities' `Context.current().log`) into pino and,
+ * with WORKER_METRICS_PORT set, has the SDK export its worker metrics on a loopback port that the
+ * worker's /metrics merges in. Returns that port's address, if any.
+ */
+async function installTemporalRuntime(config: Config, pino: PinoLogger): Promise<string | undefined> {
+  const sdkMetrics = config.metrics.workerPort === undefined ? undefined : `127.0.0.1:${await freeLoopbackPort()}`;
+  const level = coreLogLevel(config.logLevel);
+  Runtime.install({
+    logger: new TemporalPinoLogger(pino.child({ component: 'temporal' })),
+    telemetryOptions: {
+      logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+      ...(sdkMetrics ? { metrics: { prometheus: { bindAddress: sdkMetrics } } } : {}),
+    },
+  });
+  return sdkMetrics;
+}
+
 async function main(): Promise<void> {
-  const logger = new Logger('Worker');
-  const config = loadConfig();
-  const ctx = await NestFactory.createApplicationContext(WorkerModule, { logger: nestLogLevels(config) });
+  // An invalid environment stops the start here, with a message naming each bad variable.
+  loadConfig();
+  const ctx = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  const logger = ctx.get(Logger);
+  ctx.useLogger(logger);
+  const config = ctx.get<Config>(CONFIG);
+  const sdkMetrics = await installTemporalRuntime(config, ctx.get<PinoLogger>(ROOT_LOGGER));
+  const registry = createRegistry();
+  const metrics = createPageMetrics(registry);
   const models = ctx.get<AppModels>(APP_MODELS);
   const storage = ctx.get<DocumentStorage>(STORAGE);
   const p = config.pipeline;
@@ -44,7 +76,17 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (config.metrics.workerPort !== undefined) {
+      metricsServer = await startMetricsServer({
+        host: config.metrics.host,
+        port: config.metrics.workerPort,
+        registry,
+        extra: async () => (await fetch(`http://${sdkMetrics}/metrics`)).text(),
+      });
+      logger.log(`Metrics on http://${config.metrics.host}:${metricsServer.port}/metrics`, 'Worker');
+    }
     const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = fs.existsSync(prebuiltBundle)
       ? { workflowBundle: { codePath: prebuiltBundle } }
       : { workflowsPath };
@@ -53,6 +95,7 @@ async function main(): Promise<void> {
       storage,
       pdf,
       ocr,
+      metrics,
       settings: {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,
@@ -80,6 +123,7 @@ async function main(): Promise<void> {
       );
       logger.log(
         `Schedules: created [${schedules.created.join(', ')}], updated [${schedules.updated.join(', ')}], unchanged [${schedules.unchanged.join(', ')}]`,
+        'Worker',
       );
     }
     const worker = await Worker.create({
@@ -90,23 +134,25 @@ async function main(): Promise<void> {
       // Cancellation reaches an activity only in a heartbeat's answer, and heartbeats are sent at most every
       // 0.8 × heartbeatTimeout (24 s) by default: 5 s lets a cancelled job's running pages stop within seconds.
       maxHeartbeatThrottleInterval: '5 seconds',
+      interceptors: { activity: [activityLogAttributes] },
       activities: { ...documentActivities, ...maintenanceActivities },
       maxConcurrentActivityTaskExecutions: p.workerMaxActivities,
       shutdownGraceTime: '20 seconds',
     });
-    logger.log(`Worker polling task queue ${config.temporal.taskQueue} at ${config.temporal.address}`);
+    logger.log(`Worker polling task queue ${config.temporal.taskQueue} at ${config.temporal.address}`, 'Worker');
     // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() resolves once it has drained.
     await worker.run();
   } finally {
-    await Promise.allSettled([pdf.close(), ocr.close()]);
+    await Promise.allSettled([pdf.close(), ocr.close(), metricsServer?.close()]);
     await connection.close();
     await clientConnection.close();
+    logger.log('Worker stopped', 'Worker');
     await ctx.close();
-    logger.log('Worker stopped');
   }
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // Before the logger exists (an invalid configuration) this is the only way to say why.
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -15,7 +15,8 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
   HOST: z.string().default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  // pino's levels; Nest's names `log` and `verbose` are kept as aliases of `info` and `trace`.
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'log', 'verbose']).default('info'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   API_AUTH: z.enum(['required', 'disabled']).default('required'),
   SSE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
@@ -63,15 +64,24 @@ const schema = z.object({
   ADMIN_LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
   ADMIN_LOGIN_WINDOW_SECONDS: positiveInt.default(900),
   ADMIN_JS_TMP_DIR: z.string().default(path.join('data', 'adminjs')),
+
+  // Metrics: each process serves /metrics on a port of its own, never on the API's public port.
+  METRICS_HOST: z.string().default('0.0.0.0'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
+
+/** Log levels, most severe first (pino's names). */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /** The typed configuration every Folio process runs with. */
 export interface Config {
   env: Env['NODE_ENV'];
   http: { host: string; port: number; publicBaseUrl?: string };
-  logLevel: Env['LOG_LEVEL'];
+  /** pino's level name (LOG_LEVEL with Nest's aliases resolved). */
+  logLevel: LogLevel;
   /** API keys on /v1 and the seed routes: `disabled` only outside production. */
   auth: { mode: Env['API_AUTH'] };
   /** How often a job's event stream looks for new page results. */
@@ -114,6 +124,8 @@ export interface Config {
     loginWindowMs: number;
     tmpDir: string;
   };
+  /** Where /metrics is served: the API on `apiPort`, each worker on `workerPort`; unset = no metrics server. */
+  metrics: { host: string; apiPort?: number; workerPort?: number };
 }
 
 /** Raised once at start when the environment is invalid; names every bad variable. */
@@ -140,7 +152,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL === 'log' ? 'info' : e.LOG_LEVEL === 'verbose' ? 'trace' : e.LOG_LEVEL,
     auth: { mode: e.API_AUTH },
     ssePollMs: e.SSE_POLL_MS,
     temporal: {
@@ -186,11 +198,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginWindowMs: e.ADMIN_LOGIN_WINDOW_SECONDS * 1000,
       tmpDir: path.resolve(cwd, e.ADMIN_JS_TMP_DIR),
     },
+    metrics: { host: e.METRICS_HOST, apiPort: e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT },
   };
-}
-
-/** Nest logger levels from LOG_LEVEL: the level itself and every more severe one. */
-export function nestLogLevels(config: Config): Env['LOG_LEVEL'][] {
-  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return order.slice(0, order.indexOf(config.logLevel) + 1);
 }

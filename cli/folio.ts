@@ -1,0 +1,265 @@
+#!/usr/bin/env node
+/**
+ * `folio`: the command-line client. Uploads a PDF (streamed from disk), follows its job over the API's
+ * Server-Sent Events with a progress bar, and prints or saves the text. FOLIO_URL and FOLIO_API_KEY say
+ * where and as whom. The exit code says how it ended (see EXIT).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+
+/** Exit codes: one per way a run can end. */
+export const EXIT = {
+  completed: 0,
+  failed: 1,
+  usage: 2,
+  partial: 3,
+  cancelled: 4,
+  /** The API answered with an error (bad document, unknown job, bad key, …). */
+  rejected: 5,
+  /** The API could not be reached, or the connection broke. */
+  network: 6,
+} as const;
+
+const FINISHED = ['completed', 'partial', 'failed', 'cancelled'] as const;
+type Finished = (typeof FINISHED)[number];
+
+interface JobStatus {
+  jobId: string;
+  status: string;
+  step: string;
+  progress: { percent: number; pagesTotal: number; pagesDone: number; pagesFailed: number };
+  error: { code: string; message: string; page?: number } | null;
+}
+
+/** An error that ends the command with a given exit code and message. */
+class Exit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isFinished(status: string): status is Finished {
+  return (FINISHED as readonly string[]).includes(status);
+}
+
+function exitCodeOf(status: string): number {
+  return isFinished(status) ? EXIT[status] : EXIT.completed;
+}
+
+/** The API: base URL and key from the environment (or --url), errors turned into exit codes. */
+class Api {
+  constructor(
+    readonly baseUrl: string,
+    private readonly key: string | undefined,
+  ) {}
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.key ? { authorization: `Bearer ${this.key}` } : {}), ...extra };
+  }
+
+  async fetch(route: string, init: RequestInit = {}): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(new URL(route, this.baseUrl), {
+        ...init,
+        headers: this.headers(init.headers as Record<string, string>),
+      });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+      throw new Exit(EXIT.network, `Cannot reach ${this.baseUrl} (set FOLIO_URL)${cause}`);
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let message = text;
+      try {
+        const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        if (body.error) message = `${body.error.code}: ${body.error.message}`;
+      } catch {
+        // Not JSON: the text as it came.
+      }
+      throw new Exit(EXIT.rejected, `${res.status} ${message}`.trim());
+    }
+    return res;
+  }
+
+  async json<T>(route: string, init?: RequestInit): Promise<T> {
+    return (await this.fetch(route, init)).json() as Promise<T>;
+  }
+}
+
+function api(options: { url?: string }): Api {
+  const base = options.url ?? process.env.FOLIO_URL ?? 'http://localhost:3000';
+  try {
+    new URL(base);
+  } catch {
+    throw new Exit(EXIT.usage, `FOLIO_URL is not a URL: ${base}`);
+  }
+  return new Api(base, process.env.FOLIO_API_KEY || undefined);
+}
+
+/** Follows the job's events until it ends, moving a progress bar (on stderr, when it is a terminal). */
+async function follow(client: Api, jobId: string, quiet: boolean): Promise<string> {
+  const bar = new cliProgress.SingleBar(
+    { format: 'pages {bar} {value}/{total} {status}', hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  const show = (p: { pagesTotal: number; pagesDone: number; pagesFailed: number; status: string }) => {
+    if (quiet) return;
+    const value = p.pagesDone + p.pagesFailed;
+    if (!started) bar.start(Math.max(p.pagesTotal, 1), value, { status: p.status });
+    started = true;
+    bar.setTotal(Math.max(p.pagesTotal, 1));
+    bar.update(value, { status: p.status });
+  };
+  try {
+    const res = await client.fetch(`/v1/jobs/${jobId}/events`, { headers: { accept: 'text/event-stream' } });
+    if (res.body) {
+      const events = res.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+      for await (const event of events) {
+        if (event.event !== 'progress' && event.event !== 'end') continue;
+        const data = JSON.parse(event.data) as JobStatus['progress'] & { status: string };
+        show(data);
+        if (event.event === 'end') return data.status;
+      }
+    }
+  } catch (err) {
+    // A broken stream is not the job's end: fall back to asking for its status below.
+    if (err instanceof Exit && err.code !== EXIT.network) throw err;
+  } finally {
+    if (started) bar.stop();
+  }
+  for (;;) {
+    const job = await client.json<JobStatus>(`/v1/jobs/${jobId}`);
+    if (isFinished(job.status)) return job.status;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** Prints the job's text (pages separated by form feeds) or saves it to `out`. */
+async function writeText(client: Api, jobId: string, out: string | undefined): Promise<void> {
+  const text = await (await client.fetch(`/v1/jobs/${jobId}/result?format=txt`)).text();
+  if (out) fs.writeFileSync(out, text);
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+async function report(client: Api, jobId: string, status: string): Promise<number> {
+  if (status !== 'completed') {
+    const job = await client.json<JobStatus>(`/v1/jobs/${jobId}`);
+    const error = job.error ? `: ${job.error.code} ${job.error.message}` : '';
+    process.stderr.write(`job ${jobId} ${status}${error}\n`);
+  }
+  return exitCodeOf(status);
+}
+
+function ocrModeOption(): Option {
+  return new Option(
+    '--ocr-mode <mode>',
+    'auto: OCR pages without real text; force: OCR every page; skip: never',
+  ).choices(['auto', 'force', 'skip']);
+}
+
+function existingFile(value: string): string {
+  if (!fs.statSync(value, { throwIfNoEntry: false })?.isFile()) throw new InvalidArgumentError('no such file');
+  return value;
+}
+
+/** The program; `run` resolves to the exit code. */
+export function program(): Command {
+  const cmd = new Command('folio')
+    .description('PDFs in, per-page text out: submit documents to a Folio API and get their text.')
+    .option('--url <url>', 'the API (default: FOLIO_URL, else http://localhost:3000); the key is FOLIO_API_KEY')
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 completed, ${EXIT.failed} failed, ${EXIT.usage} usage error, ${EXIT.partial} partial, ` +
+        `${EXIT.cancelled} cancelled, ${EXIT.rejected} refused by the API, ${EXIT.network} API unreachable.`,
+    )
+    .exitOverride()
+    .showHelpAfterError('(folio --help lists the commands and exit codes)');
+
+  cmd
+    .command('submit')
+    .description('upload a PDF; with --wait, follow it and print (or save) its text')
+    .argument('<file>', 'the PDF', existingFile)
+    .option('-w, --wait', 'wait for the job to finish and print its text')
+    .option('-o, --out <file>', 'with --wait: write the text to this file instead of stdout')
+    .addOption(ocrModeOption())
+    .option('--languages <codes>', 'OCR languages joined by "+", e.g. eng+fra')
+    .option('--pages <range>', 'pages to read, e.g. 1-3,7')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (file: string, opts: SubmitOptions, command: Command) => {
+      const client = api(command.optsWithGlobals());
+      const form = new FormData();
+      // A file-backed Blob: the upload streams from disk, whatever the file's size.
+      form.append('file', await fs.openAsBlob(file, { type: 'application/pdf' }), path.basename(file));
+      if (opts.ocrMode) form.append('ocrMode', opts.ocrMode);
+      if (opts.languages) form.append('languages', opts.languages);
+      if (opts.pages) form.append('pages', opts.pages);
+      const submitted = await client.json<{ jobId: string; status: string }>('/v1/documents', {
+        method: 'POST',
+        body: form,
+      });
+      if (!opts.wait) {
+        process.stdout.write(`${submitted.jobId}\n`);
+        return;
+      }
+      process.stderr.write(`job ${submitted.jobId}\n`);
+      const status = await follow(client, submitted.jobId, opts.quiet === true);
+      if (status === 'completed' || status === 'partial') await writeText(client, submitted.jobId, opts.out);
+      process.exitCode = await report(client, submitted.jobId, status);
+    });
+
+  cmd
+    .command('status')
+    .description("print a job's status as JSON (exit code as for a finished job)")
+    .argument('<jobId>')
+    .action(async (jobId: string, _opts: unknown, command: Command) => {
+      const job = await api(command.optsWithGlobals()).json<JobStatus>(`/v1/jobs/${encodeURIComponent(jobId)}`);
+      process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+      process.exitCode = exitCodeOf(job.status);
+    });
+
+  cmd
+    .command('result')
+    .description("print (or save) a finished job's text")
+    .argument('<jobId>')
+    .option('-o, --out <file>', 'write the text to this file instead of stdout')
+    .action(async (jobId: string, opts: { out?: string }, command: Command) => {
+      const client = api(command.optsWithGlobals());
+      const job = await client.json<JobStatus>(`/v1/jobs/${encodeURIComponent(jobId)}`);
+      if (!isFinished(job.status)) throw new Exit(EXIT.usage, `job ${jobId} is still ${job.status}; try again later`);
+      if (job.status === 'completed' || job.status === 'partial') await writeText(client, job.jobId, opts.out);
+      process.exitCode = await report(client, job.jobId, job.status);
+    });
+  return cmd;
+}
+
+interface SubmitOptions {
+  wait?: boolean;
+  out?: string;
+  ocrMode?: string;
+  languages?: string;
+  pages?: string;
+  quiet?: boolean;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version are not errors; everything else commander refuses is a usage error.
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+  } else if (err instanceof Exit) {
+    process.stderr.write(`folio: ${err.message}\n`);
+    process.exitCode = err.code;
+  } else {
+    process.stderr.write(`folio: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = EXIT.network;
+  }
+}

@@ -1,0 +1,136 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { corpusPath } from '../support/corpus.js';
+import {
+  authHeaders,
+  getResult,
+  repoRoot,
+  startApi,
+  startWorker,
+  uniqueTaskQueue,
+  type FolioProcess,
+} from '../support/stack.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled `folio` command (package.json's bin) as a user would. */
+function folio(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const bin = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { bin: { folio: string } })
+    .bin.folio;
+  const child = spawn(process.execPath, [path.join(repoRoot, bin), ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('folio command-line client', () => {
+  let api: FolioProcess & { url: string; key?: string };
+  let worker: FolioProcess;
+  let env: NodeJS.ProcessEnv;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-cli-'));
+
+  before(async () => {
+    const queue = uniqueTaskQueue('cli');
+    [api, worker] = await Promise.all([
+      startApi({ TEMPORAL_TASK_QUEUE: queue }),
+      startWorker({ TEMPORAL_TASK_QUEUE: queue }),
+    ]);
+    env = { FOLIO_URL: api.url, FOLIO_API_KEY: api.key };
+  });
+  after(async () => {
+    await Promise.all([api?.stop(), worker?.stop()]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('submit --wait uploads, waits and prints the text; exit code 0', async () => {
+    const run = await folio(['submit', corpusPath('born-digital/pdfjs-issue840.pdf'), '--wait'], env);
+    assert.equal(run.code, 0, run.stderr);
+    const jobId = /job ([0-9a-f-]{36})/.exec(run.stderr)?.[1];
+    assert.ok(jobId, `no job id in: ${run.stderr}`);
+    const result = await getResult(api.url, jobId);
+    assert.equal(result.status, 'completed');
+    assert.equal(result.pages.length, 2);
+    // Exactly the API's plain text (pages separated by form feeds), nothing else on stdout.
+    const txt = await (
+      await fetch(`${api.url}/v1/jobs/${jobId}/result?format=txt`, { headers: authHeaders(api.url) })
+    ).text();
+    assert.equal(run.stdout.trimEnd(), txt.trimEnd());
+    assert.equal(run.stdout.split('\f').length, 2);
+    for (const page of result.pages) assert.ok(run.stdout.includes(page.text.trim().slice(0, 200)));
+    assert.ok(result.pages.every((p) => p.text.length > 20));
+  });
+
+  it('--out saves the text; status and result read the job back', async () => {
+    const out = path.join(tmp, 'scan.txt');
+    const run = await folio(['submit', corpusPath('scanned/tess-phototest.pdf'), '--wait', '--out', out], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, '');
+    assert.match(fs.readFileSync(out, 'utf8'), /quick brown/i);
+    const jobId = /job ([0-9a-f-]{36})/.exec(run.stderr)![1]!;
+
+    const status = await folio(['status', jobId], env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal((JSON.parse(status.stdout) as { status: string }).status, 'completed');
+    const result = await folio(['result', jobId], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      result.stdout,
+      fs.readFileSync(out, 'utf8').endsWith('\n') ? fs.readFileSync(out, 'utf8') : `${fs.readFileSync(out, 'utf8')}\n`,
+    );
+  });
+
+  it('a document that fails gives exit code 1 with its error code; submit without --wait prints the job id', async () => {
+    const run = await folio(['submit', corpusPath('corrupt/ocrmypdf-invalid.pdf'), '--wait', '--quiet'], env);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /failed: PDF_CORRUPT/);
+    assert.equal(run.stdout, '');
+
+    const queued = await folio(['submit', corpusPath('scanned/tess-eurotext.pdf'), '--ocr-mode', 'force'], env);
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.match(queued.stdout, /^[0-9a-f-]{36}\n$/);
+  });
+
+  it('bad usage exits 2; refusals by the API exit 5; an unreachable API exits 6', async () => {
+    const file = corpusPath('scanned/tess-phototest.pdf');
+    for (const args of [
+      [],
+      ['submit'],
+      ['submit', path.join(tmp, 'missing.pdf')],
+      ['submit', file, '--ocr-mode', 'often'],
+      ['frobnicate'],
+    ]) {
+      const run = await folio(args, env);
+      assert.equal(run.code, 2, `folio ${args.join(' ')}: ${run.code}\n${run.stderr}`);
+    }
+    assert.equal((await folio(['--help'], env)).code, 0);
+
+    const notPdf = path.join(tmp, 'notes.pdf');
+    fs.writeFileSync(notPdf, 'not a pdf at all');
+    const refused = await folio(['submit', notPdf, '--wait'], env);
+    assert.equal(refused.code, 5);
+    assert.match(refused.stderr, /415 NOT_PDF/);
+    const badKey = await folio(['status', '00000000-0000-4000-8000-000000000000'], { ...env, FOLIO_API_KEY: 'nope' });
+    assert.equal(badKey.code, 5);
+    assert.match(badKey.stderr, /401 UNAUTHORIZED/);
+    const unknown = await folio(['status', '00000000-0000-4000-8000-000000000000'], env);
+    assert.equal(unknown.code, 5);
+    assert.match(unknown.stderr, /404 JOB_NOT_FOUND/);
+
+    const unreachable = await folio(['submit', file], { ...env, FOLIO_URL: 'http://127.0.0.1:9' });
+    assert.equal(unreachable.code, 6);
+    assert.match(unreachable.stderr, /Cannot reach/);
+  });
+});

@@ -83,7 +83,14 @@ async function main(): Promise<void> {
         host: config.metrics.host,
         port: config.metrics.workerPort,
         registry,
-        extra: async () => (await fetch(`http://${sdkMetrics}/metrics`)).text(),
+        // The worker's own metrics still go out when the SDK's exporter does not answer.
+        extra: () =>
+          fetch(`http://${sdkMetrics}/metrics`, { signal: AbortSignal.timeout(5000) })
+            .then((res) => (res.ok ? res.text() : Promise.reject(new Error(`HTTP ${res.status}`))))
+            .catch((err: unknown) => {
+              logger.warn(`Temporal SDK metrics unavailable: ${String(err)}`, 'Worker');
+              return '';
+            }),
       });
       logger.log(`Metrics on http://${config.metrics.host}:${metricsServer.port}/metrics`, 'Worker');
     }

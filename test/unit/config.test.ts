@@ -44,4 +44,15 @@ describe('configuration', () => {
     );
     assert.throws(() => loadConfig({ API_AUTH: 'maybe' }), ConfigError);
   });
+  it("takes pino's log levels and Nest's names for them; metrics servers are off unless given a port", () => {
+    assert.equal(loadConfig({}).logLevel, 'info');
+    assert.equal(loadConfig({ LOG_LEVEL: 'log' }).logLevel, 'info');
+    assert.equal(loadConfig({ LOG_LEVEL: 'verbose' }).logLevel, 'trace');
+    assert.equal(loadConfig({ LOG_LEVEL: 'debug' }).logLevel, 'debug');
+    assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+    assert.deepEqual(loadConfig({}).metrics, { host: '0.0.0.0', apiPort: undefined, workerPort: undefined });
+    const c = loadConfig({ METRICS_PORT: '9464', WORKER_METRICS_PORT: '9465' });
+    assert.deepEqual([c.metrics.apiPort, c.metrics.workerPort], [9464, 9465]);
+    assert.throws(() => loadConfig({ WORKER_METRICS_PORT: '70000' }), /WORKER_METRICS_PORT/);
+  });
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import type { OcrEngine, PdfEngine } from '../../activities/adapters/types.js';
+import type { PageMetrics } from '../../src/telemetry/metrics.js';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels, type AppModels } from '../../src/database/models.js';
 import { LocalStorage } from '../../src/storage/storage.js';
@@ -18,6 +19,7 @@ export async function startInProcessWorker(options: {
   pdf: PdfEngine;
   ocr: OcrEngine;
   plan?: Partial<ActivityDeps['settings']['plan']>;
+  metrics?: PageMetrics;
 }): Promise<InProcessWorker> {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 4, 'app');
@@ -32,6 +34,7 @@ export async function startInProcessWorker(options: {
       storage: new LocalStorage(env.STORAGE_DIR!),
       pdf: options.pdf,
       ocr: options.ocr,
+      metrics: options.metrics,
       settings: {
         dpi: 300,
         renderMaxPixels: 50_000_000,

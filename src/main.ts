@@ -27,6 +27,23 @@ async function createApiApp(): Promise<NestExpressApplication> {
       },
     }),
   );
+  // Browsers may call the API only from the CORS_ORIGINS allowlist; without one, no cross-origin access.
+  if (config.cors.origins.length > 0) {
+    app.enableCors({
+      origin: config.cors.origins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'],
+      exposedHeaders: [
+        'Location',
+        'Retry-After',
+        'RateLimit-Policy',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+      ],
+      maxAge: 600,
+    });
+  }
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();

@@ -111,7 +111,7 @@ describe('API fuzzing with schemathesis against /openapi.json', () => {
       startApi({
         TEMPORAL_TASK_QUEUE: queue,
         RATE_LIMIT_REQUESTS: '1000000',
-        MAX_DOCUMENTS_IN_FLIGHT_PER_KEY: '1000000',
+        MAX_IN_FLIGHT_PER_KEY: '1000000',
       }),
       startWorker({ TEMPORAL_TASK_QUEUE: queue }),
     ]);

@@ -5,7 +5,16 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', '.tools/', 'data/', 'test-results/', 'eslint.config.js', 'scripts/*.mjs'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.tools/',
+      'data/',
+      'test-results/',
+      '.venv-fuzz/',
+      'eslint.config.js',
+      'scripts/*.mjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -13,3 +13,5 @@ if (!process.env.TEMPORAL_ADDRESS || process.env.npm_lifecycle_event === 'pretes
     console.warn('[folio] could not install the temporal CLI; the Temporal SDK will download it instead');
   }
 }
+// The API fuzzer of test/e2e/fuzz.test.ts (from PyPI, into .venv-fuzz/); that test fails without it.
+if (process.env.npm_lifecycle_event === 'pretest') run('bash', ['scripts/install-schemathesis.sh']);

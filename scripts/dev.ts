@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
+import { DEVELOPMENT_OPERATOR } from '../src/admin/operators.service.js';
 import { migrate } from './migrate.js';
 import { createLegacyFixture } from './legacy-fixture.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-postgres.js';
@@ -71,9 +72,11 @@ try {
   env.STORAGE_DIR ??= path.join(dataDir, 'storage');
   if (!env.ADMIN_EMAIL && !env.ADMIN_PASSWORD && env.NODE_ENV === 'development') {
     // A local first operator so the panel can be tried at once; production needs real credentials.
-    env.ADMIN_EMAIL = 'admin@folio.local';
-    env.ADMIN_PASSWORD = 'folio-development';
-    say('panel: first operator admin@folio.local / folio-development (development only; set ADMIN_EMAIL to change)');
+    env.ADMIN_EMAIL = DEVELOPMENT_OPERATOR.email;
+    env.ADMIN_PASSWORD = DEVELOPMENT_OPERATOR.password;
+    say(
+      `panel: first operator ${DEVELOPMENT_OPERATOR.email} / ${DEVELOPMENT_OPERATOR.password} (development only; set ADMIN_EMAIL to change)`,
+    );
   }
 
   const config = loadConfig(env);

@@ -13,7 +13,7 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 /** Builds the API application: security headers, one error filter, validation, OpenAPI. */
 async function createApiApp(): Promise<NestExpressApplication> {
   // An invalid environment stops the start here, with a message naming each bad variable.
-  loadConfig();
+  const config = loadConfig();
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     // Held until pino (LOG_LEVEL, JSON lines) takes over below.
     bufferLogs: true,
@@ -31,6 +31,23 @@ async function createApiApp(): Promise<NestExpressApplication> {
       },
     }),
   );
+  // Browsers may call the API only from the CORS_ORIGINS allowlist; without one, no cross-origin access.
+  if (config.cors.origins.length > 0) {
+    app.enableCors({
+      origin: config.cors.origins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'],
+      exposedHeaders: [
+        'Location',
+        'Retry-After',
+        'RateLimit-Policy',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+      ],
+      maxAge: 600,
+    });
+  }
   app.useGlobalFilters(new HttpExceptionFilter());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();

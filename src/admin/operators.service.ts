@@ -6,6 +6,9 @@ import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels } from '../database/models.js';
 
+/** The operator `npm start` creates for local use (scripts/dev.ts); published, so never valid in production. */
+export const DEVELOPMENT_OPERATOR = { email: 'admin@folio.local', password: 'folio-development' } as const;
+
 /** Shortest operator password accepted. */
 export const MIN_PASSWORD_LENGTH = 12;
 const BCRYPT_ROUNDS = 12;
@@ -14,6 +17,7 @@ const BCRYPT_ROUNDS = 12;
 export function passwordProblem(password: string): string | null {
   if (password.length < MIN_PASSWORD_LENGTH) return `at least ${MIN_PASSWORD_LENGTH} characters`;
   if (new Set(password).size < 6) return 'at least 6 different characters';
+  if (password === DEVELOPMENT_OPERATOR.password) return 'it is the published development password';
   return null;
 }
 
@@ -33,9 +37,10 @@ export class OperatorsService implements OnApplicationBootstrap {
 
   /** Creates the first operator from ADMIN_EMAIL / ADMIN_PASSWORD when there is none yet. */
   async onApplicationBootstrap(): Promise<void> {
+    const production = this.config.env === 'production';
+    if (production) await this.refuseDevelopmentOperator();
     if ((await this.models.Operator.count()) > 0) return;
     const { email, password } = this.config.admin;
-    const production = this.config.env === 'production';
     if (!email || !password) {
       const message = 'No operator exists yet: set ADMIN_EMAIL and ADMIN_PASSWORD to create the first one on start.';
       if (production) throw new Error(message);
@@ -54,6 +59,16 @@ export class OperatorsService implements OnApplicationBootstrap {
       passwordHash: await hashPassword(password),
     });
     this.logger.log(`created the first operator ${email}`);
+  }
+
+  /** A database first used by `npm start` keeps its development operator: production must not start with it. */
+  private async refuseDevelopmentOperator(): Promise<void> {
+    const dev = await this.models.Operator.findOne({ where: { email: DEVELOPMENT_OPERATOR.email, disabled: false } });
+    if (dev && (await bcrypt.compare(DEVELOPMENT_OPERATOR.password, dev.passwordHash))) {
+      throw new Error(
+        `The operator ${DEVELOPMENT_OPERATOR.email} still has the development password: disable it or change its password before starting in production.`,
+      );
+    }
   }
 
   /** Checks an operator's credentials; records the sign-in. Null for unknown, wrong or disabled. */

@@ -69,6 +69,10 @@ const schema = z.object({
   METRICS_HOST: z.string().default('0.0.0.0'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  RATE_LIMIT_REQUESTS: positiveInt.default(1200),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
+  MAX_IN_FLIGHT_PER_KEY: positiveInt.default(1000),
+  CORS_ORIGINS: z.string().default(''),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -126,6 +130,10 @@ export interface Config {
   };
   /** Where /metrics is served: the API on `apiPort`, each worker on `workerPort`; unset = no metrics server. */
   metrics: { host: string; apiPort?: number; workerPort?: number };
+  /** Per API key (per address without one), counted in the app DB so every API replica shares them. */
+  rateLimit: { requests: number; windowSeconds: number; maxDocumentsInFlightPerKey: number };
+  /** Origins allowed to call the API from a browser; empty means no cross-origin access. */
+  cors: { origins: string[] };
 }
 
 /** Raised once at start when the environment is invalid; names every bad variable. */
@@ -143,6 +151,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.API_AUTH === 'disabled' && e.NODE_ENV === 'production') {
     throw new ConfigError('Invalid configuration:\n  API_AUTH: "disabled" is not allowed when NODE_ENV is production');
+  }
+  const corsOrigins = e.CORS_ORIGINS.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  const badOrigin = corsOrigins.find((o) => !/^https?:\/\/[^/\s]+$/.test(o));
+  if (badOrigin) {
+    throw new ConfigError(
+      `Invalid configuration:\n  CORS_ORIGINS: "${badOrigin}" is not an origin like https://app.example.com (scheme and host, no path)`,
+    );
   }
   const languages = e.DEFAULT_LANGUAGES.split('+')
     .map((l) => l.trim())
@@ -199,5 +216,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       tmpDir: path.resolve(cwd, e.ADMIN_JS_TMP_DIR),
     },
     metrics: { host: e.METRICS_HOST, apiPort: e.METRICS_PORT, workerPort: e.WORKER_METRICS_PORT },
+    rateLimit: {
+      requests: e.RATE_LIMIT_REQUESTS,
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      maxDocumentsInFlightPerKey: e.MAX_IN_FLIGHT_PER_KEY,
+    },
+    cors: { origins: corsOrigins },
   };
 }

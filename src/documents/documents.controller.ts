@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConsumes,
   ApiHeader,
+  ApiOkResponse,
   ApiProperty,
   ApiPropertyOptional,
   ApiSecurity,
@@ -11,10 +12,12 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
+import { ApiErrors } from '../common/openapi.js';
 import { checkIdempotencyKey, DocumentsService } from './documents.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { JobLinksView, jobError } from '../jobs/jobs.views.js';
+import { JobLinksView, PageResultView, jobError } from '../jobs/jobs.views.js';
 import { toPlainText, toResultView } from '../jobs/jobs.views.js';
+import { uuid } from '../jobs/jobs.controller.js';
 
 class SubmittedView {
   @ApiProperty({ format: 'uuid' }) jobId!: string;
@@ -47,6 +50,7 @@ const uploadBody = {
 @ApiSecurity('apiKey')
 @ApiSecurity('bearer')
 @UseGuards(ApiKeyGuard)
+@ApiErrors(401, 429)
 @Controller('v1/documents')
 export class DocumentsController {
   constructor(
@@ -60,6 +64,7 @@ export class DocumentsController {
   @ApiBody(uploadBody)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat it to get the same job back' })
   @ApiAcceptedResponse({ type: SubmittedView, headers: { Location: { description: 'The job' } } })
+  @ApiErrors(400, 413, 415, 503)
   async submit(
     @Req() req: AuthedRequest,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -89,6 +94,20 @@ class ExtractSubmittedView {
   @ApiProperty() message!: string;
 }
 
+class ExtractResultView {
+  @ApiProperty() text!: string;
+  @ApiProperty({ type: [PageResultView] }) pages!: PageResultView[];
+  @ApiProperty({ type: [Number] }) failed_pages!: number[];
+}
+
+class ExtractStatusView {
+  @ApiProperty({ format: 'uuid' }) task_id!: string;
+  @ApiProperty({ enum: ['pending', 'processing', 'completed', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty({ minimum: 0, maximum: 100 }) progress!: number;
+  @ApiPropertyOptional({ type: ExtractResultView }) result?: ExtractResultView;
+  @ApiPropertyOptional() error_message?: string;
+}
+
 /** Seed status names, kept for its clients. */
 export const seedStatus: Record<string, string> = {
   queued: 'pending',
@@ -104,6 +123,7 @@ export const seedStatus: Record<string, string> = {
 @ApiSecurity('apiKey')
 @ApiSecurity('bearer')
 @UseGuards(ApiKeyGuard)
+@ApiErrors(401, 429)
 @Controller('extract')
 export class ExtractController {
   constructor(
@@ -116,6 +136,7 @@ export class ExtractController {
   @ApiConsumes('multipart/form-data')
   @ApiBody(uploadBody)
   @ApiAcceptedResponse({ type: ExtractSubmittedView })
+  @ApiErrors(400, 413, 415, 503)
   async extract(
     @Req() req: AuthedRequest,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -127,7 +148,9 @@ export class ExtractController {
   }
 
   @Get('status/:taskId')
-  async status(@Req() req: AuthedRequest, @Param('taskId') taskId: string): Promise<Record<string, unknown>> {
+  @ApiOkResponse({ type: ExtractStatusView })
+  @ApiErrors(403, 404)
+  async status(@Req() req: AuthedRequest, @Param('taskId', uuid) taskId: string): Promise<Record<string, unknown>> {
     const job = await this.jobs.getFor(req.principal, taskId);
     const pages = await this.jobs.pageResults(job.id);
     const status = seedStatus[job.status] ?? job.status;

@@ -87,6 +87,26 @@ export class DocumentsService {
     return { ocrMode, languages, ...(pages ? { pages } : {}) };
   }
 
+  /**
+   * A key may have at most MAX_IN_FLIGHT_PER_KEY jobs not yet finished; past that, 429 with
+   * Retry-After. Load never refuses work by itself: bursts under the cap queue in Temporal.
+   */
+  private async checkInFlight(owner: string | null): Promise<void> {
+    if (owner === null) return;
+    const cap = this.config.rateLimit.maxDocumentsInFlightPerKey;
+    const inFlight = await this.models.Job.count({
+      where: { apiKeyId: owner, status: { [Op.in]: ['queued', 'processing'] } },
+    });
+    if (inFlight >= cap) {
+      throw new ApiError(
+        'DOCUMENTS_IN_FLIGHT_LIMIT',
+        `This API key already has ${inFlight} documents queued or processing (the limit is ${cap}); submit more once some finish.`,
+        { inFlight, limit: cap },
+        { 'Retry-After': '30' },
+      );
+    }
+  }
+
   private async byIdempotencyKey(apiKeyId: string | null, idempotencyKey: string): Promise<Job | null> {
     return this.models.Job.findOne({ where: { apiKeyId, idempotencyKey } });
   }
@@ -108,6 +128,8 @@ export class DocumentsService {
       const seen = await this.byIdempotencyKey(owner, idempotencyKey);
       if (seen) return { job: seen, replayed: true };
     }
+    // Before a byte of the body is read, so a refused upload is never stored.
+    await this.checkInFlight(owner);
     const jobId = randomUUID();
     const storageKey = documentKey(jobId);
     const upload = await receiveUpload(req, this.storage, storageKey, this.config.limits.maxUploadBytes);

@@ -48,6 +48,9 @@ export async function receiveUpload(
   try {
     parser = busboy({
       headers: req.headers,
+      // The client's file name is kept verbatim as data (e.g. "../../etc/passwd"); it never names a
+      // stored file: storage keys come from the job id.
+      preservePath: true,
       limits: { files: 1, fileSize: maxBytes, fields: 16, fieldSize: MAX_FIELD_BYTES, parts: 20 },
     });
   } catch (err) {

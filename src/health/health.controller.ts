@@ -1,5 +1,11 @@
 import { Controller, Get, HttpCode, Inject, Module, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Client, Connection } from '@temporalio/client';
 import type { Response } from 'express';
 import type { Sequelize } from 'sequelize';
@@ -22,6 +28,27 @@ async function probe(check: () => Promise<unknown>): Promise<{ ok: boolean; erro
   }
 }
 
+class LiveView {
+  @ApiProperty({ enum: ['ok'] }) status!: string;
+}
+
+class CheckView {
+  @ApiProperty() ok!: boolean;
+  @ApiPropertyOptional() error?: string;
+}
+
+class ChecksView {
+  @ApiProperty({ type: CheckView }) appDb!: CheckView;
+  @ApiProperty({ type: CheckView }) legacyDb!: CheckView;
+  @ApiProperty({ type: CheckView }) temporal!: CheckView;
+  @ApiProperty({ type: CheckView }) storage!: CheckView;
+}
+
+class ReadyView {
+  @ApiProperty({ enum: ['ok', 'unavailable'] }) status!: string;
+  @ApiProperty({ type: ChecksView }) checks!: ChecksView;
+}
+
 /** Liveness (the process answers) and readiness (both DBs, Temporal and storage answer). */
 @ApiTags('health')
 @Controller('health')
@@ -35,11 +62,14 @@ export class HealthController {
 
   @Get('live')
   @HttpCode(200)
+  @ApiOkResponse({ type: LiveView })
   live(): { status: string } {
     return { status: 'ok' };
   }
 
   @Get('ready')
+  @ApiOkResponse({ type: ReadyView })
+  @ApiServiceUnavailableResponse({ type: ReadyView, headers: { 'Retry-After': { schema: { type: 'integer' } } } })
   async ready(@Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
     const [appDb, legacyDb, temporal, storage] = await Promise.all([
       probe(() => this.app.query('SELECT 1')),

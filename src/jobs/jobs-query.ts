@@ -5,7 +5,8 @@ import { JOB_STATUSES, SORTS, type JobListQuery, type JobSort, type SortOrder } 
 /** Raw query-string values as Express hands them over (a repeated name arrives as an array). */
 export type RawQuery = Record<string, unknown>;
 
-function one(q: RawQuery, name: string): string | undefined {
+/** A query value that may appear once: a repeated name is INVALID_QUERY, not an array to trip over. */
+export function one(q: RawQuery, name: string): string | undefined {
   const v = q[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new ApiError('INVALID_QUERY', `${name} may be given once.`);

@@ -44,6 +44,7 @@ import {
   toResultView,
 } from './jobs.views.js';
 import { ApiError } from '../common/errors.js';
+import { ApiErrors } from '../common/openapi.js';
 import type { OcrMode } from '../../workflows/contracts.js';
 
 export const uuid = new ParseUUIDPipe({
@@ -89,6 +90,7 @@ export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
 @ApiSecurity('apiKey')
 @ApiSecurity('bearer')
 @UseGuards(ApiKeyGuard)
+@ApiErrors(401, 429)
 @Controller('v1/jobs')
 export class JobsController {
   constructor(
@@ -117,6 +119,7 @@ export class JobsController {
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page (keyset)' })
   @ApiQuery({ name: 'offset', required: false, description: 'Rows to skip; not with cursor' })
   @ApiOkResponse({ type: JobListView })
+  @ApiErrors(400)
   async index(@Req() req: AuthedRequest, @Query() query: RawQuery): Promise<JobListView> {
     const q = parseJobListQuery(query);
     const page = await this.list.list(q, req.principal);
@@ -132,6 +135,7 @@ export class JobsController {
   @Get(':id')
   @Header('Cache-Control', 'no-store')
   @ApiOkResponse({ type: JobView })
+  @ApiErrors(403, 404)
   async status(
     @Req() req: AuthedRequest,
     @Param('id', uuid) id: string,
@@ -148,6 +152,7 @@ export class JobsController {
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'txt'] })
   @ApiProduces('application/json', 'text/plain')
   @ApiOkResponse({ type: JobResultView, description: 'Pages finished so far; complete once the job is finished.' })
+  @ApiErrors(400, 403, 404)
   async result(
     @Req() req: AuthedRequest,
     @Param('id', uuid) id: string,
@@ -173,6 +178,7 @@ export class JobsController {
       'Server-Sent Events: `page` {number, status, method, error} as each page finishes, `progress` ' +
       '{status, step, percent, pagesTotal, pagesDone, pagesFailed} on change, and a last `end` with the final status.',
   })
+  @ApiErrors(403, 404)
   async eventStream(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<Observable<MessageEvent>> {
     await this.jobs.getFor(req.principal, id);
     return this.events.stream(id);
@@ -181,6 +187,7 @@ export class JobsController {
   @Post(':id/cancel')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: JobView, description: 'Cancellation requested; the job ends `cancelled`.' })
+  @ApiErrors(403, 404, 409, 503)
   async cancel(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
     await this.control.cancel(id);
@@ -192,13 +199,20 @@ export class JobsController {
   @HttpCode(202)
   @ApiBody({ type: RetryBody, required: false })
   @ApiAcceptedResponse({ type: RetryStartedView })
+  @ApiErrors(400, 403, 404, 409, 503)
   async retry(
     @Req() req: AuthedRequest,
     @Param('id', uuid) id: string,
-    @Body() body: RetryBody | undefined,
+    // The class itself (not `RetryBody | undefined`, whose emitted type is Object) so the validation
+    // pipe checks it; a missing body arrives as {}.
+    @Body() body: RetryBody,
   ): Promise<RetryStartedView> {
     await this.jobs.getFor(req.principal, id);
-    const started = await this.control.retry(id, { ocrMode: body?.ocrMode, pages: body?.pages });
+    // JSON null means "not given" (class-validator's IsOptional lets it through).
+    const started = await this.control.retry(id, {
+      ocrMode: body.ocrMode ?? undefined,
+      pages: body.pages ?? undefined,
+    });
     const job = await this.jobs.get(id);
     return {
       jobId: id,

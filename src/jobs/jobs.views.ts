@@ -36,16 +36,20 @@ export class JobView {
   @ApiProperty({ enum: ['queued', 'inspecting', 'processing-pages', 'finalizing', 'done'] }) step!: string;
   @ApiProperty({ type: ProgressView }) progress!: ProgressView;
   @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
-  @ApiProperty({ nullable: true }) filename!: string | null;
+  @ApiProperty({ nullable: true, type: String }) filename!: string | null;
   @ApiProperty() sizeBytes!: number;
   @ApiProperty() sha256!: string;
-  @ApiProperty({ nullable: true }) pageCount!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) pageCount!: number | null;
   @ApiProperty() options!: Record<string, unknown>;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
-  @ApiProperty({ nullable: true }) startedAt!: string | null;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
-  @ApiProperty({ nullable: true, description: 'When the stored upload was removed by the cleanup schedule' })
+  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'When the stored upload was removed by the cleanup schedule',
+  })
   archivedAt!: string | null;
   @ApiProperty({ type: [PageStateView] }) pages!: PageStateView[];
   @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
@@ -153,15 +157,15 @@ export class JobListItemView {
   @ApiProperty({ format: 'uuid' }) jobId!: string;
   @ApiProperty({ enum: ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled'] }) status!: string;
   @ApiProperty() step!: string;
-  @ApiProperty({ nullable: true }) filename!: string | null;
+  @ApiProperty({ nullable: true, type: String }) filename!: string | null;
   @ApiProperty() sha256!: string;
-  @ApiProperty({ nullable: true }) pageCount!: number | null;
+  @ApiProperty({ nullable: true, type: Number }) pageCount!: number | null;
   @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
-  @ApiProperty({ nullable: true }) startedAt!: string | null;
-  @ApiProperty({ nullable: true }) finishedAt!: string | null;
-  @ApiProperty({ nullable: true, description: 'finishedAt − startedAt' }) durationMs!: number | null;
+  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'finishedAt − startedAt' }) durationMs!: number | null;
   @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
 }
 
@@ -169,8 +173,8 @@ export class JobListView {
   @ApiProperty({ type: [JobListItemView] }) jobs!: JobListItemView[];
   @ApiProperty({ description: 'Jobs matching the filters, over all pages' }) total!: number;
   @ApiProperty() limit!: number;
-  @ApiProperty({ nullable: true, description: 'Set when paginating by offset' }) offset!: number | null;
-  @ApiProperty({ nullable: true, description: 'Pass as cursor for the next page; null on the last page' })
+  @ApiProperty({ nullable: true, type: Number, description: 'Set when paginating by offset' }) offset!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null on the last page' })
   nextCursor!: string | null;
 }
 

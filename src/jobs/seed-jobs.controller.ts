@@ -1,12 +1,13 @@
 import { Controller, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiError } from '../common/errors.js';
+import { ApiErrors } from '../common/openapi.js';
 import { seedStatus } from '../documents/documents.controller.js';
 import type { JobStatus } from '../../workflows/contracts.js';
 import { JobsService } from './jobs.service.js';
 import { JobsListService, type JobListRow } from './jobs-list.service.js';
-import { MAX_LIMIT, parseSeedOrderBy } from './jobs-query.js';
+import { MAX_LIMIT, one, parseSeedOrderBy, type RawQuery } from './jobs-query.js';
 import { uuid } from './jobs.controller.js';
 
 /** The seed's status names back to ours: `pending` is `queued`, `completed` covers `partial` too. */
@@ -36,11 +37,39 @@ function seedJob(
   };
 }
 
+const SEED_STATUSES = Object.keys(fromSeedStatus);
+
+class SeedJobView {
+  @ApiProperty({ format: 'uuid' }) job_id!: string;
+  @ApiProperty({ nullable: true, type: String }) filename!: string | null;
+  @ApiProperty({ enum: SEED_STATUSES }) status!: string;
+  @ApiProperty() current_step!: string;
+  @ApiProperty({ nullable: true, type: Number }) page_count!: number | null;
+  @ApiProperty({ nullable: true, type: String }) error_message!: string | null;
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+}
+
+class SeedJobListView {
+  @ApiProperty({ type: [SeedJobView] }) jobs!: SeedJobView[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+class SeedJobDetailView extends SeedJobView {
+  @ApiProperty({ minimum: 0, maximum: 100 }) progress!: number;
+  @ApiProperty() pages_total!: number;
+  @ApiProperty() pages_done!: number;
+  @ApiProperty() pages_failed!: number;
+}
+
 /** The seed design's job routes, kept for its clients: snake_case bodies, seed status names. */
 @ApiTags('seed-compatible')
 @ApiSecurity('apiKey')
 @ApiSecurity('bearer')
 @UseGuards(ApiKeyGuard)
+@ApiErrors(401, 429)
 @Controller('api/v1/jobs')
 export class SeedJobsController {
   constructor(
@@ -57,14 +86,13 @@ export class SeedJobsController {
     required: false,
     description: 'created_at, updated_at, status, duration, page_count; "-" for descending (default -created_at)',
   })
-  @ApiOkResponse({ description: '{ jobs: [{ job_id, filename, status, current_step, … }], total, limit, offset }' })
-  async index(
-    @Req() req: AuthedRequest,
-    @Query('status') status: string | undefined,
-    @Query('limit') limit: string | undefined,
-    @Query('offset') offset: string | undefined,
-    @Query('order_by') orderBy: string | undefined,
-  ): Promise<Record<string, unknown>> {
+  @ApiOkResponse({ type: SeedJobListView })
+  @ApiErrors(400)
+  async index(@Req() req: AuthedRequest, @Query() query: RawQuery): Promise<Record<string, unknown>> {
+    const status = one(query, 'status');
+    const limit = one(query, 'limit');
+    const offset = one(query, 'offset');
+    const orderBy = one(query, 'order_by');
     const statuses = status === undefined ? undefined : fromSeedStatus[status];
     if (status !== undefined && !statuses) {
       throw new ApiError('INVALID_QUERY', `status must be one of ${Object.keys(fromSeedStatus).join(', ')}.`);
@@ -86,7 +114,8 @@ export class SeedJobsController {
   }
 
   @Get(':job_id')
-  @ApiOkResponse({ description: '{ job_id, filename, status, current_step, progress, … }' })
+  @ApiOkResponse({ type: SeedJobDetailView })
+  @ApiErrors(403, 404)
   async show(@Req() req: AuthedRequest, @Param('job_id', uuid) id: string): Promise<Record<string, unknown>> {
     const job = await this.jobs.getFor(req.principal, id);
     const pages = await this.jobs.pageStates(id);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../../scripts/migrate.js';
+import { DEVELOPMENT_OPERATOR, hashPassword } from '../../src/admin/operators.service.js';
 import { harnessEnv, repoRoot } from '../support/stack.js';
 
 /** Starts the API and collects its output until it exits (or 60 s pass). */
@@ -61,6 +62,37 @@ describe('first operator in production', () => {
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM operators');
     await client.end();
     assert.deepEqual(rows, [{ n: 0 }]);
+  });
+
+  it('refuses the published development password, as ADMIN_PASSWORD or on an existing operator', async () => {
+    const asFirst = await runApi({
+      ...production,
+      ADMIN_EMAIL: DEVELOPMENT_OPERATOR.email,
+      ADMIN_PASSWORD: DEVELOPMENT_OPERATOR.password,
+    });
+    assert.equal(asFirst.code, 1);
+    assert.match(asFirst.output, /ADMIN_PASSWORD is too weak \(it is the published development password\)/);
+
+    // A database that `npm start` used first still has the development operator.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(
+        `INSERT INTO operators (id, email, name, password_hash, disabled, created_at, updated_at)
+           VALUES (gen_random_uuid(), $1, 'dev', $2, false, now(), now())`,
+        [DEVELOPMENT_OPERATOR.email, await hashPassword(DEVELOPMENT_OPERATOR.password)],
+      );
+      const existing = await runApi({
+        ...production,
+        ADMIN_EMAIL: 'a@folio.test',
+        ADMIN_PASSWORD: 'a long enough passphrase',
+      });
+      assert.equal(existing.code, 1);
+      assert.match(existing.output, /still has the development password/);
+    } finally {
+      await client.query('DELETE FROM operators WHERE email = $1', [DEVELOPMENT_OPERATOR.email]);
+      await client.end();
+    }
   });
 
   it('refuses to start in production without SESSION_SECRET', async () => {

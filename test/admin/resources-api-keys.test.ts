@@ -25,14 +25,14 @@ describe('admin panel: API keys', () => {
   const models = initAppModels(db);
   const { ApiKey } = models;
   let api: FolioProcess & { url: string };
-  let cookie = '';
+  let headers: Record<string, string> = {};
 
   before(async () => {
     api = await startApi({ ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'api-keys-panel-test-secret-0123456789' });
     await ensureOperator(models, ADMIN_EMAIL, ADMIN_PASSWORD);
     const signedIn = await signIn(api.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     assert.equal(signedIn.status, 302);
-    cookie = signedIn.cookie!;
+    headers = signedIn.headers!;
   });
   after(async () => {
     await api?.stop();
@@ -40,7 +40,7 @@ describe('admin panel: API keys', () => {
   });
 
   async function panel(pathname: string, init: RequestInit = {}) {
-    const res = await fetch(`${api.url}/admin/api/resources/api_keys${pathname}`, { ...init, headers: { cookie } });
+    const res = await fetch(`${api.url}/admin/api/resources/api_keys${pathname}`, { ...init, headers });
     const text = await res.text();
     return { status: res.status, text, body: JSON.parse(text || '{}') as PanelBody };
   }

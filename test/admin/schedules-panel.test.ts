@@ -33,7 +33,7 @@ describe('admin panel: Schedules', () => {
   let worker: FolioProcess;
   let connection: Connection;
   let client: Client;
-  let cookie = '';
+  let headers: Record<string, string> = {};
 
   before(async () => {
     const queue = uniqueTaskQueue('sched-panel');
@@ -45,7 +45,7 @@ describe('admin panel: Schedules', () => {
     await ensureOperator(models, ADMIN_EMAIL, ADMIN_PASSWORD);
     const signedIn = await signIn(api.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     assert.equal(signedIn.status, 302);
-    cookie = signedIn.cookie!;
+    headers = signedIn.headers!;
   });
   after(async () => {
     await Promise.all([api?.stop(), worker?.stop()]);
@@ -56,7 +56,7 @@ describe('admin panel: Schedules', () => {
   async function panel(pathname: string, init: RequestInit = {}) {
     const res = await fetch(`${api.url}/admin/api/resources/Schedules${pathname}`, {
       ...init,
-      headers: { cookie, ...(init.headers ?? {}) },
+      headers: { ...headers, ...(init.headers ?? {}) },
     });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as PanelBody };
   }

@@ -137,65 +137,72 @@ export function createActivities(deps: ActivityDeps) {
     const started = Date.now();
     const { attempt } = Context.current().info;
     const key = { jobId: input.jobId, pageNumber: input.pageNumber };
-    await JobPage.update(
-      { status: 'processing', attempts: attempt },
-      { where: { ...key, status: { [Op.ne]: 'done' } } },
-    );
     try {
-      const result = await withHeartbeat(heartbeatIntervalMs, async (signal) => {
-        const path = await storage.localPath(input.storageKey);
-        const { ocrMode, languages } = input.options;
-        if (ocrMode !== 'force') {
-          const layer = await pdf.extractText(path, input.pageNumber, { signal });
-          if (ocrMode === 'skip' || layer.usable) {
-            return {
-              method: 'text-layer' as const,
-              text: layer.text,
-              confidence: 100,
-              words: layer.words,
-              renderDpi: null,
-            };
-          }
-        }
-        const image = await pdf.render(path, input.pageNumber, {
-          dpi: settings.dpi,
-          maxPixels: settings.renderMaxPixels,
-          signal,
+      // The DB writes are inside the heartbeat too: with the database restarting they wait (see
+      // createSequelize's waitForDatabase) while the attempt stays alive, instead of timing out.
+      return await withHeartbeat(heartbeatIntervalMs, async (signal) => {
+        await JobPage.update(
+          { status: 'processing', attempts: attempt },
+          { where: { ...key, status: { [Op.ne]: 'done' } } },
+        );
+        const result = await readPage(input, signal);
+        // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
+        signal.throwIfAborted();
+        await JobPage.upsert({
+          ...key,
+          status: 'done',
+          method: result.method,
+          text: result.text,
+          confidence: result.confidence,
+          words: result.words,
+          renderDpi: result.renderDpi,
+          attempts: attempt,
+          durationMs: Date.now() - started,
+          errorCode: null,
+          errorMessage: null,
         });
-        const ocrResult = await ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal });
-        // Boxes in PDF points like the text layer's, whatever resolution the page was rendered at.
-        const toPoints = 72 / image.dpi;
-        const words = ocrResult.words.map((w) => ({
-          ...w,
-          bbox: {
-            x0: round2(w.bbox.x0 * toPoints),
-            y0: round2(w.bbox.y0 * toPoints),
-            x1: round2(w.bbox.x1 * toPoints),
-            y1: round2(w.bbox.y1 * toPoints),
-          },
-        }));
-        return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
+        return { pageNumber: input.pageNumber, method: result.method, characters: result.text.length };
       });
-      // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
-      Context.current().cancellationSignal.throwIfAborted();
-      await JobPage.upsert({
-        ...key,
-        status: 'done',
-        method: result.method,
-        text: result.text,
-        confidence: result.confidence,
-        words: result.words,
-        renderDpi: result.renderDpi,
-        attempts: attempt,
-        durationMs: Date.now() - started,
-        errorCode: null,
-        errorMessage: null,
-      });
-      return { pageNumber: input.pageNumber, method: result.method, characters: result.text.length };
     } catch (err) {
       if (err instanceof CancelledFailure || Context.current().cancellationSignal.aborted) throw err;
       throw asFailure(err);
     }
+  }
+
+  /** The page's text: its own text layer where usable (per ocrMode), else render and OCR. */
+  async function readPage(input: ProcessPageInput, signal: AbortSignal) {
+    const path = await storage.localPath(input.storageKey);
+    const { ocrMode, languages } = input.options;
+    if (ocrMode !== 'force') {
+      const layer = await pdf.extractText(path, input.pageNumber, { signal });
+      if (ocrMode === 'skip' || layer.usable) {
+        return {
+          method: 'text-layer' as const,
+          text: layer.text,
+          confidence: 100,
+          words: layer.words,
+          renderDpi: null,
+        };
+      }
+    }
+    const image = await pdf.render(path, input.pageNumber, {
+      dpi: settings.dpi,
+      maxPixels: settings.renderMaxPixels,
+      signal,
+    });
+    const ocrResult = await ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal });
+    // Boxes in PDF points like the text layer's, whatever resolution the page was rendered at.
+    const toPoints = 72 / image.dpi;
+    const words = ocrResult.words.map((w) => ({
+      ...w,
+      bbox: {
+        x0: round2(w.bbox.x0 * toPoints),
+        y0: round2(w.bbox.y0 * toPoints),
+        x1: round2(w.bbox.x1 * toPoints),
+        y1: round2(w.bbox.y1 * toPoints),
+      },
+    }));
+    return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
   }
 
   /** Marks a page failed once its retries are spent; the other pages carry on. */

@@ -49,6 +49,7 @@ const schema = z.object({
   PAGES_PER_CHILD_WORKFLOW: positiveInt.default(500),
   PAGE_TIMEOUT_SECONDS: positiveInt.default(600),
   PAGE_MAX_ATTEMPTS: positiveInt.default(3),
+  PAGE_HEARTBEAT_SECONDS: z.coerce.number().int().min(4).default(30),
 
   SCHEDULES_UPSERT: z.enum(['true', 'false']).default('true'),
   SCHEDULE_TIMEZONE: z.string().default('UTC'),
@@ -63,6 +64,9 @@ const schema = z.object({
   ADMIN_LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
   ADMIN_LOGIN_WINDOW_SECONDS: positiveInt.default(900),
   ADMIN_JS_TMP_DIR: z.string().default(path.join('data', 'adminjs')),
+
+  /** Fault tests only (refused in production): the API stops answering uploads at this point. */
+  FAULT_PAUSE_AT: z.enum(['upload-stored', 'job-recorded']).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -94,6 +98,7 @@ export interface Config {
     pagesPerChildWorkflow: number;
     pageTimeoutSeconds: number;
     pageMaxAttempts: number;
+    pageHeartbeatTimeoutSeconds: number;
   };
   schedules: {
     /** Whether this worker creates/updates the declared schedules at start. */
@@ -114,6 +119,8 @@ export interface Config {
     loginWindowMs: number;
     tmpDir: string;
   };
+  /** Fault tests only: where an upload stalls so a test can kill the API there. Never set in production. */
+  faultPauseAt?: Env['FAULT_PAUSE_AT'];
 }
 
 /** Raised once at start when the environment is invalid; names every bad variable. */
@@ -131,6 +138,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.API_AUTH === 'disabled' && e.NODE_ENV === 'production') {
     throw new ConfigError('Invalid configuration:\n  API_AUTH: "disabled" is not allowed when NODE_ENV is production');
+  }
+  if (e.FAULT_PAUSE_AT && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration:\n  FAULT_PAUSE_AT: a test-only setting, not allowed when NODE_ENV is production',
+    );
   }
   const languages = e.DEFAULT_LANGUAGES.split('+')
     .map((l) => l.trim())
@@ -168,6 +180,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       pagesPerChildWorkflow: e.PAGES_PER_CHILD_WORKFLOW,
       pageTimeoutSeconds: e.PAGE_TIMEOUT_SECONDS,
       pageMaxAttempts: e.PAGE_MAX_ATTEMPTS,
+      pageHeartbeatTimeoutSeconds: e.PAGE_HEARTBEAT_SECONDS,
     },
     schedules: {
       upsertAtStart: e.SCHEDULES_UPSERT === 'true',
@@ -186,6 +199,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginWindowMs: e.ADMIN_LOGIN_WINDOW_SECONDS * 1000,
       tmpDir: path.resolve(cwd, e.ADMIN_JS_TMP_DIR),
     },
+    ...(e.FAULT_PAUSE_AT ? { faultPauseAt: e.FAULT_PAUSE_AT } : {}),
   };
 }
 

@@ -44,4 +44,20 @@ describe('configuration', () => {
     );
     assert.throws(() => loadConfig({ API_AUTH: 'maybe' }), ConfigError);
   });
+
+  it('accepts the fault-test pause only outside production', () => {
+    assert.equal(loadConfig({}).faultPauseAt, undefined);
+    assert.equal(loadConfig({ NODE_ENV: 'test', FAULT_PAUSE_AT: 'job-recorded' }).faultPauseAt, 'job-recorded');
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', FAULT_PAUSE_AT: 'upload-stored' }),
+      (err: unknown) => err instanceof ConfigError && /FAULT_PAUSE_AT/.test(err.message),
+    );
+    assert.throws(() => loadConfig({ NODE_ENV: 'test', FAULT_PAUSE_AT: 'somewhere' }), ConfigError);
+  });
+
+  it('reads the page heartbeat timeout, 30 s by default and never below 4 s', () => {
+    assert.equal(loadConfig({}).pipeline.pageHeartbeatTimeoutSeconds, 30);
+    assert.equal(loadConfig({ PAGE_HEARTBEAT_SECONDS: '10' }).pipeline.pageHeartbeatTimeoutSeconds, 10);
+    assert.throws(() => loadConfig({ PAGE_HEARTBEAT_SECONDS: '2' }), ConfigError);
+  });
 });

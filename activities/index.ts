@@ -160,68 +160,36 @@ export function createActivities(deps: ActivityDeps) {
     const log = Context.current().log;
     const key = { jobId: input.jobId, pageNumber: input.pageNumber };
     // The method this attempt is on so far: a failure is counted against the path it failed in.
-    let method: PageReadMethod = input.options.ocrMode === 'force' ? 'ocr' : 'text-layer';
+    const progress: { method: PageReadMethod } = {
+      method: input.options.ocrMode === 'force' ? 'ocr' : 'text-layer',
+    };
     const ended = metrics.started();
     if (attempt > 1) metrics.retried();
-    await JobPage.update(
-      { status: 'processing', attempts: attempt },
-      { where: { ...key, status: { [Op.ne]: 'done' } } },
-    );
     try {
+      // The DB writes are inside the heartbeat too: with the database restarting they wait (see
+      // createSequelize's waitForDatabase) while the attempt stays alive, instead of timing out.
       const result = await withHeartbeat(heartbeatIntervalMs, async (signal) => {
-        const path = await storage.localPath(input.storageKey);
-        const { ocrMode, languages } = input.options;
-        if (ocrMode !== 'force') {
-          const layer = await timed(
-            (t) => metrics.phase('text-layer', t),
-            () => pdf.extractText(path, input.pageNumber, { signal }),
-          );
-          if (ocrMode === 'skip' || layer.usable) {
-            return {
-              method: 'text-layer' as const,
-              text: layer.text,
-              confidence: 100,
-              words: layer.words,
-              renderDpi: null,
-            };
-          }
-        }
-        method = 'ocr';
-        const image = await timed(
-          (t) => metrics.phase('render', t),
-          () => pdf.render(path, input.pageNumber, { dpi: settings.dpi, maxPixels: settings.renderMaxPixels, signal }),
+        await JobPage.update(
+          { status: 'processing', attempts: attempt },
+          { where: { ...key, status: { [Op.ne]: 'done' } } },
         );
-        const ocrResult = await timed(
-          (t) => metrics.phase('ocr', t),
-          () => ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal }),
-        );
-        // Boxes in PDF points like the text layer's, whatever resolution the page was rendered at.
-        const toPoints = 72 / image.dpi;
-        const words = ocrResult.words.map((w) => ({
-          ...w,
-          bbox: {
-            x0: round2(w.bbox.x0 * toPoints),
-            y0: round2(w.bbox.y0 * toPoints),
-            x1: round2(w.bbox.x1 * toPoints),
-            y1: round2(w.bbox.y1 * toPoints),
-          },
-        }));
-        return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
-      });
-      // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
-      Context.current().cancellationSignal.throwIfAborted();
-      await JobPage.upsert({
-        ...key,
-        status: 'done',
-        method: result.method,
-        text: result.text,
-        confidence: result.confidence,
-        words: result.words,
-        renderDpi: result.renderDpi,
-        attempts: attempt,
-        durationMs: Date.now() - started,
-        errorCode: null,
-        errorMessage: null,
+        const read = await readPage(input, signal, progress);
+        // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
+        signal.throwIfAborted();
+        await JobPage.upsert({
+          ...key,
+          status: 'done',
+          method: read.method,
+          text: read.text,
+          confidence: read.confidence,
+          words: read.words,
+          renderDpi: read.renderDpi,
+          attempts: attempt,
+          durationMs: Date.now() - started,
+          errorCode: null,
+          errorMessage: null,
+        });
+        return read;
       });
       metrics.attemptEnded(result.method, 'done', since(startedMs));
       log.info('Page read', {
@@ -232,6 +200,7 @@ export function createActivities(deps: ActivityDeps) {
       });
       return { pageNumber: input.pageNumber, method: result.method, characters: result.text.length };
     } catch (err) {
+      const { method } = progress;
       if (err instanceof CancelledFailure || Context.current().cancellationSignal.aborted) {
         metrics.attemptEnded(method, 'cancelled', since(startedMs));
         log.info('Page attempt cancelled', { method });
@@ -248,6 +217,48 @@ export function createActivities(deps: ActivityDeps) {
     } finally {
       ended();
     }
+  }
+
+  /** The page's text: its own text layer where usable (per ocrMode), else render and OCR. */
+  async function readPage(input: ProcessPageInput, signal: AbortSignal, progress: { method: PageReadMethod }) {
+    const path = await storage.localPath(input.storageKey);
+    const { ocrMode, languages } = input.options;
+    if (ocrMode !== 'force') {
+      const layer = await timed(
+        (t) => metrics.phase('text-layer', t),
+        () => pdf.extractText(path, input.pageNumber, { signal }),
+      );
+      if (ocrMode === 'skip' || layer.usable) {
+        return {
+          method: 'text-layer' as const,
+          text: layer.text,
+          confidence: 100,
+          words: layer.words,
+          renderDpi: null,
+        };
+      }
+    }
+    progress.method = 'ocr';
+    const image = await timed(
+      (t) => metrics.phase('render', t),
+      () => pdf.render(path, input.pageNumber, { dpi: settings.dpi, maxPixels: settings.renderMaxPixels, signal }),
+    );
+    const ocrResult = await timed(
+      (t) => metrics.phase('ocr', t),
+      () => ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal }),
+    );
+    // Boxes in PDF points like the text layer's, whatever resolution the page was rendered at.
+    const toPoints = 72 / image.dpi;
+    const words = ocrResult.words.map((w) => ({
+      ...w,
+      bbox: {
+        x0: round2(w.bbox.x0 * toPoints),
+        y0: round2(w.bbox.y0 * toPoints),
+        x1: round2(w.bbox.x1 * toPoints),
+        y1: round2(w.bbox.y1 * toPoints),
+      },
+    }));
+    return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
   }
 
   /** Marks a page failed once its retries are spent; the other pages carry on. */

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import { Op } from 'sequelize';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AppModels } from '../src/database/models.js';
-import type { DocumentStorage } from '../src/storage/storage.js';
+import { DOCUMENTS_PREFIX, jobIdOfDocumentKey, type DocumentStorage } from '../src/storage/storage.js';
 import type {
   CleanupBatchInput,
   CleanupBatchOutput,
@@ -12,6 +12,7 @@ import type {
   ReconcileJobsInput,
   ReconcileJobsOutput,
   ReconciledJob,
+  SweepOrphanUploadsOutput,
 } from '../workflows/contracts.js';
 
 /** What the maintenance activities need. */
@@ -19,6 +20,8 @@ export interface MaintenanceDeps {
   models: AppModels;
   storage: DocumentStorage;
   temporal: Client;
+  /** Where document workflows run: a queued job whose workflow never started gets it here. */
+  taskQueue: string;
   /** The document activities' finalize, for jobs whose workflow completed without recording it. */
   finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput>;
 }
@@ -84,6 +87,21 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
         state = 'MISSING';
       }
       if (state === 'RUNNING' || state === 'CONTINUED_AS_NEW') continue;
+      if (state === 'MISSING' && job.status === 'queued' && (await storage.exists(job.storageKey))) {
+        // The API stopped between recording the job and starting its workflow: start it now. The id is the
+        // job's own, so a start that raced another reconcile (or the API itself) is a no-op.
+        try {
+          await temporal.workflow.start('documentWorkflow', {
+            workflowId: job.workflowId,
+            taskQueue: deps.taskQueue,
+            args: [{ jobId: job.id, storageKey: job.storageKey, options: job.options }],
+          });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+        reconciled.push({ jobId: job.id, status: 'queued', code: 'WORKFLOW_STARTED' });
+        continue;
+      }
       if (state === 'COMPLETED' || state === 'CANCELLED') {
         // The workflow ended its own way but its last bookkeeping never landed: derive it from the pages.
         const final = await deps.finalizeDocument({ jobId: job.id, cancelled: state === 'CANCELLED' });
@@ -110,7 +128,39 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     return { checked: stale.length, reconciled };
   }
 
-  return { cleanupExpiredJobsBatch, reconcileJobs };
+  /**
+   * Removes uploads no job row owns, older than the grace: files an API stored before it died (before
+   * recording the job) and unfinished writes of uploads cut off mid-stream. Newer ones may belong to an
+   * upload still in progress, so they wait for a later run.
+   */
+  async function sweepOrphanUploads(input: ReconcileJobsInput): Promise<SweepOrphanUploadsOutput> {
+    const cutoff = Date.now() - input.graceSeconds * 1000;
+    const candidates: { key: string; jobId: string | null }[] = [];
+    for await (const entry of storage.list(DOCUMENTS_PREFIX)) {
+      if (entry.modifiedAt.getTime() >= cutoff) continue;
+      if (entry.partial) {
+        candidates.push({ key: entry.key, jobId: null });
+        continue;
+      }
+      const jobId = jobIdOfDocumentKey(entry.key);
+      if (jobId) candidates.push({ key: entry.key, jobId });
+    }
+    const ids = candidates.flatMap((c) => (c.jobId ? [c.jobId] : []));
+    const owned = new Set<string>();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const rows = await Job.findAll({ attributes: ['id'], where: { id: { [Op.in]: ids.slice(i, i + 1000) } } });
+      for (const row of rows) owned.add(row.id);
+    }
+    const removed: string[] = [];
+    for (const c of candidates) {
+      if (c.jobId && owned.has(c.jobId)) continue;
+      await storage.remove(c.key);
+      removed.push(c.key);
+    }
+    return { removed };
+  }
+
+  return { cleanupExpiredJobsBatch, reconcileJobs, sweepOrphanUploads };
 }
 
 /** The maintenance activities' type, for proxyActivities in workflows. */

@@ -32,7 +32,7 @@ const prebuiltBundle = path.resolve(here, '../workflow-bundle.js');
 const workflowsPath = path.resolve(here, '../workflows/index.js');
 
 /** What the worker process needs from Nest: config, logging, the app DB and storage. No HTTP. */
-@Module({ imports: [ConfigModule, LoggingModule.forProcess('worker'), DatabaseModule, StorageModule] })
+@Module({ imports: [ConfigModule, LoggingModule.forProcess('worker'), DatabaseModule.forWorker(), StorageModule] })
 class WorkerModule {}
 
 /**
@@ -112,13 +112,17 @@ async function main(): Promise<void> {
           pagesPerChild: p.pagesPerChildWorkflow,
           pageTimeoutSeconds: p.pageTimeoutSeconds,
           pageMaxAttempts: p.pageMaxAttempts,
+          heartbeatTimeoutSeconds: p.pageHeartbeatTimeoutSeconds,
         },
+        // Several heartbeats per timeout, so one late timer never costs a page its attempt.
+        heartbeatIntervalMs: Math.min(5_000, p.pageHeartbeatTimeoutSeconds * 250),
       },
     });
     const maintenanceActivities = createMaintenanceActivities({
       models,
       storage,
       temporal: client,
+      taskQueue: config.temporal.taskQueue,
       finalizeDocument: documentActivities.finalizeDocument,
     });
     if (config.schedules.upsertAtStart) {

@@ -66,6 +66,8 @@ export interface PagePlan {
   pagesPerChild: number;
   pageTimeoutSeconds: number;
   pageMaxAttempts: number;
+  /** A page attempt whose worker stops heartbeating for this long is retried elsewhere; absent in older histories (30). */
+  heartbeatTimeoutSeconds?: number;
 }
 
 /** Input of pageRangeWorkflow: a slice of a long document, run as a child to keep each history small. */
@@ -216,7 +218,15 @@ export interface ReconciledJob {
 /** What one reconcile run did. */
 export interface ReconcileJobsOutput {
   checked: number;
+  /** Jobs set to their end, and queued jobs whose workflow never started and now has (WORKFLOW_STARTED). */
   reconciled: ReconciledJob[];
+  /** Stored uploads (complete or partial) that no job row owns, left by an API that died mid-upload. */
+  orphanUploadsRemoved?: number;
+}
+
+/** Output of sweepOrphanUploads. */
+export interface SweepOrphanUploadsOutput {
+  removed: string[];
 }
 
 /** Stable ids of the schedules Folio declares. */

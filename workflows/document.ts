@@ -45,7 +45,7 @@ const inspection = proxyActivities<Activities>({
 function pageActivities(plan: PagePlan) {
   return proxyActivities<Activities>({
     startToCloseTimeout: plan.pageTimeoutSeconds * 1000,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: (plan.heartbeatTimeoutSeconds ?? 30) * 1000,
     // Explicit: left unset, the SDK sends TRY_CANCEL, and a cancelled job would be finalized while its
     // pages still run. This way each page acknowledges (heartbeat → abort → throw) before the workflow goes on.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

@@ -29,7 +29,12 @@ export async function cleanupExpiredJobsWorkflow(input: CleanupExpiredJobsInput)
   }
 }
 
-/** Sets jobs the DB shows as queued or processing, but whose workflow is closed or missing, to their true end. */
+/**
+ * Sets jobs the DB shows as queued or processing, but whose workflow is closed or missing, to their true end
+ * (or starts the workflow of a queued job that never got one), then removes uploads no job owns.
+ */
 export async function reconcileJobsWorkflow(input: ReconcileJobsInput): Promise<ReconcileJobsOutput> {
-  return maintenance.reconcileJobs(input);
+  const jobs = await maintenance.reconcileJobs(input);
+  const orphans = await maintenance.sweepOrphanUploads(input);
+  return { ...jobs, orphanUploadsRemoved: orphans.removed.length };
 }

@@ -1,6 +1,10 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError, type ApiErrorBody } from './errors.js';
+import { isDatabaseUnavailable } from '../database/connections.js';
+
+/** Seconds a client is asked to wait when the database is away (a restart takes about this long). */
+const DATABASE_RETRY_AFTER = '5';
 
 const codeByStatus: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -42,6 +46,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const validation = status === Number(HttpStatus.BAD_REQUEST) && Array.isArray(raw);
       const code = validation ? 'VALIDATION_FAILED' : (codeByStatus[status] ?? 'HTTP_ERROR');
       body = { error: { code, message } };
+    } else if (isDatabaseUnavailable(exception)) {
+      // The request was fine; the database is restarting or unreachable. Say when to come back.
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      body = {
+        error: { code: 'DATABASE_UNAVAILABLE', message: 'The database is unavailable; retry in a few seconds.' },
+      };
+      res.setHeader('Retry-After', DATABASE_RETRY_AFTER);
+      this.logger.warn(`${req.method} ${req.originalUrl}: database unavailable (${(exception as Error).message})`);
     } else {
       this.logger.error(
         `${req.method} ${req.originalUrl} failed`,

@@ -50,6 +50,7 @@ const schema = z.object({
   PAGES_PER_CHILD_WORKFLOW: positiveInt.default(500),
   PAGE_TIMEOUT_SECONDS: positiveInt.default(600),
   PAGE_MAX_ATTEMPTS: positiveInt.default(3),
+  PAGE_HEARTBEAT_SECONDS: z.coerce.number().int().min(4).default(30),
 
   SCHEDULES_UPSERT: z.enum(['true', 'false']).default('true'),
   SCHEDULE_TIMEZONE: z.string().default('UTC'),
@@ -73,6 +74,8 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
   MAX_IN_FLIGHT_PER_KEY: positiveInt.default(1000),
   CORS_ORIGINS: z.string().default(''),
+  /** Fault tests only (refused in production): the API stops answering uploads at this point. */
+  FAULT_PAUSE_AT: z.enum(['upload-stored', 'job-recorded']).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -108,6 +111,7 @@ export interface Config {
     pagesPerChildWorkflow: number;
     pageTimeoutSeconds: number;
     pageMaxAttempts: number;
+    pageHeartbeatTimeoutSeconds: number;
   };
   schedules: {
     /** Whether this worker creates/updates the declared schedules at start. */
@@ -134,6 +138,8 @@ export interface Config {
   rateLimit: { requests: number; windowSeconds: number; maxDocumentsInFlightPerKey: number };
   /** Origins allowed to call the API from a browser; empty means no cross-origin access. */
   cors: { origins: string[] };
+  /** Fault tests only: where an upload stalls so a test can kill the API there. Never set in production. */
+  faultPauseAt?: Env['FAULT_PAUSE_AT'];
 }
 
 /** Raised once at start when the environment is invalid; names every bad variable. */
@@ -159,6 +165,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (badOrigin) {
     throw new ConfigError(
       `Invalid configuration:\n  CORS_ORIGINS: "${badOrigin}" is not an origin like https://app.example.com (scheme and host, no path)`,
+    );
+  }
+  if (e.FAULT_PAUSE_AT && e.NODE_ENV === 'production') {
+    throw new ConfigError(
+      'Invalid configuration:\n  FAULT_PAUSE_AT: a test-only setting, not allowed when NODE_ENV is production',
     );
   }
   const languages = e.DEFAULT_LANGUAGES.split('+')
@@ -197,6 +208,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       pagesPerChildWorkflow: e.PAGES_PER_CHILD_WORKFLOW,
       pageTimeoutSeconds: e.PAGE_TIMEOUT_SECONDS,
       pageMaxAttempts: e.PAGE_MAX_ATTEMPTS,
+      pageHeartbeatTimeoutSeconds: e.PAGE_HEARTBEAT_SECONDS,
     },
     schedules: {
       upsertAtStart: e.SCHEDULES_UPSERT === 'true',
@@ -222,5 +234,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxDocumentsInFlightPerKey: e.MAX_IN_FLIGHT_PER_KEY,
     },
     cors: { origins: corsOrigins },
+    ...(e.FAULT_PAUSE_AT ? { faultPauseAt: e.FAULT_PAUSE_AT } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { Sequelize } from 'sequelize';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
@@ -41,6 +41,21 @@ export class DatabaseModule implements OnApplicationShutdown {
     @Inject(APP_DB) private readonly app: Sequelize,
     @Inject(LEGACY_DB) private readonly legacy: Sequelize,
   ) {}
+
+  /** The worker's connections: app-DB queries wait out a database restart instead of failing the activity. */
+  static forWorker(): DynamicModule {
+    return {
+      module: DatabaseModule,
+      providers: [
+        {
+          provide: APP_DB,
+          inject: [CONFIG],
+          useFactory: (c: Config) =>
+            createSequelize(c.database.appUrl, c.database.poolMax, 'app', { waitForDatabase: true }),
+        },
+      ],
+    };
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.allSettled([this.app.close(), this.legacy.close()]);

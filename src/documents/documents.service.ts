@@ -55,6 +55,16 @@ export class DocumentsService {
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
   ) {}
 
+  /**
+   * Fault tests (FAULT_PAUSE_AT, refused in production) stall an upload here for good and say so, so the
+   * test can SIGKILL the API at exactly this point. A no-op otherwise.
+   */
+  private async faultPause(point: NonNullable<Config['faultPauseAt']>, jobId: string): Promise<void> {
+    if (this.config.faultPauseAt !== point) return;
+    this.logger.warn(`FAULT_PAUSE_AT ${point}: job ${jobId} stalls here`);
+    await new Promise<never>(() => undefined);
+  }
+
   /** Validates the client's options; each problem has its own code and says what to send instead. */
   parseOptions(fields: Record<string, string>): DocumentOptions {
     const ocrMode = (fields.ocrMode ?? 'auto').trim() as OcrMode;
@@ -133,6 +143,7 @@ export class DocumentsService {
     const jobId = randomUUID();
     const storageKey = documentKey(jobId);
     const upload = await receiveUpload(req, this.storage, storageKey, this.config.limits.maxUploadBytes);
+    await this.faultPause('upload-stored', jobId);
     let options: DocumentOptions;
     try {
       options = this.parseOptions(upload.fields);
@@ -178,6 +189,7 @@ export class DocumentsService {
       await this.storage.remove(storageKey);
       throw new ApiError('SERVICE_UNAVAILABLE', 'The document collided with a changing duplicate; submit it again.');
     }
+    await this.faultPause('job-recorded', jobId);
     try {
       await this.temporal.workflow.start('documentWorkflow', {
         workflowId,

@@ -143,6 +143,7 @@ export class JobControlService {
       pagesPerChild: pipeline.pagesPerChildWorkflow,
       pageTimeoutSeconds: pipeline.pageTimeoutSeconds,
       pageMaxAttempts: pipeline.pageMaxAttempts,
+      heartbeatTimeoutSeconds: pipeline.pageHeartbeatTimeoutSeconds,
     };
     const input: RetryPagesWorkflowInput = {
       jobId,

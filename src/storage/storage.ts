@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -29,7 +29,18 @@ export interface DocumentStorage {
   remove(key: string): Promise<void>;
   /** A cheap check that the store is reachable and writable. */
   check(): Promise<void>;
+  /** Every object (and unfinished write) whose key starts with `prefix`, with when it was last written. */
+  list(prefix: string): AsyncIterable<StoredEntry>;
 }
+
+/** One object as listed: its key and its last write. Unfinished writes are listed with `partial`. */
+export interface StoredEntry {
+  key: string;
+  modifiedAt: Date;
+  partial: boolean;
+}
+
+const PARTIAL_MARK = '.partial-';
 
 export class NotFoundInStorage extends Error {
   override name = 'NotFoundInStorage';
@@ -51,7 +62,7 @@ export class LocalStorage implements DocumentStorage {
   async put(key: string, source: Readable): Promise<StoredObject> {
     const target = this.pathOf(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const partial = `${target}.partial-${process.pid}-${Date.now()}`;
+    const partial = `${target}${PARTIAL_MARK}${process.pid}-${Date.now()}`;
     const hash = createHash('sha256');
     let bytes = 0;
     const heads: Buffer[] = [];
@@ -111,13 +122,42 @@ export class LocalStorage implements DocumentStorage {
     await fs.rm(probe, { force: true });
   }
 
+  async *list(prefix: string): AsyncIterable<StoredEntry> {
+    const dir = path.join(this.root, prefix.slice(0, prefix.lastIndexOf('/') + 1));
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      const key = path.relative(this.root, file).split(path.sep).join('/');
+      if (!key.startsWith(prefix)) continue;
+      // A file may go between listing and stat (an upload renamed into place, another sweep): skip it.
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (stat) yield { key, modifiedAt: stat.mtime, partial: key.includes(PARTIAL_MARK) };
+    }
+  }
+
   /** Streams an object back (used by tests and future download routes). */
   openRead(key: string): Readable {
     return createReadStream(this.pathOf(key));
   }
 }
 
+/** Where uploaded documents are stored. */
+export const DOCUMENTS_PREFIX = 'documents/';
+const DOCUMENT_KEY = /^documents\/([0-9a-f-]{36})\.pdf$/;
+
 /** The storage key of a job's uploaded document. */
 export function documentKey(jobId: string): string {
-  return `documents/${jobId}.pdf`;
+  return `${DOCUMENTS_PREFIX}${jobId}.pdf`;
+}
+
+/** The job id a stored document's key names, or undefined for keys of other shapes. */
+export function jobIdOfDocumentKey(key: string): string | undefined {
+  return DOCUMENT_KEY.exec(key)?.[1];
 }

@@ -86,11 +86,16 @@ export function authHeaders(apiUrl: string): Record<string, string> {
 }
 
 /**
- * Creates an API key in the harness's app DB, as `npm run api-key` would. Plain pg on purpose: binding
- * the Sequelize models to a connection of its own would rebind the test's models too (they are global).
+ * Creates an API key in the harness's app DB (or `databaseUrl`), as `npm run api-key` would. Plain pg on
+ * purpose: binding the Sequelize models to a connection of its own would rebind the test's models too
+ * (they are global).
  */
-export async function createApiKey(name: string, role: ApiKeyRole): Promise<{ key: string; id: string }> {
-  const client = new pg.Client({ connectionString: harnessEnv().APP_DATABASE_URL });
+export async function createApiKey(
+  name: string,
+  role: ApiKeyRole,
+  databaseUrl = harnessEnv().APP_DATABASE_URL,
+): Promise<{ key: string; id: string }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const { key, prefix, keyHash } = generateApiKey();
@@ -127,7 +132,7 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProces
     await new Promise((r) => setTimeout(r, 100));
   }
   if (env.API_AUTH === 'disabled') return Object.assign(proc, { url });
-  const { key } = await createApiKey(`test ${port}`, 'admin');
+  const { key } = await createApiKey(`test ${port}`, 'admin', env.APP_DATABASE_URL ?? harnessEnv().APP_DATABASE_URL);
   keysByUrl.set(url, key);
   return Object.assign(proc, { url, key });
 }

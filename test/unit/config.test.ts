@@ -44,6 +44,7 @@ describe('configuration', () => {
     );
     assert.throws(() => loadConfig({ API_AUTH: 'maybe' }), ConfigError);
   });
+
   it("takes pino's log levels and Nest's names for them; metrics servers are off unless given a port", () => {
     assert.equal(loadConfig({}).logLevel, 'info');
     assert.equal(loadConfig({ LOG_LEVEL: 'log' }).logLevel, 'info');
@@ -54,5 +55,21 @@ describe('configuration', () => {
     const c = loadConfig({ METRICS_PORT: '9464', WORKER_METRICS_PORT: '9465' });
     assert.deepEqual([c.metrics.apiPort, c.metrics.workerPort], [9464, 9465]);
     assert.throws(() => loadConfig({ WORKER_METRICS_PORT: '70000' }), /WORKER_METRICS_PORT/);
+  });
+
+  it('accepts the fault-test pause only outside production', () => {
+    assert.equal(loadConfig({}).faultPauseAt, undefined);
+    assert.equal(loadConfig({ NODE_ENV: 'test', FAULT_PAUSE_AT: 'job-recorded' }).faultPauseAt, 'job-recorded');
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', FAULT_PAUSE_AT: 'upload-stored' }),
+      (err: unknown) => err instanceof ConfigError && /FAULT_PAUSE_AT/.test(err.message),
+    );
+    assert.throws(() => loadConfig({ NODE_ENV: 'test', FAULT_PAUSE_AT: 'somewhere' }), ConfigError);
+  });
+
+  it('reads the page heartbeat timeout, 30 s by default and never below 4 s', () => {
+    assert.equal(loadConfig({}).pipeline.pageHeartbeatTimeoutSeconds, 30);
+    assert.equal(loadConfig({ PAGE_HEARTBEAT_SECONDS: '10' }).pipeline.pageHeartbeatTimeoutSeconds, 10);
+    assert.throws(() => loadConfig({ PAGE_HEARTBEAT_SECONDS: '2' }), ConfigError);
   });
 });

@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
 import type { Config } from '../config/config.js';
 
@@ -26,14 +26,19 @@ export const REDACTED_PATHS = [
   '*.sessionSecret',
 ];
 
-/** The process's one pino logger: JSON lines on stdout at LOG_LEVEL, secrets redacted. */
-export function createRootLogger(config: Config, process: 'api' | 'worker'): PinoLogger {
-  return pino({
+/** The process's one pino logger: JSON lines on stdout (or `destination`) at LOG_LEVEL, secrets redacted. */
+export function createRootLogger(
+  config: Config,
+  process: 'api' | 'worker',
+  destination?: DestinationStream,
+): PinoLogger {
+  const options = {
     level: config.logLevel,
     base: { process },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 const levels: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

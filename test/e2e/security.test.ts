@@ -166,6 +166,7 @@ describe('API keys, file names, headers and CORS', () => {
   it('answers 401 without a key or with a revoked one, and 403 for another client’s job', async () => {
     const none = await fetch(`${api.url}/v1/jobs`);
     assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="folio"');
     assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
 
     const owner = await createApiKey('owner client', 'client');

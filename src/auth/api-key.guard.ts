@@ -9,6 +9,9 @@ import { ApiKeysService, type Principal } from './api-keys.service.js';
 /** A request that passed the guard. */
 export type AuthedRequest = Request & { principal: Principal };
 
+/** RFC 9110: a 401 names the scheme it wants. */
+const challenge = { 'WWW-Authenticate': 'Bearer realm="folio"' };
+
 /** The key from `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 function presentedKey(req: Request): string | undefined {
   const auth = req.headers.authorization;
@@ -44,12 +47,17 @@ export class ApiKeyGuard implements CanActivate {
     const key = presentedKey(req);
     if (!key) {
       await this.limits.consumeApi(byAddress, res);
-      throw new ApiError('UNAUTHORIZED', 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".');
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+        undefined,
+        challenge,
+      );
     }
     const principal = await this.keys.verify(key);
     if (!principal) {
       await this.limits.consumeApi(byAddress, res);
-      throw new ApiError('UNAUTHORIZED', 'The API key is unknown or revoked.');
+      throw new ApiError('UNAUTHORIZED', 'The API key is unknown or revoked.', undefined, challenge);
     }
     await this.limits.consumeApi(`key:${principal.apiKeyId}`, res);
     req.principal = principal;

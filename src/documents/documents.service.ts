@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { Op, UniqueConstraintError } from 'sequelize';
+import { Op, UniqueConstraintError, type CreationAttributes, type Transaction } from 'sequelize';
 import type { Request } from 'express';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
@@ -101,11 +101,12 @@ export class DocumentsService {
    * A key may have at most MAX_IN_FLIGHT_PER_KEY jobs not yet finished; past that, 429 with
    * Retry-After. Load never refuses work by itself: bursts under the cap queue in Temporal.
    */
-  private async checkInFlight(owner: string | null): Promise<void> {
+  private async checkInFlight(owner: string | null, transaction?: Transaction): Promise<void> {
     if (owner === null) return;
     const cap = this.config.rateLimit.maxDocumentsInFlightPerKey;
     const inFlight = await this.models.Job.count({
       where: { apiKeyId: owner, status: { [Op.in]: ['queued', 'processing'] } },
+      transaction,
     });
     if (inFlight >= cap) {
       throw new ApiError(
@@ -115,6 +116,20 @@ export class DocumentsService {
         { 'Retry-After': '30' },
       );
     }
+  }
+
+  /**
+   * Inserts the job under the owner's transaction-scoped advisory lock, counting again: uploads of one key
+   * racing past the early check (made before their bodies were read) cannot pass the cap together.
+   */
+  private async createWithinCap(owner: string | null, values: CreationAttributes<Job>): Promise<Job> {
+    if (owner === null) return this.models.Job.create(values);
+    const db = this.models.Job.sequelize!;
+    return db.transaction(async (transaction) => {
+      await db.query('SELECT pg_advisory_xact_lock(hashtext(:owner))', { replacements: { owner }, transaction });
+      await this.checkInFlight(owner, transaction);
+      return this.models.Job.create(values, { transaction });
+    });
   }
 
   private async byIdempotencyKey(apiKeyId: string | null, idempotencyKey: string): Promise<Job | null> {
@@ -157,7 +172,7 @@ export class DocumentsService {
     // Two rounds: a duplicate found by the index may finish as failed before we read it; then insert again.
     for (let round = 0; round < 2 && !job; round++) {
       try {
-        job = await this.models.Job.create({
+        job = await this.createWithinCap(owner, {
           id: jobId,
           status: 'queued',
           step: 'queued',

@@ -129,6 +129,22 @@ describe('documents in flight per key', () => {
     assert.equal(replay.status, 202);
     assert.equal(((await replay.json()) as { jobId: string }).jobId, firstJob);
   });
+
+  it('lets no more than the cap through when one key uploads in parallel', async () => {
+    const { key, id } = await createApiKey('parallel uploader', 'client');
+    const before = storedFiles();
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => submit(api.url, pdfBytes(`parallel-${i}`), {}, '/v1/documents', bearer(key))),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    await Promise.all(answers.map((r) => r.arrayBuffer()));
+    assert.deepEqual(statuses, [202, 202, 429, 429, 429]);
+    const [{ n }] = (await sql<{ n: string }>(`SELECT count(*) AS n FROM jobs WHERE api_key_id = $1`, [id])) as [
+      { n: string },
+    ];
+    assert.equal(n, '2');
+    assert.equal(storedFiles(), before + 2, 'refused uploads leave no file behind');
+  });
 });
 
 describe('API keys, file names, headers and CORS', () => {
@@ -166,6 +182,7 @@ describe('API keys, file names, headers and CORS', () => {
   it('answers 401 without a key or with a revoked one, and 403 for another client’s job', async () => {
     const none = await fetch(`${api.url}/v1/jobs`);
     assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="folio"');
     assert.equal(((await none.json()) as { error: { code: string } }).error.code, 'UNAUTHORIZED');
 
     const owner = await createApiKey('owner client', 'client');

@@ -13,6 +13,19 @@ describe('configuration', () => {
     assert.deepEqual(c.pipeline.defaultLanguages, ['eng']);
   });
 
+  it('limits per key and allows no cross-origin access by default; CORS_ORIGINS takes origins only', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.rateLimit, { requests: 1200, windowSeconds: 60, maxDocumentsInFlightPerKey: 1000 });
+    assert.deepEqual(c.cors.origins, []);
+    const listed = loadConfig({ CORS_ORIGINS: ' https://app.example.com, http://localhost:5173 ' });
+    assert.deepEqual(listed.cors.origins, ['https://app.example.com', 'http://localhost:5173']);
+    assert.throws(
+      () => loadConfig({ CORS_ORIGINS: 'https://app.example.com/path' }),
+      (err: unknown) => err instanceof ConfigError && /CORS_ORIGINS/.test(err.message),
+    );
+    assert.throws(() => loadConfig({ MAX_IN_FLIGHT_PER_KEY: '0' }), ConfigError);
+  });
+
   it('names every invalid variable at once', () => {
     assert.throws(
       () => loadConfig({ PORT: 'eighty', OCR_DPI: '20', APP_DATABASE_URL: 'not a url' }),

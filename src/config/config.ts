@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseSecretKey } from '../common/sealed-secret.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
 const cwd = process.cwd();
@@ -63,6 +64,13 @@ const schema = z.object({
   ADMIN_LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
   ADMIN_LOGIN_WINDOW_SECONDS: positiveInt.default(900),
   ADMIN_JS_TMP_DIR: z.string().default(path.join('data', 'adminjs')),
+
+  // Passwords of encrypted PDFs: sealed under this key wherever they travel; how long a job waits for one.
+  DOCUMENT_SECRET_KEY: z
+    .string()
+    .refine((v) => parseSecretKey(v) !== undefined, '32 bytes as 64 hex digits or base64')
+    .optional(),
+  PASSWORD_WAIT_SECONDS: positiveInt.max(30 * 24 * 3600).default(24 * 3600),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -113,6 +121,13 @@ export interface Config {
     loginMaxAttempts: number;
     loginWindowMs: number;
     tmpDir: string;
+  };
+  /** Encrypted PDFs that need a user password. */
+  documentPasswords: {
+    /** AES-256-GCM key sealing passwords; required in production (checked at process start). */
+    secretKey?: Buffer;
+    /** How long a job in `needs_password` waits before it fails with PASSWORD_DEADLINE_EXCEEDED. */
+    waitSeconds: number;
   };
 }
 
@@ -186,6 +201,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       loginWindowMs: e.ADMIN_LOGIN_WINDOW_SECONDS * 1000,
       tmpDir: path.resolve(cwd, e.ADMIN_JS_TMP_DIR),
     },
+    documentPasswords: {
+      secretKey: e.DOCUMENT_SECRET_KEY === undefined ? undefined : parseSecretKey(e.DOCUMENT_SECRET_KEY),
+      waitSeconds: e.PASSWORD_WAIT_SECONDS,
+    },
   };
 }
 
@@ -193,4 +212,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 export function nestLogLevels(config: Config): Env['LOG_LEVEL'][] {
   const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
   return order.slice(0, order.indexOf(config.logLevel) + 1);
+}
+
+/**
+ * The key that seals document passwords. Production needs one shared by every API and worker process;
+ * elsewhere a missing key only disables password-protected documents (npm start and npm test provide one).
+ */
+export function requireDocumentSecretKey(config: Config): void {
+  if (config.env === 'production' && !config.documentPasswords.secretKey) {
+    throw new ConfigError(
+      'DOCUMENT_SECRET_KEY is required in production: 32 random bytes as base64 or 64 hex digits (e.g. `openssl rand -base64 32`), the same for every API and worker process.',
+    );
+  }
 }

@@ -6,12 +6,13 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { CONFIG } from './config/config.module.js';
-import { loadConfig, nestLogLevels, type Config } from './config/config.js';
+import { loadConfig, nestLogLevels, requireDocumentSecretKey, type Config } from './config/config.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 
 /** Builds the API application: security headers, one error filter, validation, OpenAPI. */
 async function createApiApp(): Promise<NestExpressApplication> {
   const config = loadConfig();
+  requireDocumentSecretKey(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     logger: nestLogLevels(config),
     // Uploads are streamed by the documents service; JSON bodies stay small.

@@ -6,7 +6,7 @@ import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { ConfigModule } from './config/config.module.js';
-import { loadConfig, nestLogLevels } from './config/config.js';
+import { loadConfig, nestLogLevels, requireDocumentSecretKey } from './config/config.js';
 import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from './database/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
@@ -30,6 +30,7 @@ class WorkerModule {}
 async function main(): Promise<void> {
   const logger = new Logger('Worker');
   const config = loadConfig();
+  requireDocumentSecretKey(config);
   const ctx = await NestFactory.createApplicationContext(WorkerModule, { logger: nestLogLevels(config) });
   const models = ctx.get<AppModels>(APP_MODELS);
   const storage = ctx.get<DocumentStorage>(STORAGE);
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
       storage,
       pdf,
       ocr,
+      documentSecretKey: config.documentPasswords.secretKey,
       settings: {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,

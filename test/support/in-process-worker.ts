@@ -5,6 +5,7 @@ import type { OcrEngine, PdfEngine } from '../../activities/adapters/types.js';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels, type AppModels } from '../../src/database/models.js';
 import { LocalStorage } from '../../src/storage/storage.js';
+import { parseSecretKey } from '../../src/common/sealed-secret.js';
 import { harnessEnv, repoRoot } from './stack.js';
 
 /** A real Temporal worker in the test process, with adapters the test chooses (for deliberate faults). */
@@ -32,6 +33,7 @@ export async function startInProcessWorker(options: {
       storage: new LocalStorage(env.STORAGE_DIR!),
       pdf: options.pdf,
       ocr: options.ocr,
+      documentSecretKey: parseSecretKey(env.DOCUMENT_SECRET_KEY ?? ''),
       settings: {
         dpi: 300,
         renderMaxPixels: 50_000_000,

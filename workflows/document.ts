@@ -236,15 +236,16 @@ async function waitForPassword(
   const message =
     `${reason.message} POST it as {"password": "…"} to /v1/jobs/${jobId}/password within ` +
     `${waitSeconds} s, or the job fails with PASSWORD_DEADLINE_EXCEEDED.`;
-  await bookkeeping.updateJob({
-    jobId,
-    status: 'needs_password',
-    step: 'waiting-for-password',
-    error: { code: reason.code, message },
-  });
+  // Open before the job shows needs_password: a client that sees the status may send the password at once.
   gate.accepted = undefined;
   gate.waiting = true;
   try {
+    await bookkeeping.updateJob({
+      jobId,
+      status: 'needs_password',
+      step: 'waiting-for-password',
+      error: { code: reason.code, message },
+    });
     await condition(() => gate.accepted !== undefined, waitSeconds * 1000);
   } finally {
     gate.waiting = false;

@@ -290,6 +290,21 @@ describe('encrypted PDFs that need a password', () => {
     // unrelated ids and page text. The random wrong passwords travel the very same paths (upload field,
     // POST body, update, activities), so they stand in for them.
     assert.ok(sent.size >= needPassword.length + 3, `${sent.size} distinctive passwords sent`);
+    // Bodies that fail before the route: malformed JSON (whose parser error quotes the body) and a bad field.
+    const waiting = await submitted(api.url, needPassword[0]!);
+    await waitForStatus(api.url, waiting, 'needs_password');
+    for (const body of [
+      `{"password": "malformed-${randomUUID()}`,
+      JSON.stringify({ password: `x-${randomUUID()}`, extra: 1 }),
+    ]) {
+      sent.add(/"password": ?"([^"]+)/.exec(body)![1]!);
+      const res = await fetch(`${api.url}/v1/jobs/${waiting}/password`, {
+        method: 'POST',
+        headers: { ...authHeaders(api.url), 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(res.status, 400, await res.clone().text());
+    }
     const leaks: string[] = [];
     const look = (where: string, text: string) => {
       for (const p of sent) if (text.includes(p)) leaks.push(`${where} holds ${JSON.stringify(p)}`);

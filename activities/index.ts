@@ -4,7 +4,10 @@ import { Op } from 'sequelize';
 import type { AppModels } from '../src/database/models.js';
 import { NotFoundInStorage, type DocumentStorage } from '../src/storage/storage.js';
 import { parsePageRange, resolvePageRange } from '../src/common/page-range.js';
+import { open as openSealed, SealedSecretError } from '../src/common/sealed-secret.js';
 import type {
+  CheckDocumentPasswordInput,
+  CheckDocumentPasswordOutput,
   FinalizeDocumentInput,
   FinalizeDocumentOutput,
   InspectDocumentInput,
@@ -14,6 +17,7 @@ import type {
   ProcessPageInput,
   ProcessPageOutput,
   RecordPageFailureInput,
+  SealedPassword,
   UpdateJobInput,
 } from '../workflows/contracts.js';
 import { InputError, type OcrEngine, type PdfEngine } from './adapters/types.js';
@@ -27,6 +31,8 @@ export interface ActivityDeps {
   ocr: OcrEngine;
   /** Where page metrics go; the worker passes the set on its /metrics registry. Default: a private registry. */
   metrics?: PageMetrics;
+  /** Opens the sealed document passwords the workflows carry (DOCUMENT_SECRET_KEY). */
+  documentSecretKey?: Buffer;
   settings: {
     dpi: number;
     renderMaxPixels: number;
@@ -87,6 +93,26 @@ export function createActivities(deps: ActivityDeps) {
   const heartbeatIntervalMs = settings.heartbeatIntervalMs ?? 5_000;
   const metrics = deps.metrics ?? createPageMetrics(new Registry());
 
+  /** The clear password for pdf.js, opened at the last moment; it never leaves this process. */
+  function openPassword(jobId: string, sealed: SealedPassword | undefined): string | undefined {
+    if (sealed === undefined) return undefined;
+    if (!deps.documentSecretKey) {
+      throw ApplicationFailure.nonRetryable(
+        'This worker has no DOCUMENT_SECRET_KEY, so it cannot open the document password.',
+        'PASSWORD_KEY_MISSING',
+      );
+    }
+    try {
+      return openSealed(deps.documentSecretKey, jobId, sealed);
+    } catch (err) {
+      if (!(err instanceof SealedSecretError)) throw err;
+      throw ApplicationFailure.nonRetryable(
+        'The document password was sealed with another DOCUMENT_SECRET_KEY; every API and worker process must share one.',
+        'PASSWORD_KEY_MISMATCH',
+      );
+    }
+  }
+
   /** Records a job state change decided by the workflow. */
   async function updateJob(input: UpdateJobInput): Promise<void> {
     const patch: Record<string, unknown> = {};
@@ -113,7 +139,8 @@ export function createActivities(deps: ActivityDeps) {
   async function inspectDocument(input: InspectDocumentInput): Promise<InspectDocumentOutput> {
     try {
       const path = await storage.localPath(input.storageKey);
-      const inspection = await pdf.inspect(path, { signal: Context.current().cancellationSignal });
+      const password = openPassword(input.jobId, input.password);
+      const inspection = await pdf.inspect(path, { password, signal: Context.current().cancellationSignal });
       if (inspection.pageCount > settings.maxPages) {
         throw ApplicationFailure.nonRetryable(
           `The document has ${inspection.pageCount} pages; this service accepts at most ${settings.maxPages}. Split it and upload the parts.`,
@@ -148,6 +175,25 @@ export function createActivities(deps: ActivityDeps) {
       );
       return { pageCount: inspection.pageCount, encrypted: inspection.encrypted, pageNumbers, plan: settings.plan };
     } catch (err) {
+      throw asFailure(err);
+    }
+  }
+
+  /** Tells whether a sealed password opens the document; a wrong one is an answer, not a failure. */
+  async function checkDocumentPassword(input: CheckDocumentPasswordInput): Promise<CheckDocumentPasswordOutput> {
+    try {
+      const path = await storage.localPath(input.storageKey);
+      const password = openPassword(input.jobId, input.password);
+      await pdf.inspect(path, { password, signal: Context.current().cancellationSignal });
+      return { opens: true };
+    } catch (err) {
+      if (
+        err instanceof InputError &&
+        (err.code === 'PDF_PASSWORD_INCORRECT' || err.code === 'PDF_PASSWORD_REQUIRED')
+      ) {
+        const message = 'The password does not open the document. Check it and POST it again; the job keeps waiting.';
+        return { opens: false, code: 'PDF_PASSWORD_INCORRECT', message };
+      }
       throw asFailure(err);
     }
   }
@@ -222,11 +268,12 @@ export function createActivities(deps: ActivityDeps) {
   /** The page's text: its own text layer where usable (per ocrMode), else render and OCR. */
   async function readPage(input: ProcessPageInput, signal: AbortSignal, progress: { method: PageReadMethod }) {
     const path = await storage.localPath(input.storageKey);
+    const password = openPassword(input.jobId, input.password);
     const { ocrMode, languages } = input.options;
     if (ocrMode !== 'force') {
       const layer = await timed(
         (t) => metrics.phase('text-layer', t),
-        () => pdf.extractText(path, input.pageNumber, { signal }),
+        () => pdf.extractText(path, input.pageNumber, { password, signal }),
       );
       if (ocrMode === 'skip' || layer.usable) {
         return {
@@ -241,7 +288,13 @@ export function createActivities(deps: ActivityDeps) {
     progress.method = 'ocr';
     const image = await timed(
       (t) => metrics.phase('render', t),
-      () => pdf.render(path, input.pageNumber, { dpi: settings.dpi, maxPixels: settings.renderMaxPixels, signal }),
+      () =>
+        pdf.render(path, input.pageNumber, {
+          dpi: settings.dpi,
+          maxPixels: settings.renderMaxPixels,
+          password,
+          signal,
+        }),
     );
     const ocrResult = await timed(
       (t) => metrics.phase('ocr', t),
@@ -331,7 +384,7 @@ export function createActivities(deps: ActivityDeps) {
     return { status, pagesDone, pagesFailed };
   }
 
-  return { updateJob, inspectDocument, processPage, recordPageFailure, finalizeDocument };
+  return { updateJob, inspectDocument, checkDocumentPassword, processPage, recordPageFailure, finalizeDocument };
 }
 
 /** The activities' type, for proxyActivities in workflows (imported as a type only). */

@@ -67,11 +67,11 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     return { archived: jobs.length, filesRemoved, bytesFreed };
   }
 
-  /** Finds jobs stuck as queued/processing whose workflow is closed or missing, and records their true end. */
+  /** Finds jobs stuck as queued/processing/needs_password whose workflow is closed or missing, and records their true end. */
   async function reconcileJobs(input: ReconcileJobsInput): Promise<ReconcileJobsOutput> {
     const stale = await Job.findAll({
       where: {
-        status: { [Op.in]: ['queued', 'processing'] },
+        status: { [Op.in]: ['queued', 'processing', 'needs_password'] },
         updatedAt: { [Op.lt]: new Date(Date.now() - input.graceSeconds * 1000) },
       },
       order: [['updatedAt', 'ASC']],
@@ -121,7 +121,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
           errorMessage: outcome.message,
           finishedAt: new Date(),
         },
-        { where: { id: job.id, status: { [Op.in]: ['queued', 'processing'] } } },
+        { where: { id: job.id, status: { [Op.in]: ['queued', 'processing', 'needs_password'] } } },
       );
       if (updated) reconciled.push({ jobId: job.id, status: outcome.status, code: outcome.code });
     }

@@ -11,6 +11,7 @@ import { loadConfig } from '../src/config/config.js';
 import { DEVELOPMENT_OPERATOR } from '../src/admin/operators.service.js';
 import { migrate } from './migrate.js';
 import { createLegacyFixture } from './legacy-fixture.js';
+import { localDocumentSecretKey } from './lib/document-secret-key.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-postgres.js';
 import { startDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
 
@@ -70,6 +71,10 @@ try {
     env.TEMPORAL_UI_URL ??= temporal.uiUrl ?? undefined;
   }
   env.STORAGE_DIR ??= path.join(dataDir, 'storage');
+  if (!env.DOCUMENT_SECRET_KEY) {
+    // Seals passwords of encrypted PDFs; kept under data/ so jobs waiting for a password survive a restart.
+    env.DOCUMENT_SECRET_KEY = localDocumentSecretKey(path.join(dataDir, 'document-secret.key'));
+  }
   if (!env.ADMIN_EMAIL && !env.ADMIN_PASSWORD && env.NODE_ENV === 'development') {
     // A local first operator so the panel can be tried at once; production needs real credentials.
     env.ADMIN_EMAIL = DEVELOPMENT_OPERATOR.email;

@@ -8,7 +8,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { CONFIG, ConfigModule } from './config/config.module.js';
-import { loadConfig, type Config } from './config/config.js';
+import { loadConfig, requireDocumentSecretKey, type Config } from './config/config.js';
 import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from './database/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const logger = ctx.get(Logger);
   ctx.useLogger(logger);
   const config = ctx.get<Config>(CONFIG);
+  requireDocumentSecretKey(config);
   const sdkMetrics = await installTemporalRuntime(config, ctx.get<PinoLogger>(ROOT_LOGGER));
   const registry = createRegistry();
   const metrics = createPageMetrics(registry);
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
       pdf,
       ocr,
       metrics,
+      documentSecretKey: config.documentPasswords.secretKey,
       settings: {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,

@@ -7,7 +7,7 @@
 export type OcrMode = 'auto' | 'force' | 'skip';
 
 /** Job states as stored in the app DB and returned by the API. */
-export type JobStatus = 'queued' | 'processing' | 'completed' | 'partial' | 'failed' | 'cancelled';
+export type JobStatus = 'queued' | 'processing' | 'needs_password' | 'completed' | 'partial' | 'failed' | 'cancelled';
 
 /** Page states as stored in the app DB. */
 export type PageStatus = 'pending' | 'processing' | 'done' | 'failed' | 'skipped';
@@ -16,7 +16,7 @@ export type PageStatus = 'pending' | 'processing' | 'done' | 'failed' | 'skipped
 export type PageMethod = 'text-layer' | 'ocr' | 'none';
 
 /** What the document workflow is doing, as shown in job status. */
-export type JobStep = 'queued' | 'inspecting' | 'processing-pages' | 'finalizing' | 'done';
+export type JobStep = 'queued' | 'inspecting' | 'waiting-for-password' | 'processing-pages' | 'finalizing' | 'done';
 
 /** Failure type names of ApplicationFailures that describe the input, never worth retrying. */
 export const InputFailureTypes = [
@@ -31,6 +31,8 @@ export const InputFailureTypes = [
   'PAGE_RESOURCE_LIMIT',
   'OCR_LANGUAGE_UNAVAILABLE',
   'FILE_MISSING',
+  'PASSWORD_KEY_MISSING',
+  'PASSWORD_KEY_MISMATCH',
 ] as const;
 export type InputFailureType = (typeof InputFailureTypes)[number];
 
@@ -42,12 +44,53 @@ export interface DocumentOptions {
   pages?: string;
 }
 
+/**
+ * A document password sealed with AES-256-GCM for one job (src/common/sealed-secret.ts): the only form in
+ * which a password travels through Temporal. Only activities open it.
+ */
+export type SealedPassword = string;
+
 /** Input of documentWorkflow. */
 export interface DocumentWorkflowInput {
   jobId: string;
   storageKey: string;
   options: DocumentOptions;
+  /** The password the client sent with the document, sealed. */
+  password?: SealedPassword;
+  /** How long the job waits in `needs_password` for a password (PASSWORD_WAIT_SECONDS of the API). */
+  passwordWaitSeconds?: number;
 }
+
+/** The two failures that put a job in `needs_password` instead of failing it. */
+export const PasswordFailureTypes = ['PDF_PASSWORD_REQUIRED', 'PDF_PASSWORD_INCORRECT'] as const;
+export type PasswordFailureType = (typeof PasswordFailureTypes)[number];
+
+/** Name of the update that delivers a password to a job waiting in `needs_password`. */
+export const providePasswordUpdateName = 'providePassword';
+
+/** Argument of the providePassword update. */
+export interface ProvidePasswordInput {
+  password: SealedPassword;
+}
+
+/** Result of the providePassword update: the password opened the document and processing resumes. */
+export interface ProvidePasswordOutput {
+  accepted: true;
+}
+
+/** Failure type of a providePassword update sent while the job is not waiting for a password. */
+export const notWaitingForPasswordType = 'NOT_WAITING_FOR_PASSWORD';
+
+/** Input of checkDocumentPassword. */
+export interface CheckDocumentPasswordInput {
+  jobId: string;
+  storageKey: string;
+  password: SealedPassword;
+}
+
+/** Output of checkDocumentPassword: whether the password opens the document, and if not, why. */
+export type CheckDocumentPasswordOutput =
+  { opens: true } | { opens: false; code: PasswordFailureType; message: string };
 
 /** Output of documentWorkflow. */
 export interface DocumentWorkflowOutput {
@@ -77,6 +120,7 @@ export interface PageRangeWorkflowInput {
   options: DocumentOptions;
   pageNumbers: number[];
   plan: PagePlan;
+  password?: SealedPassword;
 }
 
 /** Pages finished so far: counted by the workflow as page activities end. */
@@ -93,6 +137,7 @@ export interface InspectDocumentInput {
   jobId: string;
   storageKey: string;
   pages?: string;
+  password?: SealedPassword;
 }
 
 /** Output of inspectDocument: the numbers the workflow plans with; per-page facts go to the DB. */
@@ -114,6 +159,7 @@ export interface PageRef {
 /** Input of processPage. */
 export interface ProcessPageInput extends PageRef {
   options: DocumentOptions;
+  password?: SealedPassword;
 }
 
 /** Output of processPage: a summary only; the text is in the DB. */
@@ -169,6 +215,7 @@ export interface RetryPagesWorkflowInput {
   /** The failed pages to run again, ascending. */
   pageNumbers: number[];
   plan: PagePlan;
+  password?: SealedPassword;
 }
 
 /** Workflow id of a job's n-th retry: a run of its own, so every attempt's history stays in Temporal. */

@@ -4,7 +4,10 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
+  allHandlersFinished,
+  condition,
   defineQuery,
+  defineUpdate,
   executeChild,
   isCancellation,
   proxyActivities,
@@ -14,7 +17,10 @@ import {
 import type { Activities } from '../activities/index.js';
 import {
   InputFailureTypes,
+  PasswordFailureTypes,
   documentProgressQueryName,
+  notWaitingForPasswordType,
+  providePasswordUpdateName,
   type DocumentProgress,
   type DocumentWorkflowInput,
   type DocumentWorkflowOutput,
@@ -24,7 +30,11 @@ import {
   type PagePlan,
   type PageRangeWorkflowInput,
   type PageRangeWorkflowOutput,
+  type PasswordFailureType,
+  type ProvidePasswordInput,
+  type ProvidePasswordOutput,
   type RetryPagesWorkflowInput,
+  type SealedPassword,
 } from './contracts.js';
 
 const nonRetryableErrorTypes = [...InputFailureTypes];
@@ -62,6 +72,18 @@ function pageActivities(plan: PagePlan) {
 /** The document's step and page counts, readable from the Temporal UI and CLI. */
 export const progressQuery = defineQuery<DocumentProgress>(documentProgressQueryName);
 
+/** Delivers a sealed password to a job in `needs_password`; fails with PDF_PASSWORD_INCORRECT if it does not open the file. */
+export const providePasswordUpdate = defineUpdate<ProvidePasswordOutput, [ProvidePasswordInput]>(
+  providePasswordUpdateName,
+);
+
+/** Default wait for a password when the input names none (inputs from before the setting existed). */
+const DEFAULT_PASSWORD_WAIT_SECONDS = 24 * 3600;
+
+function isPasswordFailure(code: string): code is PasswordFailureType {
+  return (PasswordFailureTypes as readonly string[]).includes(code);
+}
+
 function isInputFailure(type: string | undefined | null): type is InputFailureType {
   return (InputFailureTypes as readonly string[]).includes(type ?? '');
 }
@@ -88,13 +110,13 @@ function failureOf(err: unknown, what: 'page' | 'document' = 'page'): { code: st
  */
 async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
   const pages = pageActivities(input.plan);
-  const { jobId, storageKey, options, pageNumbers } = input;
+  const { jobId, storageKey, options, pageNumbers, password } = input;
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < pageNumbers.length) {
       const pageNumber = pageNumbers[next++]!;
       try {
-        await pages.processPage({ jobId, pageNumber, storageKey, options });
+        await pages.processPage({ jobId, pageNumber, storageKey, options, password });
         counts.pagesDone++;
       } catch (err) {
         if (isCancellation(err)) throw err;
@@ -168,27 +190,114 @@ export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promis
   }
 }
 
+/** The state behind the providePassword update: open only while the job waits in `needs_password`. */
+interface PasswordGate {
+  waiting: boolean;
+  accepted?: SealedPassword;
+}
+
 /**
- * One document: inspect → pages (sliding window; child workflows for long documents) → finalize.
+ * Registers the providePassword update from the workflow's start, so an early or late update is rejected
+ * by the validator at once (409 at the API) rather than buffered. The handler has the password checked by
+ * an activity: a wrong one fails only its update (the client hears of it at once) and the job keeps waiting.
+ */
+function handlePasswordUpdates(jobId: string, storageKey: string, gate: PasswordGate): void {
+  const notWaiting = (message: string) => ApplicationFailure.create({ type: notWaitingForPasswordType, message });
+  setHandler(
+    providePasswordUpdate,
+    async ({ password }) => {
+      const checked = await inspection.checkDocumentPassword({ jobId, storageKey, password });
+      if (!checked.opens) throw ApplicationFailure.create({ type: checked.code, message: checked.message });
+      if (!gate.waiting) throw notWaiting('The job stopped waiting for a password while this one was checked.');
+      gate.accepted = password;
+      gate.waiting = false;
+      return { accepted: true };
+    },
+    {
+      validator: (arg: ProvidePasswordInput | undefined) => {
+        if (!gate.waiting) throw notWaiting('The job is not waiting for a password.');
+        if (typeof arg?.password !== 'string' || arg.password === '') throw new Error('password is required');
+      },
+    },
+  );
+}
+
+/**
+ * Waits, durably, for a password that opens the document: the job shows `needs_password` with the reason
+ * (`PDF_PASSWORD_REQUIRED` or `PDF_PASSWORD_INCORRECT`) until the providePassword update delivers one, or
+ * until `waitSeconds` pass (then undefined). Cancellation ends the wait like any other step.
+ */
+async function waitForPassword(
+  jobId: string,
+  gate: PasswordGate,
+  reason: { code: PasswordFailureType; message: string },
+  waitSeconds: number,
+): Promise<SealedPassword | undefined> {
+  const message =
+    `${reason.message} POST it as {"password": "…"} to /v1/jobs/${jobId}/password within ` +
+    `${waitSeconds} s, or the job fails with PASSWORD_DEADLINE_EXCEEDED.`;
+  // Open before the job shows needs_password: a client that sees the status may send the password at once.
+  gate.accepted = undefined;
+  gate.waiting = true;
+  try {
+    await bookkeeping.updateJob({
+      jobId,
+      status: 'needs_password',
+      step: 'waiting-for-password',
+      error: { code: reason.code, message },
+    });
+    await condition(() => gate.accepted !== undefined, waitSeconds * 1000);
+  } finally {
+    gate.waiting = false;
+  }
+  return gate.accepted;
+}
+
+/**
+ * One document: inspect (waiting in `needs_password` for a password when the file needs one) → pages
+ * (sliding window; child workflows for long documents) → finalize.
  * Progress and results are written to the app DB by activities; the API reads the DB.
  */
 export async function documentWorkflow(input: DocumentWorkflowInput): Promise<DocumentWorkflowOutput> {
   const { jobId, storageKey, options } = input;
+  let { password } = input;
   const progress: DocumentProgress = { step: 'inspecting', pageCount: 0, pagesDone: 0, pagesFailed: 0 };
   setHandler(progressQuery, () => progress);
+  const gate: PasswordGate = { waiting: false };
+  handlePasswordUpdates(jobId, storageKey, gate);
 
   try {
     await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting' });
 
-    let inspected: InspectDocumentOutput;
-    try {
-      inspected = await inspection.inspectDocument({ jobId, storageKey, pages: options.pages });
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const error = failureOf(err, 'document');
-      await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error });
-      progress.step = 'done';
-      return { jobId, status: 'failed', pageCount: 0, pagesDone: 0, pagesFailed: 0 };
+    let inspected: InspectDocumentOutput | undefined;
+    while (!inspected) {
+      try {
+        inspected = await inspection.inspectDocument({ jobId, storageKey, pages: options.pages, password });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const error = failureOf(err, 'document');
+        if (isPasswordFailure(error.code)) {
+          progress.step = 'waiting-for-password';
+          const waitSeconds = input.passwordWaitSeconds ?? DEFAULT_PASSWORD_WAIT_SECONDS;
+          password = await waitForPassword(jobId, gate, { code: error.code, message: error.message }, waitSeconds);
+          if (password !== undefined) {
+            progress.step = 'inspecting';
+            await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting', error: null });
+            continue;
+          }
+          const deadline = {
+            code: 'PASSWORD_DEADLINE_EXCEEDED',
+            message: `No password that opens the document arrived within ${waitSeconds} s; submit the document again with its password in the \`password\` field.`,
+          };
+          await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error: deadline });
+        } else {
+          await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error });
+        }
+        progress.step = 'done';
+        // A password update still being checked is answered before the run closes.
+        await condition(allHandlersFinished);
+        return { jobId, status: 'failed', pageCount: 0, pagesDone: 0, pagesFailed: 0 };
+      }
     }
 
     const { pageNumbers, plan } = inspected;
@@ -196,7 +305,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     progress.step = 'processing-pages';
     await bookkeeping.updateJob({ jobId, step: 'processing-pages' });
 
-    await runAllPages({ jobId, storageKey, options, pageNumbers, plan }, progress);
+    await runAllPages({ jobId, storageKey, options, pageNumbers, plan, password }, progress);
 
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });

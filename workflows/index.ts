@@ -1,3 +1,9 @@
 /** The single workflowsPath entry bundled by the Temporal worker. */
 export { cleanupExpiredJobsWorkflow, reconcileJobsWorkflow } from './maintenance.js';
-export { documentWorkflow, pageRangeWorkflow, progressQuery, retryPagesWorkflow } from './document.js';
+export {
+  documentWorkflow,
+  pageRangeWorkflow,
+  progressQuery,
+  providePasswordUpdate,
+  retryPagesWorkflow,
+} from './document.js';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { migrate } from '../migrate.js';
+import { localDocumentSecretKey } from './document-secret-key.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import { startDevServer, type TemporalDevServer } from './temporal-dev-server.js';
 
@@ -56,6 +57,7 @@ export async function startServices(projectRoot: string, dir: string, log: (line
       LEGACY_DATABASE_URL: postgres.url('folio_test_legacy'),
       TEMPORAL_ADDRESS: temporal.address,
       STORAGE_DIR: path.join(dir, 'storage'),
+      DOCUMENT_SECRET_KEY: localDocumentSecretKey(path.join(dir, 'document-secret.key')),
       ...(temporal.binary ? { TEMPORAL_CLI_PATH: temporal.binary } : {}),
     },
     stop,

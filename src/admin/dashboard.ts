@@ -46,7 +46,8 @@ export async function dashboardData(db: Sequelize): Promise<DashboardData> {
     ),
   ]);
   const counts: Record<string, number> = {};
-  for (const s of ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled']) counts[s] = 0;
+  for (const s of ['queued', 'processing', 'needs_password', 'completed', 'partial', 'failed', 'cancelled'])
+    counts[s] = 0;
   for (const r of statusRows) counts[r.status] = Number(r.n);
 
   // 24 hourly buckets ending with the current hour, so the chart has no gaps.

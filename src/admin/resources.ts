@@ -33,7 +33,7 @@ const noDelete = {
 } as const;
 const readOnly = { new: { isAccessible: false }, edit: { isAccessible: false } } as const;
 
-const JOB_STATUSES = ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled'];
+const JOB_STATUSES = ['queued', 'processing', 'needs_password', 'completed', 'partial', 'failed', 'cancelled'];
 const newJobs = { name: 'Folio jobs', icon: 'Activity' };
 const oldJobs = { name: 'Legacy service', icon: 'Archive' };
 const access = { name: 'Access', icon: 'Users' };
@@ -159,6 +159,8 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
             components: { show: d.components.workflowLink },
           },
           storageKey: { isVisible: false },
+          // Sealed, but still nothing an operator needs to see.
+          passwordSealed: { isVisible: false },
         },
         actions: {
           ...noDelete,
@@ -168,7 +170,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
             (id) => d.control.cancel(id),
             'Cancel this job? Pages already done are kept.',
             'Cancellation requested.',
-            ['queued', 'processing'],
+            ['queued', 'processing', 'needs_password'],
           ),
           retryFailedPages: jobAction(
             async (id) => {

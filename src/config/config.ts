@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseSecretKey } from '../common/sealed-secret.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
 const cwd = process.cwd();
@@ -76,6 +77,12 @@ const schema = z.object({
   CORS_ORIGINS: z.string().default(''),
   /** Fault tests only (refused in production): the API stops answering uploads at this point. */
   FAULT_PAUSE_AT: z.enum(['upload-stored', 'job-recorded']).optional(),
+  // Passwords of encrypted PDFs: sealed under this key wherever they travel; how long a job waits for one.
+  DOCUMENT_SECRET_KEY: z
+    .string()
+    .refine((v) => parseSecretKey(v) !== undefined, '32 bytes as 64 hex digits or base64')
+    .optional(),
+  PASSWORD_WAIT_SECONDS: positiveInt.max(30 * 24 * 3600).default(24 * 3600),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -140,6 +147,13 @@ export interface Config {
   cors: { origins: string[] };
   /** Fault tests only: where an upload stalls so a test can kill the API there. Never set in production. */
   faultPauseAt?: Env['FAULT_PAUSE_AT'];
+  /** Encrypted PDFs that need a user password. */
+  documentPasswords: {
+    /** AES-256-GCM key sealing passwords; required in production (checked at process start). */
+    secretKey?: Buffer;
+    /** How long a job in `needs_password` waits before it fails with PASSWORD_DEADLINE_EXCEEDED. */
+    waitSeconds: number;
+  };
 }
 
 /** Raised once at start when the environment is invalid; names every bad variable. */
@@ -235,5 +249,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     cors: { origins: corsOrigins },
     ...(e.FAULT_PAUSE_AT ? { faultPauseAt: e.FAULT_PAUSE_AT } : {}),
+    documentPasswords: {
+      secretKey: e.DOCUMENT_SECRET_KEY === undefined ? undefined : parseSecretKey(e.DOCUMENT_SECRET_KEY),
+      waitSeconds: e.PASSWORD_WAIT_SECONDS,
+    },
   };
+}
+
+/**
+ * The key that seals document passwords. Production needs one shared by every API and worker process;
+ * elsewhere a missing key only disables password-protected documents (npm start and npm test provide one).
+ */
+export function requireDocumentSecretKey(config: Config): void {
+  if (config.env === 'production' && !config.documentPasswords.secretKey) {
+    throw new ConfigError(
+      'DOCUMENT_SECRET_KEY is required in production: 32 random bytes as base64 or 64 hex digits (e.g. `openssl rand -base64 32`), the same for every API and worker process.',
+    );
+  }
 }

@@ -39,6 +39,8 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare optionsKey: CreationOptional<string | null>;
   /** Failed-page retries run so far; names the next retry workflow. */
   declare retryCount: CreationOptional<number>;
+  /** The document's password sealed with DOCUMENT_SECRET_KEY for this job (never the clear text), for retries. */
+  declare passwordSealed: CreationOptional<string | null>;
 }
 
 /** An API client's key: only its SHA-256 is stored; revoked, never deleted. */
@@ -149,6 +151,7 @@ export function initAppModels(sequelize: Sequelize): {
       idempotencyKey: DataTypes.TEXT,
       optionsKey: DataTypes.TEXT,
       retryCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      passwordSealed: DataTypes.TEXT,
     },
     { sequelize, tableName: 'jobs', underscored: true },
   );

@@ -41,6 +41,14 @@ const uploadBody = {
       ocrMode: { type: 'string', enum: ['auto', 'force', 'skip'], default: 'auto' },
       languages: { type: 'string', example: 'eng', description: 'Model codes joined by "+"' },
       pages: { type: 'string', example: '1-3,7', description: 'Pages to read; all by default' },
+      password: {
+        type: 'string',
+        format: 'password',
+        maxLength: 1024,
+        description:
+          'The user password of an encrypted PDF. Sealed (AES-256-GCM) at once, never stored or logged in clear. ' +
+          'Without it (or with a wrong one) such a job waits in `needs_password` for POST /v1/jobs/{id}/password.',
+      },
     },
   },
 };
@@ -112,6 +120,8 @@ class ExtractStatusView {
 export const seedStatus: Record<string, string> = {
   queued: 'pending',
   processing: 'processing',
+  // Still in progress for a seed client; the job's error says a password is needed.
+  needs_password: 'processing',
   completed: 'completed',
   partial: 'completed',
   failed: 'failed',
@@ -164,7 +174,7 @@ export class ExtractController {
         result: { text: toPlainText(pages), pages: view.pages, failed_pages: view.failedPages },
       };
     }
-    if (job.status === 'failed' || job.status === 'cancelled') {
+    if (job.status === 'failed' || job.status === 'cancelled' || job.status === 'needs_password') {
       return { task_id: job.id, status, progress, error_message: jobError(job)?.message ?? job.status };
     }
     return { task_id: job.id, status, progress };

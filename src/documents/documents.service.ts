@@ -13,9 +13,16 @@ import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import { ApiError } from '../common/errors.js';
 import { parsePageRange } from '../common/page-range.js';
 import { installedLanguages } from '../../activities/adapters/languages.js';
-import { documentWorkflowId, type DocumentOptions, type OcrMode } from '../../workflows/contracts.js';
+import {
+  documentWorkflowId,
+  type DocumentOptions,
+  type OcrMode,
+  type SealedPassword,
+} from '../../workflows/contracts.js';
 import type { Principal } from '../auth/api-keys.service.js';
 import { receiveUpload } from './upload.js';
+import { sealDocumentPassword } from './passwords.js';
+import { JobControlService } from '../jobs/job-control.service.js';
 
 /** What a submission led to: a new job, the job an Idempotency-Key already made, or a live identical job. */
 export interface Submission {
@@ -53,6 +60,7 @@ export class DocumentsService {
     @Inject(APP_MODELS) private readonly models: AppModels,
     @Inject(STORAGE) private readonly storage: DocumentStorage,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    private readonly control: JobControlService,
   ) {}
 
   /**
@@ -160,8 +168,11 @@ export class DocumentsService {
     const upload = await receiveUpload(req, this.storage, storageKey, this.config.limits.maxUploadBytes);
     await this.faultPause('upload-stored', jobId);
     let options: DocumentOptions;
+    let password: SealedPassword | undefined;
     try {
       options = this.parseOptions(upload.fields);
+      // An empty password is no password: a PDF's empty user password opens it without one.
+      if (upload.fields.password) password = sealDocumentPassword(this.config, jobId, upload.fields.password);
     } catch (err) {
       await this.storage.remove(storageKey);
       throw err;
@@ -186,6 +197,7 @@ export class DocumentsService {
           apiKeyId: owner,
           idempotencyKey: idempotencyKey ?? null,
           optionsKey: dedupeKey,
+          passwordSealed: password ?? null,
         });
       } catch (err) {
         if (!(err instanceof UniqueConstraintError)) {
@@ -196,7 +208,13 @@ export class DocumentsService {
         const existing = seen ?? (await this.liveDuplicate(owner, upload.stored.sha256, dedupeKey));
         if (existing) {
           await this.storage.remove(storageKey);
-          return seen ? { job: seen, replayed: true } : { job: existing, duplicateOf: existing.id };
+          if (seen) return { job: seen, replayed: true };
+          if (upload.fields.password && existing.status === 'needs_password') {
+            // The same document again, now with its password: deliver it to the waiting job, never drop it.
+            await this.control.providePassword(existing.id, upload.fields.password);
+            return { job: await existing.reload(), duplicateOf: existing.id };
+          }
+          return { job: existing, duplicateOf: existing.id };
         }
       }
     }
@@ -209,7 +227,15 @@ export class DocumentsService {
       await this.temporal.workflow.start('documentWorkflow', {
         workflowId,
         taskQueue: this.config.temporal.taskQueue,
-        args: [{ jobId, storageKey, options }],
+        args: [
+          {
+            jobId,
+            storageKey,
+            options,
+            ...(password ? { password } : {}),
+            passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
+          },
+        ],
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {

@@ -58,6 +58,7 @@ export async function receiveUpload(
   }
 
   const fields: Record<string, string> = {};
+  const truncatedFields = new Set<string>();
   let filename: string | null = null;
   let contentType: string | null = null;
   let storing: Promise<StoredObject> | undefined;
@@ -65,8 +66,9 @@ export async function receiveUpload(
   let extraFiles = false;
 
   const finished = new Promise<void>((resolve, reject) => {
-    parser.on('field', (name, value) => {
+    parser.on('field', (name, value, info) => {
       fields[name] = value;
+      if (info.valueTruncated) truncatedFields.add(name);
     });
     parser.on('file', (name, stream, info) => {
       if (name !== 'file' || storing) {
@@ -123,6 +125,9 @@ export async function receiveUpload(
         'NOT_PDF',
         'The file is not a PDF: no "%PDF-" header in its first 1024 bytes. Upload a PDF document.',
       );
+    }
+    if (truncatedFields.has('password')) {
+      throw new ApiError('PASSWORD_INVALID', `The password is longer than ${MAX_FIELD_BYTES} bytes.`);
     }
     return { stored, filename, contentType, fields };
   } catch (err) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { Op, QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
 import { ApiError } from '../common/errors.js';
 import { parsePageRange } from '../common/page-range.js';
@@ -8,9 +8,14 @@ import type { Config } from '../config/config.js';
 import { APP_DB, APP_MODELS } from '../database/database.module.js';
 import type { AppModels } from '../database/models.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
+import { sealDocumentPassword } from '../documents/passwords.js';
 import {
+  notWaitingForPasswordType,
+  providePasswordUpdateName,
   retryWorkflowId,
   type OcrMode,
+  type ProvidePasswordInput,
+  type ProvidePasswordOutput,
   type PagePlan,
   type RetryPagesWorkflowInput,
 } from '../../workflows/contracts.js';
@@ -64,6 +69,43 @@ export class JobControlService {
       }
       throw err;
     }
+  }
+
+  /**
+   * Delivers the password of a job waiting in `needs_password` through the workflow's providePassword
+   * update and answers when the workflow has checked it: resolves when the password opens the document
+   * (processing resumes), PDF_PASSWORD_INCORRECT when it does not (the job keeps waiting),
+   * JOB_NOT_WAITING_FOR_PASSWORD when the job is not waiting for one. Only the sealed password leaves here.
+   */
+  async providePassword(jobId: string, password: string): Promise<void> {
+    const job = await this.jobs.get(jobId);
+    const notWaiting = (status: string) =>
+      new ApiError(
+        'JOB_NOT_WAITING_FOR_PASSWORD',
+        `Job ${jobId} is not waiting for a password (it is ${status}); only needs_password jobs take one.`,
+      );
+    if (job.status !== 'needs_password') throw notWaiting(job.status);
+    if (password === '') throw new ApiError('PASSWORD_INVALID', 'The password is empty; send the document password.');
+    const sealed = sealDocumentPassword(this.config, jobId, password);
+    const arg: ProvidePasswordInput = { password: sealed };
+    try {
+      await this.temporal.workflow
+        .getHandle(job.workflowId)
+        .executeUpdate<ProvidePasswordOutput, [ProvidePasswordInput]>(providePasswordUpdateName, { args: [arg] });
+    } catch (err) {
+      // The job moved on between the status read and the update: say what it is now.
+      const now = async () => notWaiting((await this.jobs.get(jobId)).status);
+      if (err instanceof WorkflowNotFoundError) throw await now();
+      if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+        if (err.cause.type === 'PDF_PASSWORD_INCORRECT') {
+          throw new ApiError('PDF_PASSWORD_INCORRECT', err.cause.message);
+        }
+        if (err.cause.type === notWaitingForPasswordType) throw await now();
+      }
+      throw err;
+    }
+    // Kept sealed for retries of failed pages; the workflow already has it.
+    await this.models.Job.update({ passwordSealed: sealed }, { where: { id: jobId } });
   }
 
   /**
@@ -151,6 +193,7 @@ export class JobControlService {
       options: { ...job.options, ...(options.ocrMode ? { ocrMode: options.ocrMode } : {}) },
       pageNumbers: pages,
       plan,
+      ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
     };
     const workflowId = retryWorkflowId(jobId, n);
     try {

@@ -10,7 +10,8 @@ import { jobError } from './jobs.views.js';
  * LISTEN/NOTIFY: the page activity runs in other processes and writes the DB anyway, polling needs no
  * dedicated connection per stream or extra writes in the activity, and one indexed query per interval per
  * open stream is cheap. Events: `page` (each page as it finishes or fails; already finished pages first),
- * `progress` (when counts or step change), and a last `end` with the final status, after which it closes.
+ * `progress` (when counts or step change), `needs_password` (each time the job starts waiting for a password,
+ * with the reason and where to POST it), and a last `end` with the final status, after which it closes.
  */
 @Injectable()
 export class JobEventsService {
@@ -24,6 +25,7 @@ export class JobEventsService {
       let open = true;
       const seen = new Map<number, string>();
       let lastProgress = '';
+      let lastStatus = '';
       const tick = async (): Promise<void> => {
         const job = await this.jobs.get(jobId);
         const pages = await this.jobs.pageStates(jobId);
@@ -49,6 +51,13 @@ export class JobEventsService {
           pagesDone: counts.done,
           pagesFailed: counts.failed,
         };
+        if (job.status === 'needs_password' && lastStatus !== job.status) {
+          subscriber.next({
+            type: 'needs_password',
+            data: { error: jobError(job), passwordUrl: `/v1/jobs/${jobId}/password` },
+          });
+        }
+        lastStatus = job.status;
         const key = JSON.stringify(progress);
         if (key !== lastProgress) {
           lastProgress = key;

@@ -8,6 +8,7 @@ import type { JobStatus } from '../../workflows/contracts.js';
 export const JOB_STATUSES: readonly JobStatus[] = [
   'queued',
   'processing',
+  'needs_password',
   'completed',
   'partial',
   'failed',

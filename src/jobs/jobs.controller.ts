@@ -19,12 +19,13 @@ import {
   ApiBody,
   ApiOkResponse,
   ApiProduces,
+  ApiProperty,
   ApiPropertyOptional,
   ApiQuery,
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import type { Observable } from 'rxjs';
 import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
@@ -45,6 +46,7 @@ import {
 } from './jobs.views.js';
 import { ApiError } from '../common/errors.js';
 import { ApiErrors } from '../common/openapi.js';
+import { MAX_PASSWORD_CHARS } from '../documents/passwords.js';
 import type { OcrMode } from '../../workflows/contracts.js';
 
 export const uuid = new ParseUUIDPipe({
@@ -62,6 +64,19 @@ class RetryBody {
   @IsString()
   @MaxLength(200)
   pages?: string;
+}
+
+class PasswordBody {
+  @ApiProperty({
+    format: 'password',
+    minLength: 1,
+    maxLength: MAX_PASSWORD_CHARS,
+    description: 'The user password of the encrypted PDF; sealed at once, never stored or logged in clear',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_PASSWORD_CHARS)
+  password!: string;
 }
 
 /** A list row as the API shows it. */
@@ -176,7 +191,8 @@ export class JobsController {
   @ApiOkResponse({
     description:
       'Server-Sent Events: `page` {number, status, method, error} as each page finishes, `progress` ' +
-      '{status, step, percent, pagesTotal, pagesDone, pagesFailed} on change, and a last `end` with the final status.',
+      '{status, step, percent, pagesTotal, pagesDone, pagesFailed} on change, `needs_password` {error, passwordUrl} ' +
+      'when the job starts waiting for a password, and a last `end` with the final status.',
   })
   @ApiErrors(403, 404)
   async eventStream(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<Observable<MessageEvent>> {
@@ -191,6 +207,26 @@ export class JobsController {
   async cancel(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
     await this.control.cancel(id);
+    const job = await this.jobs.get(id);
+    return toJobView(this.jobs, job, await this.jobs.pageStates(id));
+  }
+
+  @Post(':id/password')
+  @HttpCode(202)
+  @ApiBody({ type: PasswordBody })
+  @ApiAcceptedResponse({
+    type: JobView,
+    description:
+      'The password opens the document: processing resumes. 422 PDF_PASSWORD_INCORRECT when it does not (the ' +
+      'job keeps waiting); 409 JOB_NOT_WAITING_FOR_PASSWORD when the job is not in `needs_password`.',
+  })
+  async password(
+    @Req() req: AuthedRequest,
+    @Param('id', uuid) id: string,
+    @Body() body: PasswordBody,
+  ): Promise<JobView> {
+    await this.jobs.getFor(req.principal, id);
+    await this.control.providePassword(id, body.password);
     const job = await this.jobs.get(id);
     return toJobView(this.jobs, job, await this.jobs.pageStates(id));
   }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Job, JobPage } from '../database/models.js';
 import type { JobsService, PageCountsView } from './jobs.service.js';
+import { JOB_STATUSES } from './jobs-list.service.js';
 
 /** A structured error: a stable code, a message saying what to do, the page when one page is at fault. */
 export class ErrorView {
@@ -32,7 +33,7 @@ export class JobLinksView {
 
 export class JobView {
   @ApiProperty({ format: 'uuid' }) jobId!: string;
-  @ApiProperty({ enum: ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status!: string;
   @ApiProperty({ enum: ['queued', 'inspecting', 'processing-pages', 'finalizing', 'done'] }) step!: string;
   @ApiProperty({ type: ProgressView }) progress!: ProgressView;
   @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
@@ -155,7 +156,7 @@ export function toPlainText(pages: JobPage[]): string {
 
 export class JobListItemView {
   @ApiProperty({ format: 'uuid' }) jobId!: string;
-  @ApiProperty({ enum: ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled'] }) status!: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status!: string;
   @ApiProperty() step!: string;
   @ApiProperty({ nullable: true, type: String }) filename!: string | null;
   @ApiProperty() sha256!: string;

@@ -13,7 +13,7 @@ import { uuid } from './jobs.controller.js';
 /** The seed's status names back to ours: `pending` is `queued`, `completed` covers `partial` too. */
 const fromSeedStatus: Record<string, JobStatus[]> = {
   pending: ['queued'],
-  processing: ['processing'],
+  processing: ['processing', 'needs_password'],
   completed: ['completed', 'partial'],
   failed: ['failed'],
   cancelled: ['cancelled'],

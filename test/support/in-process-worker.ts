@@ -6,6 +6,7 @@ import type { PageMetrics } from '../../src/telemetry/metrics.js';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels, type AppModels } from '../../src/database/models.js';
 import { LocalStorage } from '../../src/storage/storage.js';
+import { parseSecretKey } from '../../src/common/sealed-secret.js';
 import { harnessEnv, repoRoot } from './stack.js';
 
 /** A real Temporal worker in the test process, with adapters the test chooses (for deliberate faults). */
@@ -35,6 +36,7 @@ export async function startInProcessWorker(options: {
       pdf: options.pdf,
       ocr: options.ocr,
       metrics: options.metrics,
+      documentSecretKey: parseSecretKey(env.DOCUMENT_SECRET_KEY ?? ''),
       settings: {
         dpi: 300,
         renderMaxPixels: 50_000_000,

@@ -149,6 +149,8 @@ export interface SubmitFields {
   ocrMode?: string;
   languages?: string;
   pages?: string;
+  /** The user password of an encrypted PDF. */
+  password?: string;
 }
 
 /** Uploads a file as a client would: multipart, the PDF in the part named "file". */

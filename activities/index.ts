@@ -202,7 +202,8 @@ export function createActivities(deps: ActivityDeps) {
         }
         const ocrResult = await ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal });
         const words = ocrResult.words.map((w) => ({ ...w, bbox: toPageBox(w.bbox, image, turn) }));
-        return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
+        // The column holds whole dpi; a capped render has a fractional one.
+        return { method: 'ocr' as const, ...ocrResult, words, renderDpi: Math.round(image.dpi) };
       });
       // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
       Context.current().cancellationSignal.throwIfAborted();

@@ -20,7 +20,7 @@ import type {
   SealedPassword,
   UpdateJobInput,
 } from '../workflows/contracts.js';
-import { InputError, type OcrEngine, type PdfEngine } from './adapters/types.js';
+import { InputError, type OcrEngine, type PdfEngine, type QuarterTurn, type Word } from './adapters/types.js';
 import { createPageMetrics, type PageMetrics, type PageReadMethod } from '../src/telemetry/metrics.js';
 
 /** What the activities need from the process that hosts them. */
@@ -37,6 +37,11 @@ export interface ActivityDeps {
     dpi: number;
     renderMaxPixels: number;
     maxPages: number;
+    /**
+     * Turn pages scanned sideways or upside down upright before OCR, when tesseract's orientation
+     * detection leads by at least `minConfidence`. Absent: pages are read as rendered.
+     */
+    orientation?: { minConfidence: number };
     plan: PagePlan;
     /** How often a long page activity reports liveness. */
     heartbeatIntervalMs?: number;
@@ -72,6 +77,30 @@ async function timed<T>(record: (seconds: number) => void, work: () => Promise<T
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/**
+ * A word box from a page image in PDF points of the page as it is displayed (after /Rotate), like the
+ * text layer's, whatever resolution the page was rendered at and whichever way it was turned to be read.
+ */
+function toPageBox(
+  bbox: Word['bbox'],
+  image: { width: number; height: number; dpi: number },
+  turn: QuarterTurn,
+): Word['bbox'] {
+  const toPoints = 72 / image.dpi;
+  const { width: w, height: h } = image;
+  // Undo the clockwise turn: where each corner of the upright image lay on the page as displayed.
+  const back = (x: number, y: number): [number, number] =>
+    turn === 90 ? [y, w - x] : turn === 180 ? [w - x, h - y] : turn === 270 ? [h - y, x] : [x, y];
+  const [ax, ay] = back(bbox.x0, bbox.y0);
+  const [bx, by] = back(bbox.x1, bbox.y1);
+  return {
+    x0: round2(Math.min(ax, bx) * toPoints),
+    y0: round2(Math.min(ay, by) * toPoints),
+    x1: round2(Math.max(ax, bx) * toPoints),
+    y1: round2(Math.max(ay, by) * toPoints),
+  };
 }
 
 /** Heartbeats on a timer while `work` runs, so a long OCR call is seen alive and learns of cancellation. */
@@ -140,7 +169,11 @@ export function createActivities(deps: ActivityDeps) {
     try {
       const path = await storage.localPath(input.storageKey);
       const password = openPassword(input.jobId, input.password);
-      const inspection = await pdf.inspect(path, { password, signal: Context.current().cancellationSignal });
+      const inspection = await pdf.inspect(path, {
+        password,
+        maxPages: settings.maxPages,
+        signal: Context.current().cancellationSignal,
+      });
       if (inspection.pageCount > settings.maxPages) {
         throw ApplicationFailure.nonRetryable(
           `The document has ${inspection.pageCount} pages; this service accepts at most ${settings.maxPages}. Split it and upload the parts.`,
@@ -286,32 +319,36 @@ export function createActivities(deps: ActivityDeps) {
       }
     }
     progress.method = 'ocr';
-    const image = await timed(
+    const renderOptions = { dpi: settings.dpi, maxPixels: settings.renderMaxPixels, password, signal };
+    let image = await timed(
       (t) => metrics.phase('render', t),
-      () =>
-        pdf.render(path, input.pageNumber, {
-          dpi: settings.dpi,
-          maxPixels: settings.renderMaxPixels,
-          password,
-          signal,
-        }),
+      () => pdf.render(path, input.pageNumber, renderOptions),
     );
+    let turn: QuarterTurn = 0;
+    if (settings.orientation && ocr.detectOrientation) {
+      const detect = ocr.detectOrientation.bind(ocr);
+      const found = await timed(
+        (t) => metrics.phase('orientation', t),
+        () => detect(image.pgm, { dpi: image.dpi, signal }),
+      );
+      if (found.turn !== 0 && found.confidence >= settings.orientation.minConfidence) {
+        // Drawn again turned, rather than the bitmap rotated: same cost as a render, no second copy.
+        turn = found.turn;
+        const turned = turn;
+        image = await timed(
+          (t) => metrics.phase('render', t),
+          () => pdf.render(path, input.pageNumber, { ...renderOptions, rotation: turned }),
+        );
+      }
+    }
+    const page = image;
     const ocrResult = await timed(
       (t) => metrics.phase('ocr', t),
-      () => ocr.recognize(image.pgm, { languages, dpi: image.dpi, signal }),
+      () => ocr.recognize(page.pgm, { languages, dpi: page.dpi, signal }),
     );
-    // Boxes in PDF points like the text layer's, whatever resolution the page was rendered at.
-    const toPoints = 72 / image.dpi;
-    const words = ocrResult.words.map((w) => ({
-      ...w,
-      bbox: {
-        x0: round2(w.bbox.x0 * toPoints),
-        y0: round2(w.bbox.y0 * toPoints),
-        x1: round2(w.bbox.x1 * toPoints),
-        y1: round2(w.bbox.y1 * toPoints),
-      },
-    }));
-    return { method: 'ocr' as const, ...ocrResult, words, renderDpi: image.dpi };
+    const words = ocrResult.words.map((w) => ({ ...w, bbox: toPageBox(w.bbox, page, turn) }));
+    // The column holds whole dpi; a capped render has a fractional one.
+    return { method: 'ocr' as const, ...ocrResult, words, renderDpi: Math.round(page.dpi) };
   }
 
   /** Marks a page failed once its retries are spent; the other pages carry on. */

@@ -109,6 +109,7 @@ async function main(): Promise<void> {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,
         maxPages: config.limits.maxPages,
+        orientation: p.orientation,
         plan: {
           window: p.pageWindow,
           pagesPerChild: p.pagesPerChildWorkflow,

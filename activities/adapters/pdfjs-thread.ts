@@ -14,14 +14,23 @@ import {
   type PDFDocumentProxy,
   type PDFPageProxy,
 } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { isUsableText } from './text-quality.js';
-import type { InputErrorCode, PageInfo, PageText, PdfInspection, RenderedPage, Word } from './types.js';
+import type { InputErrorCode, PageInfo, PageText, PdfInspection, QuarterTurn, RenderedPage, Word } from './types.js';
 
 export type ThreadTask =
-  | { op: 'inspect'; path: string; password?: string }
+  | { op: 'inspect'; path: string; password?: string; maxPages?: number }
   | { op: 'extractText'; path: string; pageNumber: number; password?: string }
-  | { op: 'render'; path: string; pageNumber: number; password?: string; dpi: number; maxPixels: number };
+  | {
+      op: 'render';
+      path: string;
+      pageNumber: number;
+      password?: string;
+      dpi: number;
+      maxPixels: number;
+      rotation: QuarterTurn;
+    };
 
 export type ThreadReply<T> = { ok: true; value: T } | { ok: false; code: InputErrorCode; message: string };
 
@@ -70,14 +79,17 @@ export default async function handle(task: ThreadTask): Promise<unknown> {
   try {
     switch (task.op) {
       case 'inspect':
-        return { ok: true, value: await inspect(task.path, task.password) } satisfies ThreadReply<PdfInspection>;
+        return {
+          ok: true,
+          value: await inspect(task.path, task.password, task.maxPages),
+        } satisfies ThreadReply<PdfInspection>;
       case 'extractText':
         return {
           ok: true,
           value: await extractText(task.path, task.pageNumber, task.password),
         } satisfies ThreadReply<PageText>;
       case 'render': {
-        const page = await render(task.path, task.pageNumber, task.password, task.dpi, task.maxPixels);
+        const page = await render(task);
         // Hand the pixels to the main thread without a copy.
         return move({
           [transferableSymbol]: [page.pgm.buffer],
@@ -93,13 +105,15 @@ export default async function handle(task: ThreadTask): Promise<unknown> {
   }
 }
 
-async function inspect(path: string, password: string | undefined): Promise<PdfInspection> {
+async function inspect(path: string, password: string | undefined, maxPages = Infinity): Promise<PdfInspection> {
   const doc = await openDocument(path, password);
   requirePages(doc);
   const metadata = await doc.getMetadata();
   // pdf.js reports the security handler of an /Encrypt dictionary here, also for owner-password-only files.
   const info = metadata.info as { EncryptFilterName?: string | null };
   const pages: PageInfo[] = [];
+  // Over the limit, the count is the answer: no page is opened.
+  if (doc.numPages > maxPages) return { pageCount: doc.numPages, encrypted: info.EncryptFilterName != null, pages };
   for (let number = 1; number <= doc.numPages; number++) {
     pages.push(await inspectPage(doc, number));
   }
@@ -283,26 +297,29 @@ function tidy(text: string): string {
     .trim();
 }
 
-async function render(
-  path: string,
-  pageNumber: number,
-  password: string | undefined,
-  dpi: number,
-  maxPixels: number,
-): Promise<RenderedPage> {
+async function render({
+  path,
+  pageNumber,
+  password,
+  dpi,
+  maxPixels,
+  rotation,
+}: Extract<ThreadTask, { op: 'render' }>): Promise<RenderedPage> {
   const doc = await openDocument(path, password);
   const page = await openPage(doc, pageNumber);
   try {
     const base = page.getViewport({ scale: 1 });
     const scale = fitScale(base.width, base.height, dpi / 72, maxPixels);
-    if (scale * 72 < MIN_RENDER_DPI) {
+    // /UserUnit enlarges the whole page, content included (a poster drawn at 1/10 scale): what must stay
+    // legible is the detail per unit the content was drawn in, so the floor applies before that factor.
+    if (scale * page.userUnit * 72 < MIN_RENDER_DPI) {
       const inches = `${round(base.width / 72)} × ${round(base.height / 72)} inches`;
       throw new InputProblem(
         'PAGE_TOO_LARGE',
         `Page ${pageNumber} is ${inches}: rendering it within the ${maxPixels}-pixel limit would need a resolution below ${MIN_RENDER_DPI} dpi, too coarse to read. Re-export the page at its real size.`,
       );
     }
-    const viewport = page.getViewport({ scale });
+    const viewport = page.getViewport({ scale, rotation: (page.rotate + rotation) % 360 });
     const width = Math.max(1, Math.floor(viewport.width));
     const height = Math.max(1, Math.floor(viewport.height));
     // The document's own factory: a second copy of @napi-rs/canvas in the process crashes it.
@@ -317,13 +334,63 @@ async function render(
         .promise.catch((error: unknown) => {
           throw unreadable(pageNumber, error);
         });
-      return { pgm: toPgm(context, width, height), width, height, dpi: round(scale * 72) };
+      const pgm = toPgm(context, width, height);
+      if (isBlank(pgm, width * height) && (await dropsLargeImage(path, pageNumber))) {
+        throw new InputProblem(
+          'PAGE_TOO_LARGE',
+          `Page ${pageNumber} holds an image of more than ${MAX_IMAGE_PIXELS} pixels, beyond what this service decodes. Scan or export the page at a lower resolution.`,
+        );
+      }
+      return { pgm, width, height, dpi: round(scale * 72) };
     } finally {
       factory.destroy(target);
     }
   } finally {
     page.cleanup();
   }
+}
+
+/** Whether every pixel of a PGM is white: nothing was drawn. */
+function isBlank(pgm: Uint8Array, pixels: number): boolean {
+  for (let i = pgm.length - pixels; i < pgm.length; i++) if (pgm[i] !== 255) return false;
+  return true;
+}
+
+/**
+ * Whether the page draws an image of more than MAX_IMAGE_PIXELS. pdf.js checks that size before decoding
+ * (so nothing huge is allocated), then drops the image without an error: the page would read as blank,
+ * with only a warning on another thread. So a blank page's image sizes are read from the file's structure
+ * with pdf-lib, which parses objects without decoding any stream.
+ */
+async function dropsLargeImage(path: string, pageNumber: number): Promise<boolean> {
+  try {
+    const doc = await PDFDocument.load(await readFile(path), { ignoreEncryption: true, updateMetadata: false });
+    const page = doc.getPages()[pageNumber - 1];
+    return page !== undefined && hasLargeImage(page.node.Resources(), new Set());
+  } catch {
+    // A structure pdf-lib cannot follow (pdf.js repaired it to render): the page stays as pdf.js drew it.
+    return false;
+  }
+}
+
+/** Walks a resource dictionary's XObjects, into forms, once per object. */
+function hasLargeImage(resources: PDFDict | undefined, seen: Set<PDFObject>): boolean {
+  const xobjects = resources?.lookupMaybe(PDFName.of('XObject'), PDFDict);
+  for (const [, value] of xobjects?.entries() ?? []) {
+    const stream = resources?.context.lookup(value);
+    if (!(stream instanceof PDFRawStream) || seen.has(stream)) continue;
+    seen.add(stream);
+    const dict = stream.dict;
+    const subtype = dict.lookupMaybe(PDFName.of('Subtype'), PDFName);
+    if (subtype === PDFName.of('Image')) {
+      const width = dict.lookupMaybe(PDFName.of('Width'), PDFNumber)?.asNumber() ?? 0;
+      const height = dict.lookupMaybe(PDFName.of('Height'), PDFNumber)?.asNumber() ?? 0;
+      if (width * height > MAX_IMAGE_PIXELS) return true;
+    } else if (subtype === PDFName.of('Form')) {
+      if (hasLargeImage(dict.lookupMaybe(PDFName.of('Resources'), PDFDict), seen)) return true;
+    }
+  }
+  return false;
 }
 
 /** The largest scale up to `wanted` whose whole-pixel canvas stays within `maxPixels`. */
@@ -463,8 +530,24 @@ async function load(path: string, size: number, password: string | undefined): P
 }
 
 async function parse(data: Uint8Array, password: string | undefined): Promise<PDFDocumentProxy> {
-  const loading = getDocument({
-    data,
+  const loading = getDocument({ ...documentOptions(password), data });
+  try {
+    return await loading.promise;
+  } catch (error) {
+    // A failed open still holds pdf.js's worker-side state; a long-lived thread sees many of them.
+    await loading.destroy().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * How every document is opened. Nothing in a file is ever executed or fetched: no eval of font programs,
+ * no XFA, no system fonts; fonts, cMaps and decoders come from the installed package. pdf.js's core has
+ * no scripting (that lives in the viewer's separate sandbox, never loaded here) and loads nothing but
+ * these folders.
+ */
+function documentOptions(password: string | undefined) {
+  return {
     password,
     isEvalSupported: false,
     enableXfa: false,
@@ -475,14 +558,7 @@ async function parse(data: Uint8Array, password: string | undefined): Promise<PD
     wasmUrl: `${pdfjsRoot}/wasm/`,
     maxImageSize: MAX_IMAGE_PIXELS,
     verbosity: 0,
-  });
-  try {
-    return await loading.promise;
-  } catch (error) {
-    // A failed open still holds pdf.js's worker-side state; a long-lived thread sees many of them.
-    await loading.destroy().catch(() => undefined);
-    throw error;
-  }
+  };
 }
 
 function isPasswordError(error: unknown, kind: 'needed' | 'incorrect'): boolean {

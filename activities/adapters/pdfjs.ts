@@ -8,6 +8,7 @@ import { Piscina } from 'piscina';
 import type { ThreadReply, ThreadTask } from './pdfjs-thread.js';
 import {
   InputError,
+  type InspectOptions,
   type OpenOptions,
   type PageText,
   type PdfEngine,
@@ -49,8 +50,9 @@ export class PdfjsEngine implements PdfEngine {
     this.#pool.on('error', () => undefined);
   }
 
-  inspect(path: string, options: OpenOptions = {}): Promise<PdfInspection> {
-    return this.#run<PdfInspection>({ op: 'inspect', path, password: options.password }, options.signal);
+  inspect(path: string, options: InspectOptions = {}): Promise<PdfInspection> {
+    const { password, maxPages, signal } = options;
+    return this.#run<PdfInspection>({ op: 'inspect', path, password, maxPages }, signal);
   }
 
   extractText(path: string, pageNumber: number, options: OpenOptions = {}): Promise<PageText> {
@@ -58,8 +60,8 @@ export class PdfjsEngine implements PdfEngine {
   }
 
   render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage> {
-    const { dpi, maxPixels, password, signal } = options;
-    return this.#run<RenderedPage>({ op: 'render', path, pageNumber, password, dpi, maxPixels }, signal);
+    const { dpi, maxPixels, password, signal, rotation = 0 } = options;
+    return this.#run<RenderedPage>({ op: 'render', path, pageNumber, password, dpi, maxPixels, rotation }, signal);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createWorker, OEM, PSM, type Page, type Worker as TesseractWorker } from 'tesseract.js';
-import { InputError, type OcrEngine, type OcrOptions, type OcrResult, type Word } from './types.js';
+import {
+  InputError,
+  type OcrEngine,
+  type OcrOptions,
+  type OcrResult,
+  type Orientation,
+  type QuarterTurn,
+  type Word,
+} from './types.js';
 
 /** Which model folder of the @tesseract.js-data packages to load. */
 export type TesseractModel = 'best_int' | 'default';
@@ -26,9 +34,16 @@ const DATA_SCOPE = path.dirname(
   path.dirname(createRequire(import.meta.url).resolve('@tesseract.js-data/eng/package.json')),
 );
 
+/**
+ * Tesseract's orientation model, from the npm package (never a CDN). Orientation detection runs on the
+ * legacy classifier, so it needs that model file and tesseract.js's legacy core, not the LSTM-only one.
+ */
+const OSD_FOLDER = path.join(DATA_SCOPE, 'osd', '4.0.0');
+
 /** OCR with tesseract.js: one lazily created pool of worker threads per language set. */
 export class TesseractEngine implements OcrEngine {
   private readonly pools = new Map<string, WorkerPool>();
+  private orientationPool: WorkerPool | undefined;
   private readonly modelFolder: string;
   private languages: string[] | undefined;
   private started = 0;
@@ -75,10 +90,22 @@ export class TesseractEngine implements OcrEngine {
     return pool.run(signal, (worker) => recognizeWith(worker, image, dpi));
   }
 
+  async detectOrientation(image: Uint8Array, { dpi, signal }: Omit<OcrOptions, 'languages'>): Promise<Orientation> {
+    signal?.throwIfAborted();
+    if (this.closed) throw new Error('TesseractEngine is closed');
+    this.orientationPool ??= new WorkerPool(this.options.workers, () => {
+      this.started += 1;
+      return startOrientationWorker();
+    });
+    return this.orientationPool.run(signal, (worker) => detectWith(worker, image, dpi));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    const pools = [...this.pools.values(), ...(this.orientationPool ? [this.orientationPool] : [])];
+    await Promise.all(pools.map((pool) => pool.close()));
     this.pools.clear();
+    this.orientationPool = undefined;
   }
 
   private modelFile(code: string): string {
@@ -106,24 +133,7 @@ export class TesseractEngine implements OcrEngine {
 }
 
 async function startWorker(codes: string[], langPath: string): Promise<TesseractWorker> {
-  let ready = false;
-  let failed: (reason: Error) => void = () => undefined;
-  const failure = new Promise<never>((_, reject) => {
-    failed = reject;
-  });
-  // Without an errorHandler tesseract.js throws job failures from its message listener (an uncaught
-  // exception), and a model that fails to initialise never settles createWorker's promise: race it.
-  const created = createWorker(codes, OEM.LSTM_ONLY, {
-    langPath,
-    gzip: true,
-    // The default cache reads ./<lang>.traineddata before langPath and silently wins.
-    cacheMethod: 'none',
-    errorHandler: (error: unknown) => {
-      if (!ready) failed(new Error(`tesseract.js could not start for ${codes.join('+')}: ${String(error)}`));
-    },
-  });
-  const worker = await Promise.race([created, failure]);
-  ready = true;
+  const worker = await createSettled(codes, OEM.LSTM_ONLY, { langPath });
   try {
     await worker.setParameters({
       // The CLI's automatic page segmentation; tesseract.js would assume a single block.
@@ -136,6 +146,64 @@ async function startWorker(codes: string[], langPath: string): Promise<Tesseract
     throw new Error(`tesseract.js rejected its parameters: ${String(error)}`);
   }
   return worker;
+}
+
+async function startOrientationWorker(): Promise<TesseractWorker> {
+  const worker = await createSettled(['osd'], OEM.TESSERACT_ONLY, {
+    langPath: OSD_FOLDER,
+    legacyCore: true,
+    legacyLang: true,
+  });
+  try {
+    await worker.setParameters({ debug_file: '/dev/null' });
+  } catch (error) {
+    await worker.terminate();
+    throw new Error(`tesseract.js rejected its parameters: ${String(error)}`);
+  }
+  return worker;
+}
+
+/** createWorker with the options every Folio worker needs, failing rather than hanging when a model is bad. */
+async function createSettled(
+  codes: string[],
+  oem: OEM,
+  options: { langPath: string; legacyCore?: boolean; legacyLang?: boolean },
+): Promise<TesseractWorker> {
+  let ready = false;
+  let failed: (reason: Error) => void = () => undefined;
+  const failure = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
+  // Without an errorHandler tesseract.js throws job failures from its message listener (an uncaught
+  // exception), and a model that fails to initialise never settles createWorker's promise: race it.
+  const created = createWorker(codes, oem, {
+    ...options,
+    gzip: true,
+    // The default cache reads ./<lang>.traineddata before langPath and silently wins.
+    cacheMethod: 'none',
+    errorHandler: (error: unknown) => {
+      if (!ready) failed(new Error(`tesseract.js could not start for ${codes.join('+')}: ${String(error)}`));
+    },
+  });
+  const worker = await Promise.race([created, failure]);
+  ready = true;
+  return worker;
+}
+
+/** tesseract.js's orientation_degrees is the clockwise turn that puts the text upright. */
+const UPRIGHT_TURNS: Record<number, QuarterTurn> = { 0: 0, 90: 90, 180: 180, 270: 270 };
+
+async function detectWith(worker: TesseractWorker, image: Uint8Array, dpi: number): Promise<Orientation> {
+  await worker.setParameters({ user_defined_dpi: String(Math.round(dpi)) });
+  let data: Awaited<ReturnType<TesseractWorker['detect']>>['data'];
+  try {
+    ({ data } = await worker.detect(Buffer.from(image.buffer, image.byteOffset, image.byteLength)));
+  } catch (error) {
+    throw new Error(`tesseract.js orientation detection failed: ${String(error)}`);
+  }
+  // No text to judge by (a blank or pictorial page): read it as it is.
+  if (data.orientation_degrees === null) return { turn: 0, confidence: 0 };
+  return { turn: UPRIGHT_TURNS[data.orientation_degrees] ?? 0, confidence: data.orientation_confidence ?? 0 };
 }
 
 async function recognizeWith(worker: TesseractWorker, image: Uint8Array, dpi: number): Promise<OcrResult> {
@@ -155,7 +223,9 @@ async function recognizeWith(worker: TesseractWorker, image: Uint8Array, dpi: nu
 async function recognizePage(worker: TesseractWorker, image: Buffer): Promise<Page> {
   try {
     // Text plus the blocks tree, which carries each word's box and confidence; no other output.
-    const { data } = await worker.recognize(image, {}, { text: true, blocks: true });
+    // rotateAuto straightens a skewed scan (a few degrees) by tesseract's own line angle before reading;
+    // quarter turns are the orientation detection's job. Word boxes are then in the straightened image.
+    const { data } = await worker.recognize(image, { rotateAuto: true }, { text: true, blocks: true });
     return data;
   } catch (error) {
     // Job failures arrive as strings; this one means leptonica could not decode the image.

@@ -70,6 +70,8 @@ export interface RenderOptions {
   dpi: number;
   /** Largest width × height in pixels; the page is rendered at a lower dpi to fit, never above it. */
   maxPixels: number;
+  /** A clockwise quarter turn on top of the page's /Rotate, to draw content that was scanned turned upright. */
+  rotation?: QuarterTurn;
   signal?: AbortSignal;
 }
 
@@ -78,9 +80,14 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
+export interface InspectOptions extends OpenOptions {
+  /** Over this many pages only the count is returned, with no page opened. */
+  maxPages?: number;
+}
+
 /** Reads PDFs. Every call names the file by a local path; the engine may cache open documents. */
 export interface PdfEngine {
-  inspect(path: string, options?: OpenOptions): Promise<PdfInspection>;
+  inspect(path: string, options?: InspectOptions): Promise<PdfInspection>;
   extractText(path: string, pageNumber: number, options?: OpenOptions): Promise<PageText>;
   render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage>;
   close(): Promise<void>;
@@ -99,9 +106,22 @@ export interface OcrOptions {
   signal?: AbortSignal;
 }
 
+/** A clockwise turn in degrees. */
+export type QuarterTurn = 0 | 90 | 180 | 270;
+
+/** Which way the text on a page image runs, as tesseract's orientation and script detection sees it. */
+export interface Orientation {
+  /** The clockwise turn that makes the text upright. */
+  turn: QuarterTurn;
+  /** How far the best orientation leads the next one; 0 when no text was found to judge by. */
+  confidence: number;
+}
+
 /** Recognises text in an image. Implementations keep a pool of engines and reuse them across calls. */
 export interface OcrEngine {
   recognize(image: Uint8Array, options: OcrOptions): Promise<OcrResult>;
+  /** Detects the page orientation; engines without it leave pages as rendered. */
+  detectOrientation?(image: Uint8Array, options: Omit<OcrOptions, 'languages'>): Promise<Orientation>;
   /** Language codes whose models are installed. */
   availableLanguages(): string[];
   close(): Promise<void>;

@@ -41,6 +41,8 @@ const schema = z.object({
   OCR_WORKERS: positiveInt.default(2),
   OCR_MODEL: z.enum(['best_int', 'default']).default('best_int'),
   DEFAULT_LANGUAGES: z.string().default('eng'),
+  OCR_DETECT_ORIENTATION: z.enum(['true', 'false']).default('true'),
+  OCR_ORIENTATION_MARGIN: z.coerce.number().min(0).default(7),
 
   PDF_THREADS: positiveInt.default(2),
   PDF_THREAD_HEAP_MB: positiveInt.default(1024),
@@ -110,6 +112,8 @@ export interface Config {
     ocrWorkers: number;
     ocrModel: Env['OCR_MODEL'];
     defaultLanguages: string[];
+    /** Pages are turned upright before OCR when orientation detection is this sure; absent: off. */
+    orientation: { minConfidence: number } | undefined;
     pdfThreads: number;
     pdfThreadHeapMb: number;
     pdfTaskTimeoutMs: number;
@@ -212,6 +216,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ocrWorkers: e.OCR_WORKERS,
       ocrModel: e.OCR_MODEL,
       defaultLanguages: languages,
+      orientation: e.OCR_DETECT_ORIENTATION === 'true' ? { minConfidence: e.OCR_ORIENTATION_MARGIN } : undefined,
       pdfThreads: e.PDF_THREADS,
       pdfThreadHeapMb: e.PDF_THREAD_HEAP_MB,
       pdfTaskTimeoutMs: e.PDF_TASK_TIMEOUT_SECONDS * 1000,

@@ -13,7 +13,7 @@ export type PageOutcome = 'done' | 'error' | 'cancelled';
 /** How a page was read: its own text layer, or rendered and OCR'd. */
 export type PageReadMethod = 'text-layer' | 'ocr';
 /** The timed parts of a page attempt. */
-export type PagePhase = 'text-layer' | 'render' | 'ocr';
+export type PagePhase = 'text-layer' | 'render' | 'orientation' | 'ocr';
 
 /** Page metrics, recorded by the page activities in the worker process. */
 export interface PageMetrics {
@@ -45,7 +45,7 @@ export function createPageMetrics(registry: Registry): PageMetrics {
   });
   const phases = new Histogram({
     name: 'folio_page_phase_duration_seconds',
-    help: 'Duration of one part of a page attempt: text-layer extraction, render, OCR',
+    help: 'Duration of one part of a page attempt: text-layer extraction, render, orientation detection, OCR',
     labelNames: ['phase'] as const,
     buckets: pageBuckets,
     registers,
@@ -71,7 +71,7 @@ export function createPageMetrics(registry: Registry): PageMetrics {
     duration.zero({ method });
     for (const outcome of ['done', 'error', 'cancelled'] as const) pages.inc({ method, outcome }, 0);
   }
-  for (const phase of ['text-layer', 'render', 'ocr'] as const) phases.zero({ phase });
+  for (const phase of ['text-layer', 'render', 'orientation', 'ocr'] as const) phases.zero({ phase });
   return {
     attemptEnded(method, outcome, seconds) {
       pages.inc({ method, outcome });

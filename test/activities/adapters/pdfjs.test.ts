@@ -65,8 +65,11 @@ async function hasPdfHeader(file: string): Promise<boolean> {
   }
 }
 
-/** Checks a render's PGM header and size against the reported dimensions and the pixel cap. */
-function assertSanePgm(page: RenderedPage, pageWidthPt: number, pageHeightPt: number): void {
+/**
+ * Checks a render's PGM header and size against the reported dimensions and the pixel cap. The floor is
+ * 50 dpi of the page as drawn, so 5 dpi of a page that /UserUnit 10 enlarges.
+ */
+function assertSanePgm(page: RenderedPage, pageWidthPt: number, pageHeightPt: number, minDpi = 50): void {
   const header = Buffer.from(page.pgm.subarray(0, 32)).toString('latin1');
   const match = /^P5\n(\d+) (\d+)\n255\n/.exec(header);
   assert.ok(match, `not a binary PGM header: ${JSON.stringify(header)}`);
@@ -74,7 +77,7 @@ function assertSanePgm(page: RenderedPage, pageWidthPt: number, pageHeightPt: nu
   assert.equal(Number(match[2]), page.height);
   assert.equal(page.pgm.length, match[0].length + page.width * page.height);
   assert.ok(page.width * page.height <= MAX_PIXELS, `${page.width}×${page.height} is over the pixel cap`);
-  assert.ok(page.dpi >= 50 && page.dpi <= DPI, `dpi ${page.dpi}`);
+  assert.ok(page.dpi >= minDpi && page.dpi <= DPI, `dpi ${page.dpi}`);
   // The bitmap has the page's shape (after /Rotate) at the resolution reported.
   const at = `at ${page.dpi} dpi for ${pageWidthPt} × ${pageHeightPt} pt`;
   assert.ok(Math.abs(page.width - (pageWidthPt * page.dpi) / 72) <= 2, `width ${page.width} ${at}`);
@@ -139,7 +142,7 @@ describe('PdfjsEngine on the corpus', () => {
         if (render.ok) {
           const page1 = inspection.pages[0];
           assert.ok(page1);
-          assertSanePgm(render.value, page1.width, page1.height);
+          assertSanePgm(render.value, page1.width, page1.height, entry.tags.includes('userunit') ? 5 : 50);
         }
       }
 
@@ -179,21 +182,51 @@ describe('PdfjsEngine on the corpus', () => {
 
 describe('PdfjsEngine specifics', () => {
   it('lowers the resolution of a huge page to stay under the pixel cap', async () => {
-    const page = await engine.render(corpusFile('huge/ocrmypdf-hugemono.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS });
+    const page = await engine.render(corpusFile('huge/ocrmypdf-enormous.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS });
     assert.ok(page.dpi < DPI && page.dpi >= 50, `dpi ${page.dpi}`);
     assert.ok(page.width * page.height <= MAX_PIXELS);
-    assertSanePgm(page, 8400, 8400);
+    assertSanePgm(page, 2160, 2160);
+    assert.ok(hasInk(page), 'the 9000 × 9000 px scan was not drawn');
   });
 
-  it('refuses a page that would fall below 50 dpi under the cap (/UserUnit 10 poster)', async () => {
+  it('fails a page whose image is beyond the decode limit instead of returning it blank', async () => {
+    // One 35000 × 35000 px image: pdf.js leaves it out silently, which would read as an empty page.
+    const error = await rejectsWith(
+      engine.render(corpusFile('huge/ocrmypdf-hugemono.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+      'PAGE_TOO_LARGE',
+    );
+    assert.match(error.message, /Page 1 holds an image/);
+  });
+
+  it('turns a page a quarter on request, on top of its /Rotate', async () => {
+    const file = corpusFile('rotated/tess-phototest-rotated-L.pdf');
+    const plain = await engine.render(file, 1, { dpi: 150, maxPixels: MAX_PIXELS });
+    const turned = await engine.render(file, 1, { dpi: 150, maxPixels: MAX_PIXELS, rotation: 90 });
+    assert.deepEqual([turned.width, turned.height], [plain.height, plain.width]);
+  });
+
+  it('caps the render of a /UserUnit 10 poster and keeps its content', async () => {
     const inspection = await engine.inspect(corpusFile('huge/ocrmypdf-poster.pdf'));
     // /UserUnit 10 makes the 1800 × 3600 pt MediaBox 18000 × 36000 pt.
     assert.deepEqual([inspection.pages[0]?.width, inspection.pages[0]?.height], [18000, 36000]);
+    const page = await engine.render(corpusFile('huge/ocrmypdf-poster.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS });
+    // 18 dpi of the enlarged page is 180 dpi of the page as drawn: legible, and within the cap.
+    assertSanePgm(page, 18000, 36000, 5);
+    assert.ok(hasInk(page));
+  });
+
+  it('refuses a page that would fall below 50 dpi under the cap', async () => {
     const error = await rejectsWith(
-      engine.render(corpusFile('huge/ocrmypdf-poster.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+      engine.render(corpusFile('huge/ocrmypdf-enormous.pdf'), 1, { dpi: DPI, maxPixels: 1_000_000 }),
       'PAGE_TOO_LARGE',
     );
-    assert.match(error.message, /Page 1/);
+    assert.match(error.message, /Page 1 is 30 × 30 inches/);
+  });
+
+  it('answers an over-limit page count from the count alone', async () => {
+    const inspection = await engine.inspect(corpusFile('huge/pdfjs-freeculture.pdf'), { maxPages: 100 });
+    assert.equal(inspection.pageCount, 352);
+    assert.deepEqual(inspection.pages, []);
   });
 
   it('extracts Japanese with the cMaps', async () => {

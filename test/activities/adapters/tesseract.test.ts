@@ -148,6 +148,22 @@ describe('TesseractEngine', () => {
     assert.deepEqual(result, { text: '', confidence: 0, words: [] });
   });
 
+  it('tells which clockwise turn puts a page upright, and leaves a blank page as it is', async () => {
+    const cases: [string, number][] = [
+      ['scanned/tess-phototest.tif', 0],
+      ['rotated/tess-phototest-rotated-L.png', 90], // text running bottom to top
+      ['rotated/tess-phototest-rotated-180.png', 180],
+      ['rotated/tess-phototest-rotated-R.png', 270], // text running top to bottom
+    ];
+    for (const [file, turn] of cases) {
+      const found = await engine.detectOrientation(await corpusFile(file), { dpi: 200 });
+      assert.equal(found.turn, turn, `${file}: ${JSON.stringify(found)}`);
+      assert.ok(found.confidence >= 7, `${file}: ${JSON.stringify(found)}`);
+    }
+    const blank = Buffer.concat([Buffer.from('P5\n200 100\n255\n', 'ascii'), Buffer.alloc(200 * 100, 255)]);
+    assert.deepEqual(await engine.detectOrientation(blank, { dpi: 300 }), { turn: 0, confidence: 0 });
+  });
+
   it('classifies an image it cannot decode as unreadable, and carries on', async () => {
     await assert.rejects(
       engine.recognize(Buffer.from('not an image'), english),

@@ -1,0 +1,293 @@
+/**
+ * `npm run bench`: Folio against OCRmyPDF and the native tesseract CLI, in one run on this machine, each
+ * figure repeated (min and median). Starts its own Temporal and PostgreSQL; installs the Debian packages it
+ * compares against when missing. Results: bench/results/bench-<time>.json (summarised in docs/benchmarks.md).
+ *
+ *   npm run bench -- --quick                 one repetition, small sizes (checks the bench itself)
+ *   npm run bench -- --runs 5                repetitions of each timed figure (default 3)
+ *   npm run bench -- --only scanned,load     suites: scanned, born, load, memory (default all)
+ *   npm run bench -- --worker-pages 1000     pages of the long scanned document for the worker's peak RSS
+ *   npm run bench -- --upload-mb 500         size of the upload for the API's RSS
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { startServices } from '../scripts/lib/services.js';
+import { corpusPath } from '../test/support/corpus.js';
+import {
+  DEBIAN_TESSDATA,
+  bestIntTessdata,
+  combinedPdf,
+  nativeTesseract,
+  ocrmypdf,
+  type EnginePass,
+} from './baselines.js';
+import { ensureDebianPackages, machine, pooledCer, scannedWithTruth, summary } from './lib.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    only: { type: 'string' },
+    'worker-pages': { type: 'string' },
+    'upload-mb': { type: 'string' },
+  },
+});
+const quick = args.quick;
+const runs = Number(args.runs ?? (quick ? 1 : 3));
+const suites = new Set((args.only ?? 'scanned,born,load,memory').split(','));
+const workerPages = Number(args['worker-pages'] ?? (quick ? 20 : 100));
+const uploadMb = Number(args['upload-mb'] ?? (quick ? 50 : 500));
+const cores = os.cpus().length;
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+const debian = ensureDebianPackages(log);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-bench-'));
+fs.chmodSync(tmp, 0o755);
+const services = await startServices(root, tmp, () => undefined);
+// Folio runs as in production; the panel's secrets are made per run, never stored.
+Object.assign(process.env, services.env, {
+  NODE_ENV: 'production',
+  SESSION_SECRET: randomBytes(32).toString('hex'),
+  ADMIN_EMAIL: 'bench@folio.invalid',
+  ADMIN_PASSWORD: randomBytes(24).toString('base64url'),
+  ADMIN_JS_TMP_DIR: path.join(tmp, 'adminjs'),
+});
+// Imported after the environment is set: the stack helpers read it.
+const folio = await import('./folio.js');
+const load = await import('./load.js');
+const { authHeaders } = await import('../test/support/stack.js');
+const connection = await Connection.connect({ address: services.env.TEMPORAL_ADDRESS! });
+const client = new Client({ connection });
+
+const result: Record<string, unknown> = {
+  startedAt: new Date().toISOString(),
+  options: { quick, runs, suites: [...suites], workerPages, uploadMb },
+  machine: { ...machine(), debian },
+};
+
+const pages = scannedWithTruth();
+const truths = pages.map((p) => p.truth);
+const scannedDocs = pages.map((p) => ({ name: path.basename(p.file), bytes: fs.readFileSync(p.path) }));
+
+/** Pages per minute and CER (%) of repeated passes, each pass's texts in page order. */
+function figures(passes: { seconds: number; texts: string[] }[]) {
+  return {
+    pagesPerMinute: summary(passes.map((p) => (60 * p.texts.length) / p.seconds)),
+    secondsPerPage: summary(passes.map((p) => p.seconds / p.texts.length)),
+    cerPercent: summary(passes.map((p) => pooledCer(p.texts.map((text, i) => ({ text, truth: truths[i]! }))))),
+  };
+}
+
+async function scannedSuite() {
+  log(`scanned: ${pages.length} pages with ground truth, ${runs} runs, ${cores} cores`);
+  const bestInt = bestIntTessdata(tmp);
+  const combined = path.join(tmp, 'scanned-combined.pdf');
+  await combinedPdf(pages, combined);
+  // Folio with its defaults (one worker, OCR_WORKERS = cores); and the scale-out pair: one worker with
+  // one OCR thread against two such workers on one task queue.
+  // One at a time: each API bundles the panel's components at start.
+  const stacks = [];
+  const main = await folio.startStack('scanned', 1, { OCR_WORKERS: String(cores) });
+  stacks.push(main);
+  const single = await folio.startStack('one-worker', 1, { OCR_WORKERS: '1' });
+  stacks.push(single);
+  const pair = await folio.startStack('two-workers', 2, { OCR_WORKERS: '1' });
+  stacks.push(pair);
+  try {
+    // Warm-up: each worker starts its OCR threads on first use.
+    for (const stack of stacks) await folio.submitAndWait(stack, scannedDocs.slice(0, cores));
+    const passes: Record<string, EnginePass[]> = {
+      folio: [],
+      ocrmypdf: [],
+      tesseractBestInt: [],
+      tesseractFast: [],
+      folioOneWorker: [],
+      folioTwoWorkers: [],
+    };
+    const overheads = [];
+    const folioPass = async (stack: typeof main) => {
+      const pass = await folio.submitAndWait(stack, scannedDocs);
+      return { pass, texts: await folio.texts(stack, pass) };
+    };
+    for (let i = 0; i < runs; i++) {
+      const { pass, texts } = await folioPass(main);
+      passes.folio!.push({ seconds: pass.seconds, texts });
+      const intervals = await folio.pageActivityIntervals(client, pass.jobIds);
+      overheads.push(folio.orchestrationOverhead(pass.seconds, intervals, main.pageSlots));
+      passes.ocrmypdf!.push(await ocrmypdf(combined, pages.length, cores, tmp));
+      passes.tesseractBestInt!.push(await nativeTesseract(pages, cores, bestInt, tmp));
+      passes.tesseractFast!.push(await nativeTesseract(pages, cores, DEBIAN_TESSDATA, tmp));
+      for (const [name, stack] of [
+        ['folioOneWorker', single],
+        ['folioTwoWorkers', pair],
+      ] as const) {
+        const one = await folioPass(stack);
+        passes[name]!.push({ seconds: one.pass.seconds, texts: one.texts });
+      }
+      log(
+        `scanned run ${i + 1}: ` +
+          Object.entries(passes)
+            .map(([name, list]) => `${name} ${(list.at(-1)!.seconds / pages.length).toFixed(2)} s/page`)
+            .join(', '),
+      );
+    }
+    const engines = Object.fromEntries(Object.entries(passes).map(([name, list]) => [name, figures(list)]));
+    const median = (name: string) => engines[name]!.pagesPerMinute.median;
+    return {
+      pages: pages.map((p) => p.file),
+      engines,
+      models: {
+        folio: '@tesseract.js-data/eng 4.0.0_best_int (tesseract.js 7, LSTM only, PSM 3)',
+        tesseractBestInt: 'the same best_int file, native tesseract CLI (--oem 1 --psm 3 --dpi 300)',
+        tesseractFast: `Debian tesseract-ocr-eng (tessdata_fast), ${DEBIAN_TESSDATA}`,
+        ocrmypdf: 'Debian tesseract-ocr-eng (tessdata_fast), its default',
+      },
+      ratios: {
+        folioOverOcrmypdf: median('folio') / median('ocrmypdf'),
+        folioOverTesseractBestInt: median('folio') / median('tesseractBestInt'),
+        folioOverTesseractFast: median('folio') / median('tesseractFast'),
+        twoWorkersOverOne: median('folioTwoWorkers') / median('folioOneWorker'),
+        cerPointsOverTesseractBestInt: engines.folio!.cerPercent.median - engines.tesseractBestInt!.cerPercent.median,
+      },
+      orchestration: {
+        overheadPercent: summary(overheads.map((o) => o.overheadPercent)),
+        runs: overheads,
+      },
+    };
+  } finally {
+    await Promise.all(stacks.map((s) => s.stop()));
+  }
+}
+
+async function bornSuite() {
+  const file = corpusPath('born-digital/pdfjs-tracemonkey.pdf');
+  const copies = quick ? 2 : 20;
+  const { repeatDocument } = await import('../test/support/synthetic.js');
+  const text = { name: 'born-text.pdf', bytes: await repeatDocument(file, copies) };
+  const ocr = { name: 'born-ocr.pdf', bytes: fs.readFileSync(file), fields: { ocrMode: 'force' } };
+  const textPages = 14 * copies;
+  log(`born-digital: ${textPages} pages through the text layer against 14 through OCR, ${runs} runs`);
+  const stack = await folio.startStack('born', 1, { OCR_WORKERS: String(cores) });
+  try {
+    await folio.submitAndWait(stack, [{ ...ocr, name: 'warm-up.pdf', fields: { ocrMode: 'force', pages: '1' } }]);
+    const textRuns: number[] = [];
+    const ocrRuns: number[] = [];
+    let methods: Record<string, Record<string, number>> = {};
+    const textProfiles = [];
+    for (let i = 0; i < runs; i++) {
+      const t = await folio.submitAndWait(stack, [text]);
+      const o = await folio.submitAndWait(stack, [ocr]);
+      textRuns.push((60 * textPages) / t.seconds);
+      // Where a text-layer page's time goes: inside its activity, or between activities.
+      const intervals = await folio.pageActivityIntervals(client, t.jobIds);
+      const durations = intervals.map(([a, b]) => b - a);
+      textProfiles.push({
+        ...folio.orchestrationOverhead(t.seconds, intervals, stack.pageSlots),
+        pageActivityMs: summary(durations),
+      });
+      ocrRuns.push((60 * 14) / o.seconds);
+      methods = { textLayer: await folio.methods(stack, t), ocr: await folio.methods(stack, o) };
+      log(`born run ${i + 1}: text layer ${textRuns.at(-1)!.toFixed(0)} pages/min, OCR ${ocrRuns.at(-1)!.toFixed(1)}`);
+    }
+    return {
+      textLayerPagesPerMinute: summary(textRuns),
+      ocrPagesPerMinute: summary(ocrRuns),
+      textLayerOverOcr: summary(textRuns).median / summary(ocrRuns).median,
+      methodsOfLastRun: methods,
+      textLayerActivities: textProfiles.map(({ pageActivityMs, ...rest }) => ({
+        ...rest,
+        pageActivityMs: { min: pageActivityMs.min, median: pageActivityMs.median, max: pageActivityMs.max },
+      })),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function loadSuite() {
+  const megabytes = 5;
+  const amount = quick ? 50 : 250;
+  log(`load: ${amount} submissions of ${megabytes} MB with 50 clients; status GETs; ${runs} runs`);
+  // No worker on this queue: the submissions' workflows wait in Temporal, as under a burst.
+  const stack = await folio.startStack('load', 0, {}, { MAX_UPLOAD_BYTES: String(64 * 1024 * 1024) });
+  try {
+    const submissions = [];
+    const statuses = [];
+    for (let i = 0; i < runs; i++) {
+      submissions.push(await load.submissionLatency(stack, megabytes, 50, amount));
+      // A job these submissions created (queued: the status view reads its job and pages).
+      const res = await fetch(`${stack.api.url}/v1/jobs?limit=1`, { headers: authHeaders(stack.api.url) });
+      const { jobs } = (await res.json()) as { jobs: { jobId: string }[] };
+      statuses.push(await load.statusThroughput(stack, jobs[0]!.jobId, 50, quick ? 3 : 10));
+      log(
+        `load run ${i + 1}: submit p50 ${submissions.at(-1)!.latencyMs.p50} ms p99 ${submissions.at(-1)!.latencyMs.p99} ms; status ${statuses.at(-1)!.requestsPerSecond.toFixed(0)} req/s`,
+      );
+    }
+    return {
+      submission: {
+        p50Ms: summary(submissions.map((s) => s.latencyMs.p50)),
+        p99Ms: summary(submissions.map((s) => s.latencyMs.p99)),
+        runs: submissions,
+      },
+      status: { requestsPerSecond: summary(statuses.map((s) => s.requestsPerSecond)), runs: statuses },
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function memorySuite() {
+  log(`memory: API RSS on a ${uploadMb} MB upload (${runs} runs); worker peak RSS on 10 and ${workerPages} pages`);
+  const bigFile = path.join(tmp, 'big.pdf');
+  load.writeLargePdf(bigFile, uploadMb);
+  const stack = await folio.startStack('upload', 0, {}, { MAX_UPLOAD_BYTES: String((uploadMb + 10) * 1024 * 1024) });
+  const uploads = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      uploads.push(await load.uploadRss(stack, bigFile, uploadMb));
+      log(`upload run ${i + 1}: API RSS +${uploads.at(-1)!.growthMb.toFixed(0)} MB`);
+    }
+  } finally {
+    await stack.stop();
+    fs.rmSync(bigFile, { force: true });
+  }
+  const page = pages.find((p) => p.file === 'scanned/scribe-filing_01.pdf')!;
+  const short = await load.workerPeakRss(page, 10);
+  log(`worker peak RSS, 10 pages: ${short.peakMb.toFixed(0)} MB`);
+  const long = await load.workerPeakRss(page, workerPages);
+  log(`worker peak RSS, ${workerPages} pages: ${long.peakMb.toFixed(0)} MB`);
+  return {
+    upload: { megabytes: uploadMb, apiRssGrowthMb: summary(uploads.map((u) => u.growthMb)), runs: uploads },
+    worker: { short, long, longOverShort: long.peakMb / short.peakMb },
+  };
+}
+
+const out = path.join(root, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+/** Written after each suite, so a later suite's failure keeps the figures already taken. */
+function save(): void {
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+}
+try {
+  if (suites.has('scanned')) result.scanned = await scannedSuite();
+  save();
+  if (suites.has('born')) result.bornDigital = await bornSuite();
+  save();
+  if (suites.has('load')) result.load = await loadSuite();
+  save();
+  if (suites.has('memory')) result.memory = await memorySuite();
+  result.finishedAt = new Date().toISOString();
+  save();
+  console.log(JSON.stringify(result, null, 2));
+  log(`written to ${path.relative(root, out)}`);
+} finally {
+  await connection.close();
+  await services.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,129 @@
+/**
+ * The API under load (autocannon, from this process on the same machine) and the memory figures: the API's
+ * RSS while a large upload streams in, and a worker's peak RSS on a long scanned document.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { authHeaders } from '../test/support/stack.js';
+import { repeatFirstPage } from '../test/support/synthetic.js';
+import { startStack, submitAndWait, type FolioStack } from './folio.js';
+import { rssMb, type ScannedPage } from './lib.js';
+
+const MARKER = 'folio-load-000000000000';
+
+/**
+ * p50/p99 latency of submitting a `megabytes` PDF with `connections` concurrent clients. Every request
+ * carries different bytes (a counter in the file), so none joins another's job as a duplicate. The API's
+ * task queue has no worker: this measures accepting the upload and starting its workflow.
+ */
+export async function submissionLatency(stack: FolioStack, megabytes: number, connections: number, amount: number) {
+  const pdf = Buffer.concat([
+    Buffer.from(`%PDF-1.7\n%${MARKER}\n`),
+    Buffer.alloc(megabytes * 1024 * 1024, 0x20),
+    Buffer.from('\n%%EOF\n'),
+  ]);
+  const form = new FormData();
+  form.append('file', new Blob([pdf], { type: 'application/pdf' }), 'load.pdf');
+  const request = new Request(`${stack.api.url}/v1/documents`, { method: 'POST', body: form });
+  const template = Buffer.from(await request.arrayBuffer());
+  const at = template.indexOf(MARKER);
+  let counter = 0;
+  const result = await autocannon({
+    url: stack.api.url,
+    connections,
+    amount,
+    timeout: 120,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/documents',
+        headers: { 'content-type': request.headers.get('content-type')!, ...authHeaders(stack.api.url) },
+        setupRequest: (req) => {
+          const body = Buffer.from(template);
+          body.write(`folio-load-${String(++counter).padStart(12, '0')}`, at);
+          return { ...req, body };
+        },
+      },
+    ],
+  });
+  return {
+    megabytes,
+    connections,
+    requests: result.requests.total,
+    accepted: result['2xx'],
+    other: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    requestsPerSecond: result.requests.average,
+  };
+}
+
+/** Requests per second of GET /v1/jobs/:id with `connections` concurrent clients for `seconds`. */
+export async function statusThroughput(stack: FolioStack, jobId: string, connections: number, seconds: number) {
+  const result = await autocannon({
+    url: `${stack.api.url}/v1/jobs/${jobId}`,
+    connections,
+    duration: seconds,
+    headers: authHeaders(stack.api.url),
+  });
+  return {
+    connections,
+    seconds,
+    requestsPerSecond: result.requests.average,
+    ok: result['2xx'],
+    other: result.non2xx,
+    errors: result.errors,
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
+  };
+}
+
+/** The API's RSS (sampled every 20 ms) while one upload of `megabytes` streams in from disk. */
+export async function uploadRss(stack: FolioStack, file: string, megabytes: number) {
+  const pid = stack.api.child.pid!;
+  const baseline = rssMb(pid).now;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid).now)), 20);
+  const started = performance.now();
+  const form = new FormData();
+  form.append('file', await fs.openAsBlob(file, { type: 'application/pdf' }), path.basename(file));
+  const res = await fetch(`${stack.api.url}/v1/documents`, {
+    method: 'POST',
+    body: form,
+    headers: authHeaders(stack.api.url),
+  });
+  clearInterval(sampler);
+  if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
+  return {
+    megabytes,
+    baselineMb: baseline,
+    peakMb: peak,
+    growthMb: peak - baseline,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** A file of `megabytes` that the API accepts as a PDF (header, then filler), written without holding it in memory. */
+export function writeLargePdf(file: string, megabytes: number): void {
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, '%PDF-1.7\n');
+  const chunk = Buffer.alloc(1024 * 1024, 0x20);
+  for (let i = 0; i < megabytes; i++) fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+}
+
+/** A fresh worker (default OCR pool) runs one scanned document of `pages` copies of `page`; its peak RSS. */
+export async function workerPeakRss(page: ScannedPage, pages: number) {
+  const stack = await startStack(`rss-${pages}`, 1, {});
+  try {
+    const worker = stack.workers[0]!;
+    const idle = rssMb(worker.child.pid!).now;
+    const bytes = await repeatFirstPage(page.path, pages);
+    const pass = await submitAndWait(stack, [{ name: `rss-${pages}.pdf`, bytes }]);
+    const { peak } = rssMb(worker.child.pid!);
+    return { pages, source: page.file, idleMb: idle, peakMb: peak, seconds: pass.seconds };
+  } finally {
+    await stack.stop();
+  }
+}

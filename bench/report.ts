@@ -1,0 +1,104 @@
+/**
+ * Prints a results file of `npm run bench` as Markdown tables against the goals, for docs/benchmarks.md:
+ * `node dist/bench/report.js bench/results/bench-<time>.json`.
+ */
+import fs from 'node:fs';
+
+interface Summary {
+  min: number;
+  median: number;
+}
+interface EngineFigures {
+  pagesPerMinute: Summary;
+  secondsPerPage: Summary;
+  cerPercent: Summary;
+}
+interface Results {
+  machine: Record<string, unknown>;
+  options: Record<string, unknown>;
+  scanned?: {
+    engines: Record<string, EngineFigures>;
+    models: Record<string, string>;
+    ratios: Record<string, number>;
+    orchestration: { overheadPercent: Summary };
+  };
+  bornDigital?: {
+    textLayerPagesPerMinute: Summary;
+    ocrPagesPerMinute: Summary;
+    textLayerOverOcr: number;
+    textLayerActivities: { overheadPercent: number; pageActivityMs: Summary }[];
+  };
+  load?: {
+    submission: { p50Ms: Summary; p99Ms: Summary };
+    status: { requestsPerSecond: Summary };
+  };
+  memory?: {
+    upload: { megabytes: number; apiRssGrowthMb: Summary };
+    worker: {
+      short: { pages: number; peakMb: number };
+      long: { pages: number; peakMb: number };
+      longOverShort: number;
+    };
+  };
+}
+
+const file = process.argv[2];
+if (!file) throw new Error('usage: node dist/bench/report.js <results.json>');
+const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
+const f = (n: number, digits = 1) => n.toFixed(digits);
+const mm = (s: Summary, digits = 1) => `${f(s.median, digits)} (min ${f(s.min, digits)})`;
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+const lines: string[] = [];
+
+lines.push(`Machine: ${JSON.stringify(r.machine)}`, '', `Options: ${JSON.stringify(r.options)}`, '');
+
+if (r.scanned) {
+  const s = r.scanned;
+  lines.push('| Engine (scanned pages) | pages/min, median (min) | s/page | CER %, median |', '|---|---|---|---|');
+  for (const [name, e] of Object.entries(s.engines)) {
+    lines.push(
+      `| ${name} | ${mm(e.pagesPerMinute)} | ${f(e.secondsPerPage.median, 2)} | ${f(e.cerPercent.median, 2)} |`,
+    );
+  }
+  lines.push('');
+}
+lines.push('| Goal | Measured | |', '|---|---|---|');
+if (r.scanned) {
+  const s = r.scanned;
+  const ratio = s.ratios;
+  lines.push(
+    `| Folio ≥ 1.3 × OCRmyPDF | ${f(ratio.folioOverOcrmypdf!, 2)} × | ${verdict(ratio.folioOverOcrmypdf! >= 1.3)} |`,
+    `| Folio ≥ 0.6 × native tesseract, same model | ${f(ratio.folioOverTesseractBestInt!, 2)} × | ${verdict(ratio.folioOverTesseractBestInt! >= 0.6)} |`,
+    `| CER ≤ native + 0.5 points | ${ratio.cerPointsOverTesseractBestInt! >= 0 ? '+' : ''}${f(ratio.cerPointsOverTesseractBestInt!, 2)} points | ${verdict(ratio.cerPointsOverTesseractBestInt! <= 0.5)} |`,
+    `| Orchestration overhead ≤ 5 % | ${mm(s.orchestration.overheadPercent)} % | ${verdict(s.orchestration.overheadPercent.median <= 5)} |`,
+    `| 2 workers over 1 (one OCR thread each) | ${f(ratio.twoWorkersOverOne!, 2)} × | |`,
+  );
+}
+if (r.bornDigital) {
+  const b = r.bornDigital;
+  const activity = b.textLayerActivities.at(-1);
+  lines.push(
+    `| Text layer ≥ 100 × OCR path | ${mm(b.textLayerPagesPerMinute, 0)} against ${mm(b.ocrPagesPerMinute)} pages/min = ${f(b.textLayerOverOcr)} × | ${verdict(b.textLayerOverOcr >= 100)} |`,
+  );
+  if (activity) {
+    lines.push(
+      `| (text-layer page activity, last run) | median ${f(activity.pageActivityMs.median, 0)} ms inside the activity; e2e over ideal +${f(activity.overheadPercent, 0)} % | |`,
+    );
+  }
+}
+if (r.load) {
+  const l = r.load;
+  lines.push(
+    `| Submission p99 ≤ 100 ms (5 MB, 50 clients) | p50 ${mm(l.submission.p50Ms, 0)} ms, p99 ${mm(l.submission.p99Ms, 0)} ms | ${verdict(l.submission.p99Ms.median <= 100)} |`,
+    `| Status GET ≥ 3,000 req/s | ${mm(l.status.requestsPerSecond, 0)} req/s | ${verdict(l.status.requestsPerSecond.median >= 3000)} |`,
+  );
+}
+if (r.memory) {
+  const m = r.memory;
+  lines.push(
+    `| API RSS growth ≤ 50 MB on a ${m.upload.megabytes} MB upload | ${mm(m.upload.apiRssGrowthMb, 0)} MB | ${verdict(m.upload.apiRssGrowthMb.median <= 50)} |`,
+    `| Worker peak RSS ${m.worker.long.pages} pages ≤ 1.1 × ${m.worker.short.pages} pages | ${f(m.worker.long.peakMb, 0)} against ${f(m.worker.short.peakMb, 0)} MB = ${f(m.worker.longOverShort, 2)} × | ${verdict(m.worker.longOverShort <= 1.1)} |`,
+    `| Worker peak RSS ≤ 800 MB (two OCR workers) | ${f(Math.max(m.worker.long.peakMb, m.worker.short.peakMb), 0)} MB | ${verdict(Math.max(m.worker.long.peakMb, m.worker.short.peakMb) <= 800)} |`,
+  );
+}
+console.log(lines.join('\n'));

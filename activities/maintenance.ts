@@ -22,6 +22,8 @@ export interface MaintenanceDeps {
   temporal: Client;
   /** Where document workflows run: a queued job whose workflow never started gets it here. */
   taskQueue: string;
+  /** PASSWORD_WAIT_SECONDS, for the workflows the reconciler starts. */
+  passwordWaitSeconds: number;
   /** The document activities' finalize, for jobs whose workflow completed without recording it. */
   finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput>;
 }
@@ -88,13 +90,23 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       }
       if (state === 'RUNNING' || state === 'CONTINUED_AS_NEW') continue;
       if (state === 'MISSING' && job.status === 'queued' && (await storage.exists(job.storageKey))) {
-        // The API stopped between recording the job and starting its workflow: start it now. The id is the
+        // The API stopped (or Temporal refused the start) between recording the job and starting its
+        // workflow: start it now. The id is the
         // job's own, so a start that raced another reconcile (or the API itself) is a no-op.
         try {
           await temporal.workflow.start('documentWorkflow', {
             workflowId: job.workflowId,
             taskQueue: deps.taskQueue,
-            args: [{ jobId: job.id, storageKey: job.storageKey, options: job.options }],
+            args: [
+              {
+                jobId: job.id,
+                storageKey: job.storageKey,
+                options: job.options,
+                // Still sealed: the row keeps the password only in the form the workflow carries.
+                ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
+                passwordWaitSeconds: deps.passwordWaitSeconds,
+              },
+            ],
           });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

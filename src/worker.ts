@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       storage,
       temporal: client,
       taskQueue: config.temporal.taskQueue,
+      passwordWaitSeconds: config.documentPasswords.waitSeconds,
       finalizeDocument: documentActivities.finalizeDocument,
     });
     if (config.schedules.upsertAtStart) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { Op, UniqueConstraintError, type CreationAttributes, type Transaction } from 'sequelize';
@@ -16,6 +17,7 @@ import { installedLanguages } from '../../activities/adapters/languages.js';
 import {
   documentWorkflowId,
   type DocumentOptions,
+  type DocumentWorkflowInput,
   type OcrMode,
   type SealedPassword,
 } from '../../workflows/contracts.js';
@@ -48,6 +50,9 @@ export function checkIdempotencyKey(raw: string | undefined): string | undefined
 }
 
 const OCR_MODES: readonly OcrMode[] = ['auto', 'force', 'skip'];
+/** Tries at starting a document's workflow before leaving it to the reconciler: 0.5 s, 1 s, 2 s apart. */
+const START_ATTEMPTS = 4;
+const START_BACKOFF_MS = 500;
 
 /** Accepts documents: stream to storage, record the job, start its workflow. */
 @Injectable()
@@ -223,38 +228,44 @@ export class DocumentsService {
       throw new ApiError('SERVICE_UNAVAILABLE', 'The document collided with a changing duplicate; submit it again.');
     }
     await this.faultPause('job-recorded', jobId);
-    try {
-      await this.temporal.workflow.start('documentWorkflow', {
-        workflowId,
-        taskQueue: this.config.temporal.taskQueue,
-        args: [
-          {
-            jobId,
-            storageKey,
-            options,
-            ...(password ? { password } : {}),
-            passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
-          },
-        ],
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-        this.logger.error(`Could not start the workflow of job ${jobId}`, err instanceof Error ? err.stack : err);
-        await job.update({
-          status: 'failed',
-          step: 'done',
-          errorCode: 'WORKFLOW_START_FAILED',
-          errorMessage: 'The processing service was unavailable when the document arrived; submit it again.',
-          finishedAt: new Date(),
-        });
-        throw new ApiError(
-          'SERVICE_UNAVAILABLE',
-          'The processing service is unavailable; retry in a few seconds.',
-          undefined,
-          { 'Retry-After': '10' },
-        );
+    await this.startWorkflow(job, {
+      workflowId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [
+        {
+          jobId,
+          storageKey,
+          options,
+          ...(password ? { password } : {}),
+          passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
+        },
+      ],
+    });
+    return { job };
+  }
+  /**
+   * Starts the job's workflow, retrying briefly. A document already stored and recorded is never refused
+   * because Temporal is busy or briefly away: if every try fails, the job stays queued and the reconcile
+   * schedule starts its workflow later under the same id (so a start that did go through is not doubled).
+   */
+  private async startWorkflow(
+    job: Job,
+    start: { workflowId: string; taskQueue: string; args: [DocumentWorkflowInput] },
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.temporal.workflow.start('documentWorkflow', start);
+        return;
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+        if (attempt >= START_ATTEMPTS) {
+          this.logger.warn(
+            `Could not start the workflow of job ${job.id} (${err instanceof Error ? err.message : String(err)}); it stays queued for the reconciler`,
+          );
+          return;
+        }
+        await setTimeout(START_BACKOFF_MS * 2 ** (attempt - 1));
       }
     }
-    return { job };
   }
 }

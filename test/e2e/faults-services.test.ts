@@ -197,6 +197,37 @@ describe('service faults', () => {
     assert.equal(w.child.exitCode, null, 'the worker reconnected instead of exiting');
   });
 
+  it('Temporal down when a document arrives: accepted, kept queued, started by the reconciler once it is back', async () => {
+    await worker();
+    const folio = await api();
+    await services.stopTemporal();
+    let res: Response;
+    try {
+      res = await submit(folio.url, { name: 'during-outage.pdf', bytes: await syntheticTextPdf(2) });
+    } finally {
+      await services.startTemporal();
+    }
+    // Stored and recorded, so accepted: a busy or absent Temporal never turns away a document.
+    assert.equal(res.status, 202, await res.clone().text());
+    const { jobId } = (await res.json()) as { jobId: string };
+    const row = await models.Job.findByPk(jobId);
+    assert.equal(row?.status, 'queued');
+    await assert.rejects(client.workflow.getHandle(row.workflowId).describe(), WorkflowNotFoundError);
+    await sleep(1_500);
+    const run = await reconcile('temporal-outage');
+    assert.deepEqual(
+      run.reconciled.filter((r) => r.jobId === jobId).map((r) => r.code),
+      ['WORKFLOW_STARTED'],
+    );
+    const status = await waitForJob(folio.url, jobId, 120_000);
+    assert.equal(status.status, 'completed', JSON.stringify(status.error));
+    const result = await getResult(folio.url, jobId);
+    assert.deepEqual(
+      result.pages.map((p) => p.text.trim()),
+      [syntheticPageText(1, 2), syntheticPageText(2, 2)],
+    );
+  });
+
   it('API killed mid-upload at three points: reconciliation leaves no orphan file, row or workflow', async () => {
     await worker();
     const bytes = await syntheticTextPdf(3);

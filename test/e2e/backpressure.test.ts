@@ -94,7 +94,7 @@ describe('backpressure', () => {
 
     let completed = 0;
     // Generous: a bound on a stuck queue, not a speed requirement (speed belongs in bench/).
-    const deadline = Date.now() + 30 * 60_000;
+    const deadline = Date.now() + 15 * 60_000;
     while ((completed = await countByStatus(api.url, 'completed')) < DOCUMENTS && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
     }

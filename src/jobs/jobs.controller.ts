@@ -220,6 +220,7 @@ export class JobsController {
       'The password opens the document: processing resumes. 422 PDF_PASSWORD_INCORRECT when it does not (the ' +
       'job keeps waiting); 409 JOB_NOT_WAITING_FOR_PASSWORD when the job is not in `needs_password`.',
   })
+  @ApiErrors(400, 403, 404, 409, 422, 503)
   async password(
     @Req() req: AuthedRequest,
     @Param('id', uuid) id: string,

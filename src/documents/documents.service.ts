@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
+import pLimit from 'p-limit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { Op, UniqueConstraintError, type CreationAttributes, type Transaction } from 'sequelize';
@@ -52,11 +53,15 @@ export function checkIdempotencyKey(raw: string | undefined): string | undefined
 const OCR_MODES: readonly OcrMode[] = ['auto', 'force', 'skip'];
 /**
  * Tries at starting a document's workflow before leaving it to the reconciler, each bounded (the client
- * would otherwise keep retrying an absent server for long), 0.5 s then 1 s apart (18 s in all, measured,
- * with the server gone).
+ * would otherwise keep retrying an absent server for long), 0.5 s then 1 s apart.
  */
 const START_ATTEMPTS = 3;
-const START_DEADLINE_MS = 4_000;
+const START_DEADLINE_MS = 8_000;
+/**
+ * Workflow starts this API process has in flight at once. A burst of uploads (a thousand at once, say) then
+ * queues here, each start quick, instead of all of them reaching Temporal together and timing out.
+ */
+const START_CONCURRENCY = 16;
 const START_BACKOFF_MS = 500;
 
 /** Accepts documents: stream to storage, record the job, start its workflow. */
@@ -64,6 +69,7 @@ const START_BACKOFF_MS = 500;
 export class DocumentsService {
   private readonly logger = new Logger(DocumentsService.name);
   private readonly languages = new Set(installedLanguages());
+  private readonly starts = pLimit(START_CONCURRENCY);
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -260,8 +266,10 @@ export class DocumentsService {
     for (let attempt = 1; ; attempt++) {
       try {
         // A start that went through although its answer came late is found by the next try (same id).
-        await this.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-          this.temporal.workflow.start('documentWorkflow', start),
+        await this.starts(() =>
+          this.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+            this.temporal.workflow.start('documentWorkflow', start),
+          ),
         );
         return;
       } catch (err) {

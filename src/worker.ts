@@ -24,7 +24,7 @@ import { coreLogLevel, TemporalPinoLogger } from './telemetry/logger.js';
 import { activityLogAttributes } from './telemetry/activity-log-attributes.js';
 import { createPageMetrics, createRegistry } from './telemetry/metrics.js';
 import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.js';
-import { freeLoopbackPort } from './telemetry/ports.js';
+import { freeLoopbackPort } from './common/ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Pre-bundled workflow code written by `npm run build`; the worker bundles at start without it. */

@@ -1,28 +1,19 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freeLoopbackPort } from '../../src/common/ports.js';
 import { migrate } from '../migrate.js';
 import { localDocumentSecretKey } from './document-secret-key.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import { startDevServer, type TemporalDevServer } from './temporal-dev-server.js';
+
+/** A free loopback port, for the services and Folio processes tests and benchmarks start. */
+export const freePort = freeLoopbackPort;
 
 /** Real PostgreSQL and Temporal for tests and benchmarks, in a folder of their own, on free ports. */
 export interface Services {
   /** What a Folio process needs to use them. */
   env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts both in `dir` (which must be traversable by the postgres user) and applies the migrations. */

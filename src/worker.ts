@@ -7,8 +7,8 @@ import { NestFactory } from '@nestjs/core';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
-import { CONFIG, ConfigModule } from './config/config.module.js';
-import { loadConfig, requireDocumentSecretKey, type Config } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { loadProcessConfig, requireDocumentSecretKey, type Config } from './config/config.js';
 import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from './database/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
@@ -55,12 +55,11 @@ async function installTemporalRuntime(config: Config, pino: PinoLogger): Promise
 
 async function main(): Promise<void> {
   // An invalid environment stops the start here, with a message naming each bad variable.
-  loadConfig();
+  const config = loadProcessConfig();
+  requireDocumentSecretKey(config);
   const ctx = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   const logger = ctx.get(Logger);
   ctx.useLogger(logger);
-  const config = ctx.get<Config>(CONFIG);
-  requireDocumentSecretKey(config);
   const sdkMetrics = await installTemporalRuntime(config, ctx.get<PinoLogger>(ROOT_LOGGER));
   const registry = createRegistry();
   const metrics = createPageMetrics(registry);

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { loadConfig, type Config } from './config.js';
+import { loadProcessConfig, type Config } from './config.js';
 
 /** Injection token of the validated Config. */
 export const CONFIG = Symbol('CONFIG');
@@ -7,7 +7,7 @@ export const CONFIG = Symbol('CONFIG');
 /** Provides the configuration, validated once when the module is built. */
 @Global()
 @Module({
-  providers: [{ provide: CONFIG, useFactory: (): Config => loadConfig() }],
+  providers: [{ provide: CONFIG, useFactory: (): Config => loadProcessConfig() }],
   exports: [CONFIG],
 })
 export class ConfigModule {}

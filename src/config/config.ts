@@ -160,6 +160,13 @@ export interface Config {
   };
 }
 
+let processConfig: Config | undefined;
+
+/** This process's configuration: the environment validated on first use, the same object afterwards. */
+export function loadProcessConfig(): Config {
+  return (processConfig ??= loadConfig());
+}
+
 /** Raised once at start when the environment is invalid; names every bad variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +21,7 @@ import {
   createApiKey,
   getResult,
   harnessEnv,
+  recordHistoryFixture,
   repoRoot,
   startApi,
   startWorker,
@@ -355,21 +355,7 @@ describe('encrypted PDFs that need a password', () => {
       'the history holds the password update',
     );
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
-    if (process.env.FOLIO_RECORD_HISTORIES) {
-      const env = harnessEnv();
-      const json = execFileSync(env.TEMPORAL_CLI_PATH!, [
-        'workflow',
-        'show',
-        '--address',
-        env.TEMPORAL_ADDRESS!,
-        '-w',
-        workflowId,
-        '--output',
-        'json',
-      ]).toString();
-      // Machine paths in stack traces say nothing to a reader of the fixture.
-      fs.writeFileSync(waitFixture, json.split(repoRoot).join('/app'));
-    }
+    if (process.env.FOLIO_RECORD_HISTORIES) recordHistoryFixture(workflowId, waitFixture);
     const committed = JSON.parse(fs.readFileSync(waitFixture, 'utf8')) as unknown;
     await Worker.runReplayHistory({ workflowBundle: bundle }, committed, path.basename(waitFixture));
   });

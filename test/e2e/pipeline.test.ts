@@ -9,7 +9,6 @@ import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText, type PdfEngine } from '../../activities/adapters/types.js';
@@ -20,6 +19,7 @@ import {
   authHeaders,
   getResult,
   harnessEnv,
+  recordHistoryFixture,
   repoRoot,
   startApi,
   submit,
@@ -159,20 +159,8 @@ describe('page failures', () => {
         await Worker.runReplayHistory({ workflowBundle: bundle }, events, workflowId);
         if (process.env.FOLIO_RECORD_HISTORIES) {
           // Refreshes the committed fixtures (see the test below) from these runs.
-          fs.mkdirSync(fixturesDir, { recursive: true });
           const name = `document-${workflowIds.indexOf(workflowId) + 1}.json`;
-          // The CLI's JSON export is the format the Temporal UI downloads and runReplayHistory reads.
-          const json = execFileSync(env.TEMPORAL_CLI_PATH!, [
-            'workflow',
-            'show',
-            '--address',
-            env.TEMPORAL_ADDRESS!,
-            '-w',
-            workflowId,
-            '--output',
-            'json',
-          ]);
-          fs.writeFileSync(path.join(fixturesDir, name), json);
+          recordHistoryFixture(workflowId, path.join(fixturesDir, name));
         }
       }
     } finally {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +20,26 @@ export function harnessEnv(): NodeJS.ProcessEnv {
 }
 
 /** A task queue of a test's own, so its workers never take another test's work. */
+/**
+ * Writes a workflow's history as a replay fixture: the CLI's JSON export (the format the Temporal UI
+ * downloads and Worker.runReplayHistory reads), with this machine's paths in stack traces replaced by /app.
+ */
+export function recordHistoryFixture(workflowId: string, file: string): void {
+  const env = harnessEnv();
+  const json = execFileSync(env.TEMPORAL_CLI_PATH!, [
+    'workflow',
+    'show',
+    '--address',
+    env.TEMPORAL_ADDRESS!,
+    '-w',
+    workflowId,
+    '--output',
+    'json',
+  ]).toString();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, json.split(repoRoot).join('/app'));
+}
+
 export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

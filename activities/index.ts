@@ -21,7 +21,7 @@ import type {
   UpdateJobInput,
 } from '../workflows/contracts.js';
 import { InputError, type OcrEngine, type PdfEngine, type QuarterTurn, type Word } from './adapters/types.js';
-import { createPageMetrics, type PageMetrics, type PageReadMethod } from '../src/telemetry/metrics.js';
+import { createPageMetrics, type PageMetrics, type PagePhase, type PageReadMethod } from '../src/telemetry/metrics.js';
 
 /** What the activities need from the process that hosts them. */
 export interface ActivityDeps {
@@ -233,7 +233,6 @@ export function createActivities(deps: ActivityDeps) {
 
   /** Reads one page: its own text layer where it has real text (per ocrMode), else render and OCR. */
   async function processPage(input: ProcessPageInput): Promise<ProcessPageOutput> {
-    const started = Date.now();
     const startedMs = performance.now();
     const { attempt } = Context.current().info;
     const log = Context.current().log;
@@ -264,18 +263,19 @@ export function createActivities(deps: ActivityDeps) {
           words: read.words,
           renderDpi: read.renderDpi,
           attempts: attempt,
-          durationMs: Date.now() - started,
+          durationMs: Math.round(performance.now() - startedMs),
           errorCode: null,
           errorMessage: null,
         });
         return read;
       });
-      metrics.attemptEnded(result.method, 'done', since(startedMs));
+      const seconds = since(startedMs);
+      metrics.attemptEnded(result.method, 'done', seconds);
       log.info('Page read', {
         method: result.method,
         characters: result.text.length,
         confidence: result.confidence,
-        durationMs: Date.now() - started,
+        durationMs: Math.round(seconds * 1000),
       });
       return { pageNumber: input.pageNumber, method: result.method, characters: result.text.length };
     } catch (err) {
@@ -303,11 +303,9 @@ export function createActivities(deps: ActivityDeps) {
     const path = await storage.localPath(input.storageKey);
     const password = openPassword(input.jobId, input.password);
     const { ocrMode, languages } = input.options;
+    const phase = <T>(name: PagePhase, work: () => Promise<T>) => timed((t) => metrics.phase(name, t), work);
     if (ocrMode !== 'force') {
-      const layer = await timed(
-        (t) => metrics.phase('text-layer', t),
-        () => pdf.extractText(path, input.pageNumber, { password, signal }),
-      );
+      const layer = await phase('text-layer', () => pdf.extractText(path, input.pageNumber, { password, signal }));
       if (ocrMode === 'skip' || layer.usable) {
         return {
           method: 'text-layer' as const,
@@ -320,32 +318,20 @@ export function createActivities(deps: ActivityDeps) {
     }
     progress.method = 'ocr';
     const renderOptions = { dpi: settings.dpi, maxPixels: settings.renderMaxPixels, password, signal };
-    let image = await timed(
-      (t) => metrics.phase('render', t),
-      () => pdf.render(path, input.pageNumber, renderOptions),
-    );
+    let image = await phase('render', () => pdf.render(path, input.pageNumber, renderOptions));
     let turn: QuarterTurn = 0;
     if (settings.orientation && ocr.detectOrientation) {
-      const detect = ocr.detectOrientation.bind(ocr);
-      const found = await timed(
-        (t) => metrics.phase('orientation', t),
-        () => detect(image.pgm, { dpi: image.dpi, signal }),
-      );
+      const { pgm, dpi } = image;
+      const found = await phase('orientation', () => ocr.detectOrientation!(pgm, { dpi, signal }));
       if (found.turn !== 0 && found.confidence >= settings.orientation.minConfidence) {
         // Drawn again turned, rather than the bitmap rotated: same cost as a render, no second copy.
         turn = found.turn;
-        const turned = turn;
-        image = await timed(
-          (t) => metrics.phase('render', t),
-          () => pdf.render(path, input.pageNumber, { ...renderOptions, rotation: turned }),
-        );
+        const rotation = turn;
+        image = await phase('render', () => pdf.render(path, input.pageNumber, { ...renderOptions, rotation }));
       }
     }
     const page = image;
-    const ocrResult = await timed(
-      (t) => metrics.phase('ocr', t),
-      () => ocr.recognize(page.pgm, { languages, dpi: page.dpi, signal }),
-    );
+    const ocrResult = await phase('ocr', () => ocr.recognize(page.pgm, { languages, dpi: page.dpi, signal }));
     const words = ocrResult.words.map((w) => ({ ...w, bbox: toPageBox(w.bbox, page, turn) }));
     // The column holds whole dpi; a capped render has a fractional one.
     return { method: 'ocr' as const, ...ocrResult, words, renderDpi: Math.round(page.dpi) };

@@ -197,5 +197,9 @@ export function orchestrationOverhead(seconds: number, intervals: [number, numbe
     idealSeconds: ideal,
     overheadPercent: 100 * (seconds / ideal - 1),
     pageActivityBusySeconds: busy / 1000,
+    // The share of the end-to-end time in which no page activity ran: upload, workflow start, inspect,
+    // finalize, Temporal round trips. The rest of the overhead is inside the busy span (pages of unequal
+    // cost leaving OCR threads idle at the end, page activities waiting for an OCR thread).
+    outsidePageActivitiesPercent: 100 * (1 - busy / 1000 / seconds),
   };
 }

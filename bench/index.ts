@@ -99,11 +99,15 @@ async function scannedSuite() {
   stacks.push(single);
   const pair = await folio.startStack('two-workers', 2, { OCR_WORKERS: '1' });
   stacks.push(pair);
+  // Folio on the model the native fast run and OCRmyPDF use: Debian's tessdata_fast through OCR_TESSDATA_DIR.
+  const fast = await folio.startStack('fast', 1, { OCR_WORKERS: String(cores), OCR_TESSDATA_DIR: DEBIAN_TESSDATA });
+  stacks.push(fast);
   try {
     // Warm-up: each worker starts its OCR threads on first use.
     for (const stack of stacks) await folio.submitAndWait(stack, scannedDocs.slice(0, cores));
     const passes: Record<string, EnginePass[]> = {
       folio: [],
+      folioFast: [],
       ocrmypdf: [],
       tesseractBestInt: [],
       tesseractFast: [],
@@ -124,6 +128,7 @@ async function scannedSuite() {
       passes.tesseractBestInt!.push(await nativeTesseract(pages, cores, bestInt, tmp));
       passes.tesseractFast!.push(await nativeTesseract(pages, cores, DEBIAN_TESSDATA, tmp));
       for (const [name, stack] of [
+        ['folioFast', fast],
         ['folioOneWorker', single],
         ['folioTwoWorkers', pair],
       ] as const) {
@@ -144,6 +149,7 @@ async function scannedSuite() {
       engines,
       models: {
         folio: '@tesseract.js-data/eng 4.0.0_best_int (tesseract.js 7, LSTM only, PSM 3)',
+        folioFast: `Debian tesseract-ocr-eng (tessdata_fast) through OCR_TESSDATA_DIR=${DEBIAN_TESSDATA}`,
         tesseractBestInt: 'the same best_int file, native tesseract CLI (--oem 1 --psm 3 --dpi 300)',
         tesseractFast: `Debian tesseract-ocr-eng (tessdata_fast), ${DEBIAN_TESSDATA}`,
         ocrmypdf: 'Debian tesseract-ocr-eng (tessdata_fast), its default',
@@ -152,11 +158,15 @@ async function scannedSuite() {
         folioOverOcrmypdf: median('folio') / median('ocrmypdf'),
         folioOverTesseractBestInt: median('folio') / median('tesseractBestInt'),
         folioOverTesseractFast: median('folio') / median('tesseractFast'),
+        folioFastOverOcrmypdf: median('folioFast') / median('ocrmypdf'),
+        folioFastOverTesseractFast: median('folioFast') / median('tesseractFast'),
+        cerPointsFastOverTesseractFast: engines.folioFast!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
         twoWorkersOverOne: median('folioTwoWorkers') / median('folioOneWorker'),
         cerPointsOverTesseractBestInt: engines.folio!.cerPercent.median - engines.tesseractBestInt!.cerPercent.median,
       },
       orchestration: {
         overheadPercent: summary(overheads.map((o) => o.overheadPercent)),
+        outsidePageActivitiesPercent: summary(overheads.map((o) => o.outsidePageActivitiesPercent)),
         runs: overheads,
       },
     };

@@ -20,7 +20,7 @@ interface Results {
     engines: Record<string, EngineFigures>;
     models: Record<string, string>;
     ratios: Record<string, number>;
-    orchestration: { overheadPercent: Summary };
+    orchestration: { overheadPercent: Summary; outsidePageActivitiesPercent?: Summary };
   };
   bornDigital?: {
     textLayerPagesPerMinute: Summary;
@@ -73,6 +73,18 @@ if (r.scanned) {
     `| Orchestration overhead ≤ 5 % | ${mm(s.orchestration.overheadPercent)} % | ${verdict(s.orchestration.overheadPercent.median <= 5)} |`,
     `| 2 workers over 1 (one OCR thread each) | ${f(ratio.twoWorkersOverOne!, 2)} × | |`,
   );
+  if (ratio.folioFastOverOcrmypdf !== undefined) {
+    lines.push(
+      `| Folio on tessdata_fast ≥ 1.3 × OCRmyPDF | ${f(ratio.folioFastOverOcrmypdf, 2)} × | ${verdict(ratio.folioFastOverOcrmypdf >= 1.3)} |`,
+      `| Folio on tessdata_fast ≥ 0.6 × native tesseract fast | ${f(ratio.folioFastOverTesseractFast!, 2)} × | ${verdict(ratio.folioFastOverTesseractFast! >= 0.6)} |`,
+      `| CER on tessdata_fast ≤ native fast + 0.5 points | ${f(ratio.cerPointsFastOverTesseractFast!, 2)} points | ${verdict(ratio.cerPointsFastOverTesseractFast! <= 0.5)} |`,
+    );
+  }
+  if (s.orchestration.outsidePageActivitiesPercent) {
+    lines.push(
+      `| (of the end-to-end time, no page activity running) | ${mm(s.orchestration.outsidePageActivitiesPercent)} % | |`,
+    );
+  }
 }
 if (r.bornDigital) {
   const b = r.bornDigital;

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     maxHeapMb: p.pdfThreadHeapMb,
     taskTimeoutMs: p.pdfTaskTimeoutMs,
   });
-  const ocr = new TesseractEngine({ workers: p.ocrWorkers, model: p.ocrModel });
+  const ocr = new TesseractEngine({ workers: p.ocrWorkers, model: p.ocrModel, tessdataDir: p.tessdataDir });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });

@@ -1,6 +1,4 @@
-import { readdirSync, existsSync } from 'node:fs';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createWorker, OEM, PSM, type Page, type Worker as TesseractWorker } from 'tesseract.js';
@@ -13,9 +11,10 @@ import {
   type QuarterTurn,
   type Word,
 } from './types.js';
+import { installedLanguages, modelFile, packageScope, type PackagedModel } from './languages.js';
 
 /** Which model folder of the @tesseract.js-data packages to load. */
-export type TesseractModel = 'best_int' | 'default';
+export type TesseractModel = PackagedModel;
 
 export interface TesseractEngineOptions {
   /** Workers per language set; each is a thread with its own model (+110–150 MB). */
@@ -25,26 +24,23 @@ export interface TesseractEngineOptions {
    * is the same, so text and speed match while each worker holds ~90 MB more.
    */
   model?: TesseractModel;
+  /**
+   * A folder of `<code>.traineddata[.gz]` files to read instead of the packages (OCR_TESSDATA_DIR), e.g.
+   * Debian's tesseract-ocr-eng, whose tessdata_fast model reads about 30 % faster than best_int.
+   */
+  tessdataDir?: string;
 }
-
-const MODEL_FOLDERS: Record<TesseractModel, string> = { best_int: '4.0.0_best_int', default: '4.0.0' };
-
-// All language packages sit side by side in one npm scope folder.
-const DATA_SCOPE = path.dirname(
-  path.dirname(createRequire(import.meta.url).resolve('@tesseract.js-data/eng/package.json')),
-);
 
 /**
  * Tesseract's orientation model, from the npm package (never a CDN). Orientation detection runs on the
  * legacy classifier, so it needs that model file and tesseract.js's legacy core, not the LSTM-only one.
  */
-const OSD_FOLDER = path.join(DATA_SCOPE, 'osd', '4.0.0');
+const OSD_FOLDER = path.join(packageScope() ?? '', 'osd', '4.0.0');
 
 /** OCR with tesseract.js: one lazily created pool of worker threads per language set. */
 export class TesseractEngine implements OcrEngine {
   private readonly pools = new Map<string, WorkerPool>();
   private orientationPool: WorkerPool | undefined;
-  private readonly modelFolder: string;
   private languages: string[] | undefined;
   private started = 0;
   private closed = false;
@@ -53,7 +49,6 @@ export class TesseractEngine implements OcrEngine {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new RangeError(`workers must be a positive integer, got ${options.workers}`);
     }
-    this.modelFolder = MODEL_FOLDERS[options.model ?? 'best_int'];
   }
 
   /** Worker threads started so far, replacements included: lets callers see that the pools are reused. */
@@ -62,10 +57,7 @@ export class TesseractEngine implements OcrEngine {
   }
 
   availableLanguages(): string[] {
-    // osd is an orientation model, not a language.
-    this.languages ??= readdirSync(DATA_SCOPE)
-      .filter((code) => code !== 'osd' && existsSync(this.modelFile(code)))
-      .sort();
+    this.languages ??= installedLanguages(this.options);
     return [...this.languages];
   }
 
@@ -108,32 +100,32 @@ export class TesseractEngine implements OcrEngine {
     this.orientationPool = undefined;
   }
 
-  private modelFile(code: string): string {
-    return path.join(DATA_SCOPE, code, this.modelFolder, `${code}.traineddata.gz`);
-  }
-
   private async startWorker(codes: string[]): Promise<TesseractWorker> {
     this.started += 1;
-    const [first, ...others] = codes;
+    const files = codes.map((code) => ({ code, ...modelFile(code, this.options) }));
+    // One worker reads all its models either gzipped or not.
+    const gzip = files[0]?.gzip ?? true;
+    if (files.some((f) => f.gzip !== gzip)) {
+      throw new Error(`The models of ${codes.join('+')} mix .traineddata and .traineddata.gz files; use one form.`);
+    }
+    const [first, ...others] = files;
     if (first !== undefined && others.length === 0) {
-      return startWorker(codes, path.dirname(this.modelFile(first)));
+      return startWorker(codes, path.dirname(first.file), gzip);
     }
     // tesseract.js reads every language from one langPath folder, so several languages get a folder of
     // links; the worker holds the models in memory once it has started.
     const folder = await mkdtemp(path.join(tmpdir(), 'folio-tessdata-'));
     try {
-      await Promise.all(
-        codes.map((code) => symlink(this.modelFile(code), path.join(folder, `${code}.traineddata.gz`))),
-      );
-      return await startWorker(codes, folder);
+      await Promise.all(files.map((f) => symlink(f.file, path.join(folder, path.basename(f.file)))));
+      return await startWorker(codes, folder, gzip);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
   }
 }
 
-async function startWorker(codes: string[], langPath: string): Promise<TesseractWorker> {
-  const worker = await createSettled(codes, OEM.LSTM_ONLY, { langPath });
+async function startWorker(codes: string[], langPath: string, gzip: boolean): Promise<TesseractWorker> {
+  const worker = await createSettled(codes, OEM.LSTM_ONLY, { langPath, gzip });
   try {
     await worker.setParameters({
       // The CLI's automatic page segmentation; tesseract.js would assume a single block.
@@ -151,6 +143,7 @@ async function startWorker(codes: string[], langPath: string): Promise<Tesseract
 async function startOrientationWorker(): Promise<TesseractWorker> {
   const worker = await createSettled(['osd'], OEM.TESSERACT_ONLY, {
     langPath: OSD_FOLDER,
+    gzip: true,
     legacyCore: true,
     legacyLang: true,
   });
@@ -167,7 +160,7 @@ async function startOrientationWorker(): Promise<TesseractWorker> {
 async function createSettled(
   codes: string[],
   oem: OEM,
-  options: { langPath: string; legacyCore?: boolean; legacyLang?: boolean },
+  options: { langPath: string; gzip: boolean; legacyCore?: boolean; legacyLang?: boolean },
 ): Promise<TesseractWorker> {
   let ready = false;
   let failed: (reason: Error) => void = () => undefined;
@@ -178,7 +171,6 @@ async function createSettled(
   // exception), and a model that fails to initialise never settles createWorker's promise: race it.
   const created = createWorker(codes, oem, {
     ...options,
-    gzip: true,
     // The default cache reads ./<lang>.traineddata before langPath and silently wins.
     cacheMethod: 'none',
     errorHandler: (error: unknown) => {

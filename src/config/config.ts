@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { installedLanguages } from '../../activities/adapters/languages.js';
 import { parseSecretKey } from '../common/sealed-secret.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
@@ -40,6 +41,7 @@ const schema = z.object({
   RENDER_MAX_PIXELS: positiveInt.default(50_000_000),
   OCR_WORKERS: positiveInt.default(2),
   OCR_MODEL: z.enum(['best_int', 'default']).default('best_int'),
+  OCR_TESSDATA_DIR: z.string().min(1).optional(),
   DEFAULT_LANGUAGES: z.string().default('eng'),
   OCR_DETECT_ORIENTATION: z.enum(['true', 'false']).default('true'),
   OCR_ORIENTATION_MARGIN: z.coerce.number().min(0).default(7),
@@ -111,6 +113,8 @@ export interface Config {
     renderMaxPixels: number;
     ocrWorkers: number;
     ocrModel: Env['OCR_MODEL'];
+    /** A folder of traineddata files read instead of the @tesseract.js-data packages; absent: the packages. */
+    tessdataDir: string | undefined;
     defaultLanguages: string[];
     /** Pages are turned upright before OCR when orientation detection is this sure; absent: off. */
     orientation: { minConfidence: number } | undefined;
@@ -201,6 +205,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     .map((l) => l.trim())
     .filter(Boolean);
   if (languages.length === 0) throw new ConfigError('Invalid configuration:\n  DEFAULT_LANGUAGES: empty');
+  const tessdataDir = e.OCR_TESSDATA_DIR === undefined ? undefined : path.resolve(cwd, e.OCR_TESSDATA_DIR);
+  if (tessdataDir !== undefined) {
+    let found: string[];
+    try {
+      found = installedLanguages({ tessdataDir });
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration:\n  OCR_TESSDATA_DIR: cannot read ${tessdataDir} (${String(err)})`);
+    }
+    const missing = languages.filter((l) => !found.includes(l));
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n  OCR_TESSDATA_DIR: ${tessdataDir} has no <code>.traineddata[.gz] for ${missing.join(', ')} (DEFAULT_LANGUAGES); it has: ${found.join(', ') || 'none'}`,
+      );
+    }
+  }
 
   return {
     env: e.NODE_ENV,
@@ -222,6 +241,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       renderMaxPixels: e.RENDER_MAX_PIXELS,
       ocrWorkers: e.OCR_WORKERS,
       ocrModel: e.OCR_MODEL,
+      tessdataDir,
       defaultLanguages: languages,
       orientation: e.OCR_DETECT_ORIENTATION === 'true' ? { minConfidence: e.OCR_ORIENTATION_MARGIN } : undefined,
       pdfThreads: e.PDF_THREADS,

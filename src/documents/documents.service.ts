@@ -68,7 +68,7 @@ const START_BACKOFF_MS = 500;
 @Injectable()
 export class DocumentsService {
   private readonly logger = new Logger(DocumentsService.name);
-  private readonly languages = new Set(installedLanguages());
+  private readonly languages: Set<string>;
   private readonly starts = pLimit(START_CONCURRENCY);
 
   constructor(
@@ -77,7 +77,11 @@ export class DocumentsService {
     @Inject(STORAGE) private readonly storage: DocumentStorage,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     private readonly control: JobControlService,
-  ) {}
+  ) {
+    // The languages the workers can read: the API and the workers share OCR_MODEL and OCR_TESSDATA_DIR.
+    const { ocrModel, tessdataDir } = config.pipeline;
+    this.languages = new Set(installedLanguages({ model: ocrModel, tessdataDir }));
+  }
 
   /**
    * Fault tests (FAULT_PAUSE_AT, refused in production) stall an upload here for good and say so, so the

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
@@ -84,5 +87,27 @@ describe('configuration', () => {
     assert.equal(loadConfig({}).pipeline.pageHeartbeatTimeoutSeconds, 30);
     assert.equal(loadConfig({ PAGE_HEARTBEAT_SECONDS: '10' }).pipeline.pageHeartbeatTimeoutSeconds, 10);
     assert.throws(() => loadConfig({ PAGE_HEARTBEAT_SECONDS: '2' }), ConfigError);
+  });
+
+  it('reads models from OCR_TESSDATA_DIR only when it holds every default language', () => {
+    assert.equal(loadConfig({}).pipeline.tessdataDir, undefined);
+    const dir = mkdtempSync(path.join(tmpdir(), 'folio-config-tessdata-'));
+    try {
+      assert.throws(
+        () => loadConfig({ OCR_TESSDATA_DIR: path.join(dir, 'absent') }),
+        (err: unknown) => err instanceof ConfigError && /OCR_TESSDATA_DIR: cannot read/.test(err.message),
+      );
+      writeFileSync(path.join(dir, 'osd.traineddata'), '');
+      writeFileSync(path.join(dir, 'deu.traineddata.gz'), '');
+      assert.throws(
+        () => loadConfig({ OCR_TESSDATA_DIR: dir }),
+        (err: unknown) => err instanceof ConfigError && /has no .* for eng .* it has: deu$/.test(err.message),
+      );
+      writeFileSync(path.join(dir, 'eng.traineddata'), '');
+      assert.equal(loadConfig({ OCR_TESSDATA_DIR: dir }).pipeline.tessdataDir, dir);
+      assert.equal(loadConfig({ OCR_TESSDATA_DIR: dir, DEFAULT_LANGUAGES: 'eng+deu' }).pipeline.tessdataDir, dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

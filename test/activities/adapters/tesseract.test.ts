@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { modelFile } from '../../../activities/adapters/languages.js';
 import { TesseractEngine } from '../../../activities/adapters/tesseract.js';
 import { InputError, type OcrResult } from '../../../activities/adapters/types.js';
 import { characterErrorRate, wordRecall } from '../../support/text-metrics.js';
@@ -185,6 +188,48 @@ describe('TesseractEngine', () => {
         error.code === 'OCR_LANGUAGE_UNAVAILABLE' &&
         error.message.includes('xyz') &&
         error.message.includes('eng'),
+    );
+  });
+});
+
+describe('TesseractEngine with OCR_TESSDATA_DIR', () => {
+  let dir: string;
+  let engine: TesseractEngine;
+
+  before(async () => {
+    // An operator's folder: an uncompressed English model (the package's, unpacked) next to the orientation
+    // model, which is not a reading language, and a gzipped copy that the uncompressed file wins over.
+    dir = await mkdtemp(path.join(tmpdir(), 'folio-tessdata-test-'));
+    const packaged = modelFile('eng');
+    await writeFile(path.join(dir, 'eng.traineddata'), gunzipSync(await readFile(packaged.file)));
+    await copyFile(packaged.file, path.join(dir, 'eng.traineddata.gz'));
+    await writeFile(path.join(dir, 'osd.traineddata'), '');
+    engine = new TesseractEngine({ workers: 1, tessdataDir: dir });
+  });
+
+  after(async () => {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lists the folder's languages and reads with its uncompressed model", async () => {
+    assert.deepEqual(engine.availableLanguages(), ['eng']);
+    assert.deepEqual(modelFile('eng', { tessdataDir: dir }), { file: path.join(dir, 'eng.traineddata'), gzip: false });
+    const [image, truth] = await Promise.all([
+      corpusFile('scanned/tess-phototest.tif'),
+      corpusFile('scanned/tess-phototest.gt.txt'),
+    ]);
+    const result = await engine.recognize(image, { languages: ['eng'], dpi: 200 });
+    assertWellFormed(result, 'phototest');
+    const cer = characterErrorRate(result.text, truth.toString('utf8'));
+    assert.ok(cer < 0.01, `CER ${cer.toFixed(4)}`);
+  });
+
+  it('refuses a language the folder does not hold', async () => {
+    const image = await corpusFile('scanned/tess-phototest.tif');
+    await assert.rejects(
+      engine.recognize(image, { languages: ['deu'], dpi: 200 }),
+      (error: unknown) => error instanceof InputError && error.code === 'OCR_LANGUAGE_UNAVAILABLE',
     );
   });
 });

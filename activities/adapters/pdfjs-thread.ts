@@ -36,6 +36,8 @@ export type ThreadReply<T> = { ok: true; value: T } | { ok: false; code: InputEr
 
 /** Below this resolution print is too coarse for OCR: such a page is refused rather than misread. */
 const MIN_RENDER_DPI = 50;
+/** A scan of lower resolution than this is still drawn at it: tesseract reads small type better enlarged. */
+const MIN_SCAN_DPI = 150;
 /** Open documents kept per thread: page activities for one file arrive one after another. */
 const CACHED_DOCUMENTS = 2;
 /**
@@ -121,26 +123,21 @@ async function inspect(path: string, password: string | undefined, maxPages = In
 }
 
 /**
- * A page that cannot be parsed is reported as 0 × 0 without a text layer rather than failing the whole
- * document: the page activity then fails alone, with PAGE_UNREADABLE.
+ * A page's size and turn. A page that cannot be parsed is reported as 0 × 0 rather than failing the whole
+ * document: the page activity then fails alone, with PAGE_UNREADABLE. Whether a page has a text layer is
+ * the page activity's question, answered once when it reads the page: asking it here too would read every
+ * born-digital page twice (it was half the time of a text-layer document).
  */
 async function inspectPage(doc: PDFDocumentProxy, number: number): Promise<PageInfo> {
   let page: PDFPageProxy;
   try {
     page = await doc.getPage(number);
   } catch {
-    return { number, width: 0, height: 0, rotation: 0, hasTextLayer: false };
+    return { number, width: 0, height: 0, rotation: 0 };
   }
   try {
-    const viewport = page.getViewport({ scale: 1 });
-    let hasTextLayer = false;
-    try {
-      hasTextLayer = isUsableText(readText(await page.getTextContent(), viewport).text);
-    } catch {
-      // Unreadable text is no text layer; extractText will name the problem.
-    }
-    const { width, height } = viewport;
-    return { number, width: round(width), height: round(height), rotation: page.rotate, hasTextLayer };
+    const { width, height } = page.getViewport({ scale: 1 });
+    return { number, width: round(width), height: round(height), rotation: page.rotate };
   } finally {
     page.cleanup();
   }
@@ -319,34 +316,120 @@ async function render({
         `Page ${pageNumber} is ${inches}: rendering it within the ${maxPixels}-pixel limit would need a resolution below ${MIN_RENDER_DPI} dpi, too coarse to read. Re-export the page at its real size.`,
       );
     }
-    const viewport = page.getViewport({ scale, rotation: (page.rotate + rotation) % 360 });
-    const width = Math.max(1, Math.floor(viewport.width));
-    const height = Math.max(1, Math.floor(viewport.height));
-    // The document's own factory: a second copy of @napi-rs/canvas in the process crashes it.
-    const factory = doc.canvasFactory as CanvasFactory;
-    const target = factory.create(width, height);
-    try {
-      const context = target.context;
-      if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
-      const parameters = { canvasContext: context, canvas: target.canvas, viewport, background: 'white' };
-      await page
-        .render(parameters as unknown as Parameters<PDFPageProxy['render']>[0])
-        .promise.catch((error: unknown) => {
-          throw unreadable(pageNumber, error);
-        });
-      const pgm = toPgm(context, width, height);
-      if (isBlank(pgm, width * height) && (await dropsLargeImage(path, pageNumber))) {
-        throw new InputProblem(
-          'PAGE_TOO_LARGE',
-          `Page ${pageNumber} holds an image of more than ${MAX_IMAGE_PIXELS} pixels, beyond what this service decodes. Scan or export the page at a lower resolution.`,
-        );
-      }
-      return { pgm, width, height, dpi: round(scale * 72) };
-    } finally {
-      factory.destroy(target);
+    const turn = (page.rotate + rotation) % 360;
+    const first = await draw(doc, page, pageNumber, scale, turn);
+    if (isBlank(first.pgm, first.width * first.height) && (await dropsLargeImage(path, pageNumber))) {
+      throw new InputProblem(
+        'PAGE_TOO_LARGE',
+        `Page ${pageNumber} holds an image of more than ${MAX_IMAGE_PIXELS} pixels, beyond what this service decodes. Scan or export the page at a lower resolution.`,
+      );
     }
+    // A scan is read at its own resolution: drawing a 150 dpi image at 300 dpi adds pixels for OCR to work
+    // through (4 × here) and no detail. Only for pages drawn from images alone: vector art and text keep
+    // the resolution asked for.
+    const finest = first.drawn.vector ? undefined : first.drawn.finestImageScale;
+    if (finest !== undefined && !(await hasText(page))) {
+      const own = Math.max(finest, MIN_SCAN_DPI / 72 / page.userUnit);
+      if (own < scale * 0.9) {
+        const again = await draw(doc, page, pageNumber, own, turn);
+        return { pgm: again.pgm, width: again.width, height: again.height, dpi: round(own * 72) };
+      }
+    }
+    return { pgm: first.pgm, width: first.width, height: first.height, dpi: round(scale * 72) };
   } finally {
     page.cleanup();
+  }
+}
+
+/** What a render drew, as far as the resolution it needs goes. */
+interface DrawnContent {
+  /** Paths or glyphs were drawn: shapes whose edges get finer with every pixel. */
+  vector: boolean;
+  /** The viewport scale at which the finest image drawn has one of its pixels per device pixel. */
+  finestImageScale: number | undefined;
+}
+
+/** Renders the page at `scale` into a grayscale PGM, noting what was drawn. */
+async function draw(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  pageNumber: number,
+  scale: number,
+  rotation: number,
+): Promise<{ pgm: Uint8Array; width: number; height: number; drawn: DrawnContent }> {
+  const viewport = page.getViewport({ scale, rotation });
+  const width = Math.max(1, Math.floor(viewport.width));
+  const height = Math.max(1, Math.floor(viewport.height));
+  // The document's own factory: a second copy of @napi-rs/canvas in the process crashes it.
+  const factory = doc.canvasFactory as CanvasFactory;
+  const target = factory.create(width, height);
+  try {
+    const context = target.context;
+    if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
+    const drawn = watchDrawing(context as unknown as Drawing, scale);
+    const parameters = { canvasContext: context, canvas: target.canvas, viewport, background: 'white' };
+    await page
+      .render(parameters as unknown as Parameters<PDFPageProxy['render']>[0])
+      .promise.catch((error: unknown) => {
+        throw unreadable(pageNumber, error);
+      });
+    return { pgm: toPgm(context, width, height), width, height, drawn };
+  } finally {
+    factory.destroy(target);
+  }
+}
+
+/** The parts of a 2D context a render draws through. */
+interface Drawing {
+  drawImage(image: { width: number; height: number }, ...rest: number[]): void;
+  fill(...args: unknown[]): void;
+  stroke(...args: unknown[]): void;
+  fillText(...args: unknown[]): void;
+  strokeText(...args: unknown[]): void;
+  getTransform(): { a: number; b: number; c: number; d: number };
+}
+
+/**
+ * Watches one context while pdf.js draws on it: any path or glyph makes the page vector; each image's
+ * source pixels against the device pixels it covers give the scale at which it would be drawn 1:1. pdf.js
+ * hands over images already reduced when they are drawn much smaller, and masks at device size, so the
+ * estimate errs high (towards the resolution asked for), never low.
+ */
+function watchDrawing(context: Drawing, scale: number): DrawnContent {
+  const drawn: DrawnContent = { vector: false, finestImageScale: undefined };
+  const drawImage = context.drawImage.bind(context);
+  context.drawImage = (image, ...rest) => {
+    const [sw, , dw] =
+      rest.length >= 8
+        ? [rest[2]!, 0, rest[6]!]
+        : rest.length >= 4
+          ? [image.width, 0, rest[2]!]
+          : [image.width, 0, image.width];
+    const { a, b } = context.getTransform();
+    const devicePixels = Math.abs(dw) * Math.hypot(a, b);
+    if (sw > 0 && devicePixels >= 1) {
+      const own = (scale * sw) / devicePixels;
+      drawn.finestImageScale = Math.max(drawn.finestImageScale ?? 0, own);
+    }
+    drawImage(image, ...rest);
+  };
+  for (const name of ['fill', 'stroke', 'fillText', 'strokeText'] as const) {
+    const original = context[name].bind(context);
+    context[name] = (...args: unknown[]) => {
+      drawn.vector = true;
+      original(...args);
+    };
+  }
+  return drawn;
+}
+
+/** Whether the page has any text of its own (an invisible OCR layer counts: it marks a page read before). */
+async function hasText(page: PDFPageProxy): Promise<boolean> {
+  try {
+    const content = await page.getTextContent();
+    return content.items.some((item) => 'str' in item && item.str.trim() !== '');
+  } catch {
+    return true;
   }
 }
 

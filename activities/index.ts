@@ -196,7 +196,6 @@ export function createActivities(deps: ActivityDeps) {
           status: 'pending' as const,
           width: p.width,
           height: p.height,
-          hasTextLayer: p.hasTextLayer,
         }));
       // Idempotent: a retried inspect leaves pages that already finished as they are.
       for (let i = 0; i < rows.length; i += 1000) {
@@ -262,6 +261,7 @@ export function createActivities(deps: ActivityDeps) {
           confidence: read.confidence,
           words: read.words,
           renderDpi: read.renderDpi,
+          hasTextLayer: read.hasTextLayer,
           attempts: attempt,
           durationMs: Math.round(performance.now() - startedMs),
           errorCode: null,
@@ -304,8 +304,11 @@ export function createActivities(deps: ActivityDeps) {
     const password = openPassword(input.jobId, input.password);
     const { ocrMode, languages } = input.options;
     const phase = <T>(name: PagePhase, work: () => Promise<T>) => timed((t) => metrics.phase(name, t), work);
+    // Whether the page has a usable text layer: known once it has been read (not when OCR is forced).
+    let hasTextLayer: boolean | null = null;
     if (ocrMode !== 'force') {
       const layer = await phase('text-layer', () => pdf.extractText(path, input.pageNumber, { password, signal }));
+      hasTextLayer = layer.usable;
       if (ocrMode === 'skip' || layer.usable) {
         return {
           method: 'text-layer' as const,
@@ -313,6 +316,7 @@ export function createActivities(deps: ActivityDeps) {
           confidence: 100,
           words: layer.words,
           renderDpi: null,
+          hasTextLayer,
         };
       }
     }
@@ -334,7 +338,7 @@ export function createActivities(deps: ActivityDeps) {
     const ocrResult = await phase('ocr', () => ocr.recognize(page.pgm, { languages, dpi: page.dpi, signal }));
     const words = ocrResult.words.map((w) => ({ ...w, bbox: toPageBox(w.bbox, page, turn) }));
     // The column holds whole dpi; a capped render has a fractional one.
-    return { method: 'ocr' as const, ...ocrResult, words, renderDpi: Math.round(page.dpi) };
+    return { method: 'ocr' as const, ...ocrResult, words, renderDpi: Math.round(page.dpi), hasTextLayer };
   }
 
   /** Marks a page failed once its retries are spent; the other pages carry on. */

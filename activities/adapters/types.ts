@@ -40,8 +40,6 @@ export interface PageInfo {
   width: number;
   height: number;
   rotation: number;
-  /** True when the page's text layer holds real, mapped text worth returning instead of OCR. */
-  hasTextLayer: boolean;
 }
 
 export interface PdfInspection {
@@ -53,7 +51,7 @@ export interface PdfInspection {
 export interface PageText {
   text: string;
   words: Word[];
-  /** Whether the text is real mapped text (same test as PageInfo.hasTextLayer). */
+  /** True when the page's text layer holds real, mapped text worth returning instead of OCR. */
   usable: boolean;
 }
 

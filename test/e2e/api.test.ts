@@ -23,10 +23,11 @@ import {
 describe('HTTP API', () => {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
-  const { Job } = initAppModels(db);
+  const { Job, JobPage } = initAppModels(db);
   let api: FolioProcess & { url: string };
   let worker: FolioProcess;
-  const maxUpload = 200_000;
+  // Above the mixed corpus file read below (210 KB).
+  const maxUpload = 300_000;
 
   before(async () => {
     const queue = uniqueTaskQueue('api');
@@ -65,6 +66,23 @@ describe('HTTP API', () => {
       status.pages.map((p) => p.number),
       [2],
       'only the selected page',
+    );
+  });
+
+  it('reads text-layer pages from their layer and a scan at its own resolution, and records which had a layer', async () => {
+    // Pages 1 and 3 carry text; page 2 is a 150 dpi scan.
+    const res = await submit(api.url, corpusPath('mixed/derived-tagged-plus-scan.pdf'));
+    assert.equal(res.status, 202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    assert.equal((await waitForJob(api.url, jobId, 120_000)).status, 'completed');
+    const rows = await JobPage.findAll({ where: { jobId }, order: [['pageNumber', 'ASC']] });
+    assert.deepEqual(
+      rows.map((r) => [r.pageNumber, r.method, r.hasTextLayer, r.renderDpi]),
+      [
+        [1, 'text-layer', true, null],
+        [2, 'ocr', false, 150],
+        [3, 'text-layer', true, null],
+      ],
     );
   });
 

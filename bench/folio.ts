@@ -4,6 +4,7 @@
  * give each page activity's start and end, for the orchestration overhead.
  */
 import type { Client } from '@temporalio/client';
+import { freeLoopbackPort } from '../src/common/ports.js';
 import { documentWorkflowId } from '../workflows/contracts.js';
 import {
   createApiKey,
@@ -22,6 +23,8 @@ export interface FolioStack {
   workers: FolioProcess[];
   /** Page activities that can run at once: min(activity slots, page window) summed over the workers. */
   pageSlots: number;
+  /** Seconds spent so far in each phase of the page activities (text-layer, render, orientation, ocr), all workers. */
+  phaseSeconds(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -33,9 +36,13 @@ export async function startStack(
   apiEnv: NodeJS.ProcessEnv = {},
 ): Promise<FolioStack> {
   const queue = uniqueTaskQueue(`bench-${name}`);
+  // Each worker serves its metrics on a port of its own: the phase histograms say where page time goes.
+  const metricsPorts = await Promise.all(Array.from({ length: workers }, () => freeLoopbackPort()));
   const settled = await Promise.allSettled([
     startApi({ TEMPORAL_TASK_QUEUE: queue, ...apiEnv }),
-    ...Array.from({ length: workers }, () => startWorker({ TEMPORAL_TASK_QUEUE: queue, ...workerEnv })),
+    ...metricsPorts.map((port) =>
+      startWorker({ TEMPORAL_TASK_QUEUE: queue, WORKER_METRICS_PORT: String(port), ...workerEnv }),
+    ),
   ]);
   const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -53,6 +60,18 @@ export async function startStack(
     api,
     workers: started,
     pageSlots: workers * Math.min(slots, window),
+    phaseSeconds: async () => {
+      const total: Record<string, number> = {};
+      for (const port of metricsPorts) {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        for (const [, phase, value] of text.matchAll(
+          /^folio_page_phase_duration_seconds_sum\{phase="([^"]+)"\} ([0-9.e+-]+)$/gm,
+        )) {
+          total[phase!] = (total[phase!] ?? 0) + Number(value);
+        }
+      }
+      return total;
+    },
     stop: async () => {
       await Promise.all([api.stop(), ...started.map((w) => w.stop())]);
     },

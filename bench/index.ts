@@ -115,8 +115,15 @@ async function scannedSuite() {
       folioTwoWorkers: [],
     };
     const overheads = [];
+    // Where the page time went, per stack: each phase's seconds summed over the pass's pages.
+    const phases: Record<string, Record<string, number>[]> = {};
     const folioPass = async (stack: typeof main) => {
+      const before = await stack.phaseSeconds();
       const pass = await folio.submitAndWait(stack, scannedDocs);
+      const after = await stack.phaseSeconds();
+      (phases[stack.name] ??= []).push(
+        Object.fromEntries(Object.entries(after).map(([phase, sum]) => [phase, sum - (before[phase] ?? 0)])),
+      );
       return { pass, texts: await folio.texts(stack, pass) };
     };
     for (let i = 0; i < runs; i++) {
@@ -169,6 +176,8 @@ async function scannedSuite() {
         outsidePageActivitiesPercent: summary(overheads.map((o) => o.outsidePageActivitiesPercent)),
         runs: overheads,
       },
+      // Seconds per phase summed over each pass's pages (from the workers' metrics), by stack.
+      phaseSeconds: phases,
     };
   } finally {
     await Promise.all(stacks.map((s) => s.stop()));

@@ -21,6 +21,8 @@ interface Results {
     models: Record<string, string>;
     ratios: Record<string, number>;
     orchestration: { overheadPercent: Summary; outsidePageActivitiesPercent?: Summary };
+    phaseSeconds?: Record<string, Record<string, number>[]>;
+    pages: string[];
   };
   bornDigital?: {
     textLayerPagesPerMinute: Summary;
@@ -61,6 +63,22 @@ if (r.scanned) {
     );
   }
   lines.push('');
+  if (s.phaseSeconds) {
+    // The warm-up pass is not in these; each pass's phase seconds over its pages.
+    // Orientation and OCR include the wait for a free tesseract worker (activity slots are 2 × OCR_WORKERS).
+    lines.push(
+      '| Folio stack | render s/page | orientation s/page (with wait) | OCR s/page (with wait) |',
+      '|---|---|---|---|',
+    );
+    for (const [stack, passes] of Object.entries(s.phaseSeconds)) {
+      const per = (phase: string) => {
+        const values = passes.map((p) => (p[phase] ?? 0) / s.pages.length).sort((a, b) => a - b);
+        return f(values[Math.floor((values.length - 1) / 2)] ?? 0, 2);
+      };
+      lines.push(`| ${stack} | ${per('render')} | ${per('orientation')} | ${per('ocr')} |`);
+    }
+    lines.push('');
+  }
 }
 lines.push('| Goal | Measured | |', '|---|---|---|');
 if (r.scanned) {

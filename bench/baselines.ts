@@ -1,7 +1,8 @@
 /**
  * What Folio's OCR path is compared against, on the same pages and cores: OCRmyPDF (one multi-page PDF,
  * -j <cores>, sidecar text only) and the native tesseract CLI (one process per core, OMP_THREAD_LIMIT=1,
- * each page rasterised by poppler's pdftoppm at 300 dpi as grayscale, as Folio renders a grayscale PGM).
+ * each page rasterised by poppler's pdftoppm as grayscale at the resolution Folio reads it at: the scan's
+ * own, between 150 and 300 dpi).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -71,23 +72,11 @@ export async function nativeTesseract(
     cores,
     async ({ page, index }) => {
       const prefix = path.join(dir, `native-${index}`);
-      await run('pdftoppm', ['-r', '300', '-gray', '-singlefile', page.path, prefix]);
+      const dpi = String(await scanDpi(page.path));
+      await run('pdftoppm', ['-r', dpi, '-gray', '-singlefile', page.path, prefix]);
       const { stdout } = await run(
         'tesseract',
-        [
-          `${prefix}.pgm`,
-          'stdout',
-          '--tessdata-dir',
-          tessdata,
-          '--oem',
-          '1',
-          '--psm',
-          '3',
-          '--dpi',
-          '300',
-          '-l',
-          'eng',
-        ],
+        [`${prefix}.pgm`, 'stdout', '--tessdata-dir', tessdata, '--oem', '1', '--psm', '3', '--dpi', dpi, '-l', 'eng'],
         { env, maxBuffer: 16 * 1024 * 1024 },
       );
       texts[index] = stdout;
@@ -95,4 +84,22 @@ export async function nativeTesseract(
     },
   );
   return { seconds: (performance.now() - started) / 1000, texts };
+}
+
+/**
+ * The resolution Folio renders a scanned page at (see the render in activities/adapters/pdfjs-thread.ts):
+ * its finest image's own, at least 150 and at most 300 dpi; 300 without images. From `pdfimages -list`.
+ */
+export async function scanDpi(file: string): Promise<number> {
+  const { stdout } = await run('pdfimages', ['-f', '1', '-l', '1', '-list', file]);
+  // Columns: page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio.
+  const finest = stdout
+    .split('\n')
+    .slice(2)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cells) => cells.length >= 14)
+    .map((cells) => Math.max(Number(cells[12]), Number(cells[13])))
+    .filter((ppi) => Number.isFinite(ppi) && ppi > 0);
+  if (finest.length === 0) return 300;
+  return Math.min(300, Math.max(150, Math.round(Math.max(...finest))));
 }

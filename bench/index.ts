@@ -5,7 +5,7 @@
  *
  *   npm run bench -- --quick                 one repetition, small sizes (checks the bench itself)
  *   npm run bench -- --runs 5                repetitions of each timed figure (default 3)
- *   npm run bench -- --only scanned,load     suites: scanned, born, load, memory (default all)
+ *   npm run bench -- --only scanned,load     suites: profile, scanned, born, load, memory (default all)
  *   npm run bench -- --worker-pages 1000     pages of the long scanned document for the worker's peak RSS
  *   npm run bench -- --upload-mb 500         size of the upload for the API's RSS
  */
@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const suites = new Set((args.only ?? 'scanned,born,load,memory').split(','));
+const suites = new Set((args.only ?? 'profile,scanned,born,load,memory').split(','));
 const workerPages = Number(args['worker-pages'] ?? (quick ? 20 : 100));
 const uploadMb = Number(args['upload-mb'] ?? (quick ? 50 : 500));
 const cores = os.cpus().length;
@@ -81,6 +81,34 @@ function figures(passes: { seconds: number; texts: string[] }[]) {
     pagesPerMinute: summary(passes.map((p) => (60 * p.texts.length) / p.seconds)),
     secondsPerPage: summary(passes.map((p) => p.seconds / p.texts.length)),
     cerPercent: summary(passes.map((p) => pooledCer(p.texts.map((text, i) => ({ text, truth: truths[i]! }))))),
+  };
+}
+
+/** One page at a time on one thread: each step's seconds per page, Folio's engines against native tesseract. */
+async function profileSuite() {
+  log(`profile: ${pages.length} scanned pages, one at a time, each step timed`);
+  const { profilePages } = await import('./profile.js');
+  const secondsPerPage = await profilePages(pages, bestIntTessdata(tmp), tmp);
+  const p = secondsPerPage;
+  const folioPage = p.render! + p.orientation! + p.ocrBestInt!;
+  log(
+    `profile: ${Object.entries(p)
+      .map(([k, v]) => `${k} ${v.toFixed(2)} s`)
+      .join(', ')}`,
+  );
+  return {
+    secondsPerPage,
+    ratios: {
+      // tesseract.js (WebAssembly) against the native CLI on the same image and model.
+      wasmOverNativeBestInt: p.ocrBestInt! / p.nativeBestInt!,
+      wasmOverNativeFast: p.ocrFast! / p.nativeFast!,
+      // The steps Folio adds around OCR, as shares of its page time.
+      renderShare: p.render! / folioPage,
+      orientationShare: p.orientation! / folioPage,
+      deskewShare: (p.ocrBestInt! - p.ocrBestIntWithoutDeskew!) / folioPage,
+      // The best Folio could do with the same model on these cores: native time over Folio's page time.
+      nativeBestIntOverFolioPage: p.nativeBestInt! / folioPage,
+    },
   };
 }
 
@@ -302,6 +330,8 @@ function save(): void {
   fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 }
 try {
+  if (suites.has('profile')) result.profile = await profileSuite();
+  save();
   if (suites.has('scanned')) result.scanned = await scannedSuite();
   save();
   if (suites.has('born')) result.bornDigital = await bornSuite();

@@ -16,6 +16,7 @@ interface EngineFigures {
 interface Results {
   machine: Record<string, unknown>;
   options: Record<string, unknown>;
+  profile?: { secondsPerPage: Record<string, number>; ratios: Record<string, number> };
   scanned?: {
     engines: Record<string, EngineFigures>;
     models: Record<string, string>;
@@ -54,6 +55,13 @@ const lines: string[] = [];
 
 lines.push(`Machine: ${JSON.stringify(r.machine)}`, '', `Options: ${JSON.stringify(r.options)}`, '');
 
+if (r.profile) {
+  const { secondsPerPage: p, ratios } = r.profile;
+  lines.push('| Step, one page at a time on one thread | s/page |', '|---|---|');
+  for (const [step, seconds] of Object.entries(p)) lines.push(`| ${step} | ${f(seconds, 2)} |`);
+  for (const [name, ratio] of Object.entries(ratios)) lines.push(`| ${name} | ${f(ratio, 2)} |`);
+  lines.push('');
+}
 if (r.scanned) {
   const s = r.scanned;
   lines.push('| Engine (scanned pages) | pages/min, median (min) | s/page | CER %, median |', '|---|---|---|---|');

@@ -72,7 +72,12 @@ async function main(): Promise<void> {
     maxHeapMb: p.pdfThreadHeapMb,
     taskTimeoutMs: p.pdfTaskTimeoutMs,
   });
-  const ocr = new TesseractEngine({ workers: p.ocrWorkers, model: p.ocrModel, tessdataDir: p.tessdataDir });
+  const ocr = new TesseractEngine({
+    workers: p.ocrWorkers,
+    model: p.ocrModel,
+    tessdataDir: p.tessdataDir,
+    deskew: p.deskew,
+  });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });

@@ -44,6 +44,7 @@ const schema = z.object({
   OCR_TESSDATA_DIR: z.string().min(1).optional(),
   DEFAULT_LANGUAGES: z.string().default('eng'),
   OCR_DETECT_ORIENTATION: z.enum(['true', 'false']).default('true'),
+  OCR_DESKEW: z.enum(['true', 'false']).default('true'),
   OCR_ORIENTATION_MARGIN: z.coerce.number().min(0).default(7),
 
   PDF_THREADS: positiveInt.default(2),
@@ -115,6 +116,8 @@ export interface Config {
     ocrModel: Env['OCR_MODEL'];
     /** A folder of traineddata files read instead of the @tesseract.js-data packages; absent: the packages. */
     tessdataDir: string | undefined;
+    /** Straighten slightly skewed scans before reading them. */
+    deskew: boolean;
     defaultLanguages: string[];
     /** Pages are turned upright before OCR when orientation detection is this sure; absent: off. */
     orientation: { minConfidence: number } | undefined;
@@ -242,6 +245,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ocrWorkers: e.OCR_WORKERS,
       ocrModel: e.OCR_MODEL,
       tessdataDir,
+      deskew: e.OCR_DESKEW === 'true',
       defaultLanguages: languages,
       orientation: e.OCR_DETECT_ORIENTATION === 'true' ? { minConfidence: e.OCR_ORIENTATION_MARGIN } : undefined,
       pdfThreads: e.PDF_THREADS,

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { modelFile } from '../../../activities/adapters/languages.js';
+import { PdfjsEngine } from '../../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../../activities/adapters/tesseract.js';
 import { InputError, type OcrResult } from '../../../activities/adapters/types.js';
 import { characterErrorRate, wordRecall } from '../../support/text-metrics.js';
@@ -231,6 +232,32 @@ describe('TesseractEngine with OCR_TESSDATA_DIR', () => {
       engine.recognize(image, { languages: ['deu'], dpi: 200 }),
       (error: unknown) => error instanceof InputError && error.code === 'OCR_LANGUAGE_UNAVAILABLE',
     );
+  });
+});
+
+describe('TesseractEngine deskew', () => {
+  it('straightens a skewed scan by default, and reads it as it is with deskew off', async () => {
+    const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 60_000 });
+    const straight = new TesseractEngine({ workers: 1 });
+    const asIs = new TesseractEngine({ workers: 1, deskew: false });
+    try {
+      const page = await pdf.render(path.join(corpusDir, 'scanned/ocrmypdf-skew.pdf'), 1, {
+        dpi: 300,
+        maxPixels: 50_000_000,
+      });
+      // The skew page is the linn page turned a few degrees; the linn truth is its text.
+      const truth = (await corpusFile('scanned/ocrmypdf-linn.ref.txt')).toString('utf8');
+      const options = { languages: ['eng'], dpi: page.dpi };
+      const [deskewed, skewed] = await Promise.all([
+        straight.recognize(page.pgm, options),
+        asIs.recognize(page.pgm, options),
+      ]);
+      const [good, bad] = [characterErrorRate(deskewed.text, truth), characterErrorRate(skewed.text, truth)];
+      assert.ok(good < 0.02, `deskewed CER ${good.toFixed(4)}`);
+      assert.ok(bad > good + 0.02, `as-is CER ${bad.toFixed(4)} against deskewed ${good.toFixed(4)}`);
+    } finally {
+      await Promise.all([pdf.close(), straight.close(), asIs.close()]);
+    }
   });
 });
 

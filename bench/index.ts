@@ -130,12 +130,21 @@ async function scannedSuite() {
   // Folio on the model the native fast run and OCRmyPDF use: Debian's tessdata_fast through OCR_TESSDATA_DIR.
   const fast = await folio.startStack('fast', 1, { OCR_WORKERS: String(cores), OCR_TESSDATA_DIR: DEBIAN_TESSDATA });
   stacks.push(fast);
+  // And doing only what the native CLI does: no orientation detection, no deskew (what those cost, end to end).
+  const lean = await folio.startStack('lean', 1, {
+    OCR_WORKERS: String(cores),
+    OCR_TESSDATA_DIR: DEBIAN_TESSDATA,
+    OCR_DETECT_ORIENTATION: 'false',
+    OCR_DESKEW: 'false',
+  });
+  stacks.push(lean);
   try {
     // Warm-up: each worker starts its OCR threads on first use.
     for (const stack of stacks) await folio.submitAndWait(stack, scannedDocs.slice(0, cores));
     const passes: Record<string, EnginePass[]> = {
       folio: [],
       folioFast: [],
+      folioLean: [],
       ocrmypdf: [],
       tesseractBestInt: [],
       tesseractFast: [],
@@ -164,6 +173,7 @@ async function scannedSuite() {
       passes.tesseractFast!.push(await nativeTesseract(pages, cores, DEBIAN_TESSDATA, tmp));
       for (const [name, stack] of [
         ['folioFast', fast],
+        ['folioLean', lean],
         ['folioOneWorker', single],
         ['folioTwoWorkers', pair],
       ] as const) {
@@ -185,6 +195,7 @@ async function scannedSuite() {
       models: {
         folio: '@tesseract.js-data/eng 4.0.0_best_int (tesseract.js 7, LSTM only, PSM 3)',
         folioFast: `Debian tesseract-ocr-eng (tessdata_fast) through OCR_TESSDATA_DIR=${DEBIAN_TESSDATA}`,
+        folioLean: 'as folioFast, with OCR_DETECT_ORIENTATION=false and OCR_DESKEW=false',
         tesseractBestInt: 'the same best_int file, native tesseract CLI (--oem 1 --psm 3 --dpi 300)',
         tesseractFast: `Debian tesseract-ocr-eng (tessdata_fast), ${DEBIAN_TESSDATA}`,
         ocrmypdf: 'Debian tesseract-ocr-eng (tessdata_fast), its default',
@@ -196,6 +207,8 @@ async function scannedSuite() {
         folioFastOverOcrmypdf: median('folioFast') / median('ocrmypdf'),
         folioFastOverTesseractFast: median('folioFast') / median('tesseractFast'),
         cerPointsFastOverTesseractFast: engines.folioFast!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
+        folioLeanOverTesseractFast: median('folioLean') / median('tesseractFast'),
+        cerPointsLeanOverTesseractFast: engines.folioLean!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
         twoWorkersOverOne: median('folioTwoWorkers') / median('folioOneWorker'),
         cerPointsOverTesseractBestInt: engines.folio!.cerPercent.median - engines.tesseractBestInt!.cerPercent.median,
       },

@@ -106,6 +106,11 @@ if (r.scanned) {
       `| CER on tessdata_fast ≤ native fast + 0.5 points | ${f(ratio.cerPointsFastOverTesseractFast!, 2)} points | ${verdict(ratio.cerPointsFastOverTesseractFast! <= 0.5)} |`,
     );
   }
+  if (ratio.folioLeanOverTesseractFast !== undefined) {
+    lines.push(
+      `| (lean: tessdata_fast, no orientation, no deskew) over native fast | ${f(ratio.folioLeanOverTesseractFast, 2)} ×, CER ${f(ratio.cerPointsLeanOverTesseractFast!, 2)} points | |`,
+    );
+  }
   if (s.orchestration.outsidePageActivitiesPercent) {
     lines.push(
       `| (of the end-to-end time, no page activity running) | ${mm(s.orchestration.outsidePageActivitiesPercent)} % | |`,

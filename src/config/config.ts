@@ -21,6 +21,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'log', 'verbose']).default('info'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   API_AUTH: z.enum(['required', 'disabled']).default('required'),
+  /** How long the API trusts a verified key before reading it again (a revocation's delay); 0: every request. */
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   SSE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
@@ -101,7 +103,7 @@ export interface Config {
   /** pino's level name (LOG_LEVEL with Nest's aliases resolved). */
   logLevel: LogLevel;
   /** API keys on /v1 and the seed routes: `disabled` only outside production. */
-  auth: { mode: Env['API_AUTH'] };
+  auth: { mode: Env['API_AUTH']; keyCacheSeconds: number };
   /** How often a job's event stream looks for new page results. */
   ssePollMs: number;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
@@ -225,7 +227,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
     logLevel: e.LOG_LEVEL === 'log' ? 'info' : e.LOG_LEVEL === 'verbose' ? 'trace' : e.LOG_LEVEL,
-    auth: { mode: e.API_AUTH },
+    auth: { mode: e.API_AUTH, keyCacheSeconds: e.API_KEY_CACHE_SECONDS },
     ssePollMs: e.SSE_POLL_MS,
     temporal: {
       address: e.TEMPORAL_ADDRESS,

@@ -21,8 +21,11 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'log', 'verbose']).default('info'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   API_AUTH: z.enum(['required', 'disabled']).default('required'),
-  /** How long the API trusts a verified key before reading it again (a revocation's delay); 0: every request. */
-  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /**
+   * How long the API trusts a verified key before reading it again; 0 (default): every request. Revocations
+   * reach a cache by NOTIFY within milliseconds, not synchronously, so it is an operator's choice.
+   */
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(0),
   SSE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),

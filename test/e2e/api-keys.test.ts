@@ -9,7 +9,7 @@ import { QueryTypes } from 'sequelize';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels } from '../../src/database/models.js';
-import { harnessEnv, repoRoot } from '../support/stack.js';
+import { createApiKey, harnessEnv, repoRoot, startApi } from '../support/stack.js';
 
 const run = promisify(execFile);
 
@@ -99,5 +99,28 @@ describe('API keys', () => {
     assert.equal((await cached.verify(key))?.apiKeyId, apiKey.id);
     await cached.revoke(apiKey.id);
     assert.equal(await cached.verify(key), null);
+  });
+});
+
+describe('API key cache in the API process (API_KEY_CACHE_SECONDS)', () => {
+  it('drops a key revoked by SQL long before the cache time: the trigger notifies the API', async () => {
+    const api = await startApi({ API_KEY_CACHE_SECONDS: '300' });
+    const db = createSequelize(harnessEnv().APP_DATABASE_URL!, 1, 'app');
+    try {
+      const { key, id } = await createApiKey('cached in the API', 'client');
+      const get = () => fetch(`${api.url}/v1/jobs?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+      for (let i = 0; i < 2; i++) assert.equal((await get()).status, 200);
+      await db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = :id`, { replacements: { id } });
+      // Delivery is asynchronous (milliseconds); the cache alone would keep the key for 300 s.
+      const deadline = Date.now() + 10_000;
+      let status = 200;
+      while ((status = (await get()).status) === 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(status, 401);
+    } finally {
+      await db.close();
+      await api.stop();
+    }
   });
 });

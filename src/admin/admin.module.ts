@@ -21,6 +21,7 @@ import { buildResources } from './resources.js';
 import { schedulesResource } from './schedules.resource.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
 import { SchedulesService } from '../schedules/schedules.service.js';
+import { ApiKeysService } from '../auth/api-keys.service.js';
 
 /** Source folder of the panel's React components (bundled by AdminJS at start, not compiled by tsc). */
 const componentsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/admin/components');
@@ -64,6 +65,7 @@ async function panelOptions(
   control: JobControlService,
   jobs: JobsService,
   schedules: SchedulesService,
+  keys: ApiKeysService,
 ): Promise<AdminModuleOptions> {
   process.env.ADMIN_JS_TMP_DIR = config.admin.tmpDir;
   const adminjs = await import('adminjs');
@@ -103,7 +105,7 @@ async function panelOptions(
       },
       dashboard: { component: dashboard, handler: () => dashboardData(db) },
       resources: [
-        ...buildResources({ adminjs, models, legacy, control, jobs, components: { workflowLink } }),
+        ...buildResources({ adminjs, models, legacy, control, jobs, keys, components: { workflowLink } }),
         schedulesResource(adminjs, schedules),
       ],
     },
@@ -138,6 +140,7 @@ export const PanelModule = AdminModule.createAdminAsync({
     JobControlService,
     JobsService,
     SchedulesService,
+    ApiKeysService,
   ],
   useFactory: panelOptions,
   customLoader: PanelLoader,

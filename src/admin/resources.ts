@@ -13,7 +13,7 @@ import type { LegacyModels } from '../legacy/models.js';
 import type { JobControlService } from '../jobs/job-control.service.js';
 import type { JobsService } from '../jobs/jobs.service.js';
 import { randomUUID } from 'node:crypto';
-import { generateApiKey } from '../auth/api-keys.service.js';
+import { generateApiKey, type ApiKeysService } from '../auth/api-keys.service.js';
 import { hashPassword, passwordProblem } from './operators.service.js';
 
 /** What the resource definitions need from the rest of the app. */
@@ -23,6 +23,8 @@ export interface ResourceDeps {
   legacy: LegacyModels;
   control: JobControlService;
   jobs: JobsService;
+  /** Revokes through the API's own key service, so this process stops accepting the key at once. */
+  keys: ApiKeysService;
   components: { workflowLink: string };
 }
 
@@ -270,7 +272,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
           revoke: {
             ...jobAction(
               async (id) => {
-                await ApiKey.update({ revokedAt: new Date() }, { where: { id, revokedAt: null } });
+                await d.keys.revoke(id);
               },
               'Revoke this key? Clients using it get 401 from now on; the record stays.',
               'Key revoked.',

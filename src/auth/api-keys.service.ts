@@ -48,14 +48,46 @@ export function generateApiKey(): { key: string; prefix: string; keyHash: string
   return { key, prefix, keyHash: sha256(key).toString('hex') };
 }
 
+/** Verified keys kept at most this many; past it the oldest entry goes. */
+const MAX_CACHED_KEYS = 10_000;
+
 /**
  * Creates, lists, revokes and verifies API keys. A key is `folio_<prefix>_<secret>`: the prefix finds the
  * row, the SHA-256 of the whole key is compared in constant time. The secret is 32 random bytes, so a fast
  * hash is enough (nothing to brute-force). Plain class: Nest provides it, and the CLI script and the admin
  * panel can build it from the models.
+ *
+ * With `cacheMs` > 0 (the API: API_KEY_CACHE_SECONDS) a verified key is remembered for that long, keyed by
+ * its SHA-256, so a request does not pay a database lookup. The API drops a revoked key from the cache as soon
+ * as PostgreSQL announces the revocation (KeyRevocations) and uses no cache while it cannot hear those
+ * announcements; `cacheMs` bounds the trust in a cached key in any case. Unknown and revoked keys are never
+ * cached, so a new key works at once.
  */
 export class ApiKeysService {
-  constructor(private readonly models: Pick<AppModels, 'ApiKey'>) {}
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private caching: boolean;
+  /** Bumped by every forget: a lookup that overlapped a revocation does not cache what it read. */
+  private generation = 0;
+
+  constructor(
+    private readonly models: Pick<AppModels, 'ApiKey'>,
+    private readonly cacheMs = 0,
+  ) {
+    this.caching = cacheMs > 0;
+  }
+
+  /** Turns the cache on or off; off also empties it (e.g. while revocations cannot be heard). */
+  setCaching(on: boolean): void {
+    this.caching = on && this.cacheMs > 0;
+    this.generation++;
+    if (!this.caching) this.verified.clear();
+  }
+
+  /** Drops a key from the cache: it was revoked. */
+  forget(id: string): void {
+    this.generation++;
+    for (const [hash, entry] of this.verified) if (entry.principal.apiKeyId === id) this.verified.delete(hash);
+  }
 
   /** Creates a key; the returned `key` is shown once and never stored. */
   async create(input: { name: string; role: ApiKeyRole }): Promise<{ key: string; apiKey: ApiKeyInfo }> {
@@ -72,6 +104,7 @@ export class ApiKeysService {
     const row = await this.models.ApiKey.findByPk(id);
     if (!row) return null;
     if (!row.revokedAt) await row.update({ revokedAt: new Date() });
+    this.forget(id);
     return info(row);
   }
 
@@ -84,13 +117,24 @@ export class ApiKeysService {
   async verify(presented: string): Promise<Principal | null> {
     const match = KEY_PATTERN.exec(presented);
     if (!match) return null;
+    const hash = sha256(presented);
+    const cacheKey = this.caching ? hash.toString('hex') : undefined;
+    const cached = cacheKey === undefined ? undefined : this.verified.get(cacheKey);
+    if (cached && cached.until > Date.now()) return { ...cached.principal };
+    if (cached) this.verified.delete(cacheKey!);
+    const generation = this.generation;
     const row = await this.models.ApiKey.findOne({ where: { prefix: match[1]! } });
     if (!row || row.revokedAt) return null;
-    if (!timingSafeEqual(sha256(presented), Buffer.from(row.keyHash, 'hex'))) return null;
+    if (!timingSafeEqual(hash, Buffer.from(row.keyHash, 'hex'))) return null;
     // Coarse on purpose: one write per key per minute at most, not one per request.
     if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
       await row.update({ lastUsedAt: new Date() });
     }
-    return { apiKeyId: row.id, role: row.role, name: row.name };
+    const principal: Principal = { apiKeyId: row.id, role: row.role, name: row.name };
+    if (cacheKey !== undefined && this.caching && generation === this.generation) {
+      if (this.verified.size >= MAX_CACHED_KEYS) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(cacheKey, { principal, until: Date.now() + this.cacheMs });
+    }
+    return { ...principal };
   }
 }

@@ -21,6 +21,11 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'log', 'verbose']).default('info'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   API_AUTH: z.enum(['required', 'disabled']).default('required'),
+  /**
+   * How long the API trusts a verified key before reading it again; 0 (default): every request. Revocations
+   * reach a cache by NOTIFY within milliseconds, not synchronously, so it is an operator's choice.
+   */
+  API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(0),
   SSE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
@@ -102,7 +107,7 @@ export interface Config {
   /** pino's level name (LOG_LEVEL with Nest's aliases resolved). */
   logLevel: LogLevel;
   /** API keys on /v1 and the seed routes: `disabled` only outside production. */
-  auth: { mode: Env['API_AUTH'] };
+  auth: { mode: Env['API_AUTH']; keyCacheSeconds: number };
   /** How often a job's event stream looks for new page results. */
   ssePollMs: number;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
@@ -228,7 +233,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
     logLevel: e.LOG_LEVEL === 'log' ? 'info' : e.LOG_LEVEL === 'verbose' ? 'trace' : e.LOG_LEVEL,
-    auth: { mode: e.API_AUTH },
+    auth: { mode: e.API_AUTH, keyCacheSeconds: e.API_KEY_CACHE_SECONDS },
     ssePollMs: e.SSE_POLL_MS,
     temporal: {
       address: e.TEMPORAL_ADDRESS,

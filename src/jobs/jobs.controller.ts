@@ -156,8 +156,7 @@ export class JobsController {
     @Param('id', uuid) id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobView> {
-    const job = await this.jobs.getFor(req.principal, id);
-    const pages = await this.jobs.pageStates(id);
+    const { job, pages } = await this.jobs.statusFor(req.principal, id);
     if (!this.jobs.isFinished(job)) res.setHeader('Retry-After', '2');
     return toJobView(this.jobs, job, pages);
   }

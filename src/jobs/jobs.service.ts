@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
+import { QueryTypes } from 'sequelize';
 import type { AppModels, Job, JobPage } from '../database/models.js';
 import { ApiError } from '../common/errors.js';
 import type { JobStatus } from '../../workflows/contracts.js';
@@ -16,6 +17,21 @@ export interface PageCountsView {
   failed: number;
   pending: number;
 }
+
+/** A page as a status poll shows it: its state, never its text. */
+export type PageState = Pick<JobPage, 'pageNumber' | 'status' | 'method' | 'attempts' | 'errorCode' | 'errorMessage'>;
+
+/**
+ * A job row with its pages' states in one round trip: what a status poll (the API's most frequent request)
+ * reads. Page states are aggregated in PostgreSQL, ordered by page number.
+ */
+const JOB_WITH_PAGE_STATES = `
+  SELECT j.*, COALESCE((
+    SELECT json_agg(json_build_object(
+             'pageNumber', p.page_number, 'status', p.status, 'method', p.method, 'attempts', p.attempts,
+             'errorCode', p.error_code, 'errorMessage', p.error_message) ORDER BY p.page_number)
+      FROM job_pages p WHERE p.job_id = j.id), '[]'::json) AS page_states
+    FROM jobs j WHERE j.id = :id`;
 
 /** Reads jobs and their pages from the app DB (never from Temporal). */
 @Injectable()
@@ -33,9 +49,25 @@ export class JobsService {
 
   /** The job if this caller may see it: clients only their own (403 otherwise), admins every job. */
   async getFor(principal: Principal, id: string): Promise<Job> {
-    const job = await this.get(id);
+    return this.owned(principal, await this.get(id));
+  }
+
+  /** getFor and pageStates in one query. */
+  async statusFor(principal: Principal, id: string): Promise<{ job: Job; pages: PageState[] }> {
+    const [job] = await this.models.Job.sequelize!.query<Job>(JOB_WITH_PAGE_STATES, {
+      replacements: { id },
+      type: QueryTypes.SELECT,
+      model: this.models.Job,
+      mapToModel: true,
+    });
+    if (!job) throw new ApiError('JOB_NOT_FOUND', `No job has the id ${id}.`);
+    const pages = job.get('page_states' as keyof Job) as unknown as PageState[];
+    return { job: this.owned(principal, job), pages };
+  }
+
+  private owned(principal: Principal, job: Job): Job {
     if (principal.role !== 'admin' && job.apiKeyId !== principal.apiKeyId) {
-      throw new ApiError('FORBIDDEN', `Job ${id} belongs to another API client.`);
+      throw new ApiError('FORBIDDEN', `Job ${job.id} belongs to another API client.`);
     }
     return job;
   }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Job, JobPage } from '../database/models.js';
-import type { JobsService, PageCountsView } from './jobs.service.js';
+import type { JobsService, PageCountsView, PageState } from './jobs.service.js';
 import { JOB_STATUSES } from './jobs-list.service.js';
 
 /** A structured error: a stable code, a message saying what to do, the page when one page is at fault. */
@@ -92,7 +92,7 @@ export function jobError(job: Job): ErrorView | null {
 }
 
 /** The status view of a job. */
-export function toJobView(jobs: JobsService, job: Job, pages: JobPage[]): JobView {
+export function toJobView(jobs: JobsService, job: Job, pages: PageState[]): JobView {
   const counts: PageCountsView = jobs.counts(job, pages);
   return {
     jobId: job.id,

@@ -9,7 +9,7 @@ import { QueryTypes } from 'sequelize';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { createSequelize } from '../../src/database/connections.js';
 import { initAppModels } from '../../src/database/models.js';
-import { harnessEnv, repoRoot } from '../support/stack.js';
+import { createApiKey, harnessEnv, repoRoot, startApi } from '../support/stack.js';
 
 const run = promisify(execFile);
 
@@ -58,5 +58,69 @@ describe('API keys', () => {
     assert.equal((await keys.verify(key))?.role, 'admin');
     const forged = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
     assert.equal(await keys.verify(forged), null);
+  });
+
+  it('with a cache, reads a verified key once per cacheMs; a revocation elsewhere takes effect within it', async () => {
+    const { key, apiKey } = await keys.create({ name: 'cached client', role: 'client' });
+    const models = initAppModels(db);
+    const cached = new ApiKeysService(models, 400);
+    let lookups = 0;
+    const findOne = models.ApiKey.findOne.bind(models.ApiKey);
+    models.ApiKey.findOne = ((...args: Parameters<typeof findOne>) => {
+      lookups++;
+      return findOne(...args);
+    }) as typeof models.ApiKey.findOne;
+    try {
+      assert.equal((await cached.verify(key))?.apiKeyId, apiKey.id);
+      assert.equal((await cached.verify(key))?.apiKeyId, apiKey.id);
+      assert.equal(lookups, 1, 'the second request is answered from the cache');
+      // A wrong secret with the same prefix is never answered from the cache.
+      assert.equal(await cached.verify(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`), null);
+
+      await script('--revoke', apiKey.id);
+      assert.equal(await keys.verify(key), null, 'an uncached instance sees the revocation at once');
+      const deadline = Date.now() + 5_000;
+      while ((await cached.verify(key)) !== null) {
+        assert.ok(Date.now() < deadline, 'the revoked key still authenticates past the cache time');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Revoked keys are not cached: every later request reads the row again.
+      const before = lookups;
+      assert.equal(await cached.verify(key), null);
+      assert.equal(lookups, before + 1);
+    } finally {
+      models.ApiKey.findOne = findOne;
+    }
+  });
+
+  it('with a cache, a key revoked through the same instance stops at once', async () => {
+    const { key, apiKey } = await keys.create({ name: 'revoked here', role: 'client' });
+    const cached = new ApiKeysService(initAppModels(db), 60_000);
+    assert.equal((await cached.verify(key))?.apiKeyId, apiKey.id);
+    await cached.revoke(apiKey.id);
+    assert.equal(await cached.verify(key), null);
+  });
+});
+
+describe('API key cache in the API process (API_KEY_CACHE_SECONDS)', () => {
+  it('drops a key revoked by SQL long before the cache time: the trigger notifies the API', async () => {
+    const api = await startApi({ API_KEY_CACHE_SECONDS: '300' });
+    const db = createSequelize(harnessEnv().APP_DATABASE_URL!, 1, 'app');
+    try {
+      const { key, id } = await createApiKey('cached in the API', 'client');
+      const get = () => fetch(`${api.url}/v1/jobs?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+      for (let i = 0; i < 2; i++) assert.equal((await get()).status, 200);
+      await db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = :id`, { replacements: { id } });
+      // Delivery is asynchronous (milliseconds); the cache alone would keep the key for 300 s.
+      const deadline = Date.now() + 10_000;
+      let status = 200;
+      while ((status = (await get()).status) === 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(status, 401);
+    } finally {
+      await db.close();
+      await api.stop();
+    }
   });
 });

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     model: p.ocrModel,
     tessdataDir: p.tessdataDir,
     deskew: p.deskew,
+    maxPagesPerWorker: p.ocrWorkerMaxPages,
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });

@@ -34,6 +34,16 @@ export interface TesseractEngineOptions {
    * find the text's angle, ~12 % of a page's OCR time). Default true.
    */
   deskew?: boolean;
+  /**
+   * Orientation-detection workers (each ~90 MB). Default: one per four OCR workers, rounded up; detection
+   * takes a small fraction of a page's OCR time, so one keeps up with several OCR workers.
+   */
+  orientationWorkers?: number;
+  /**
+   * Pages a worker handles before it is replaced by a fresh one (default: never). A worker's WASM heap
+   * grows to its largest page and never shrinks, so this bounds what a long run can leave behind.
+   */
+  maxPagesPerWorker?: number;
 }
 
 /**
@@ -53,6 +63,14 @@ export class TesseractEngine implements OcrEngine {
   constructor(private readonly options: TesseractEngineOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new RangeError(`workers must be a positive integer, got ${options.workers}`);
+    }
+    for (const [name, value] of [
+      ['orientationWorkers', options.orientationWorkers],
+      ['maxPagesPerWorker', options.maxPagesPerWorker],
+    ] as const) {
+      if (value !== undefined && !(value === Infinity || (Number.isInteger(value) && value >= 1))) {
+        throw new RangeError(`${name} must be a positive integer, got ${value}`);
+      }
     }
   }
 
@@ -81,7 +99,7 @@ export class TesseractEngine implements OcrEngine {
     const key = codes.join('+');
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new WorkerPool(this.options.workers, () => this.startWorker(codes));
+      pool = new WorkerPool(this.options.workers, () => this.startWorker(codes), this.options.maxPagesPerWorker);
       this.pools.set(key, pool);
     }
     const deskew = this.options.deskew ?? true;
@@ -91,10 +109,14 @@ export class TesseractEngine implements OcrEngine {
   async detectOrientation(image: Uint8Array, { dpi, signal }: Omit<OcrOptions, 'languages'>): Promise<Orientation> {
     signal?.throwIfAborted();
     if (this.closed) throw new Error('TesseractEngine is closed');
-    this.orientationPool ??= new WorkerPool(this.options.workers, () => {
-      this.started += 1;
-      return startOrientationWorker();
-    });
+    this.orientationPool ??= new WorkerPool(
+      this.options.orientationWorkers ?? Math.ceil(this.options.workers / 4),
+      () => {
+        this.started += 1;
+        return startOrientationWorker();
+      },
+      this.options.maxPagesPerWorker,
+    );
     return this.orientationPool.run(signal, (worker) => detectWith(worker, image, dpi));
   }
 
@@ -240,31 +262,34 @@ async function recognizePage(worker: TesseractWorker, image: Buffer, deskew: boo
   }
 }
 
-interface Waiter {
-  grant(worker: TesseractWorker): void;
+interface Waiter<W> {
+  grant(worker: W): void;
   fail(reason: unknown): void;
 }
 
 /**
  * Up to `size` workers for one language set, started on demand and reused. A job aborted while queued is
  * dropped; a worker whose job is aborted mid-recognition cannot be interrupted, so it is terminated and
- * a replacement is started when next needed.
+ * a replacement is started when next needed. A worker that has run `maxJobs` jobs is retired the same way.
  */
-class WorkerPool {
-  private readonly idle: TesseractWorker[] = [];
-  private readonly busy = new Set<TesseractWorker>();
-  private readonly waiters: Waiter[] = [];
+export class WorkerPool<W extends { terminate(): Promise<unknown> } = TesseractWorker> {
+  private readonly idle: W[] = [];
+  private readonly busy = new Set<W>();
+  private readonly jobs = new Map<W, number>();
+  private readonly waiters: Waiter<W>[] = [];
   private readonly calls = new Set<AbortController>();
   private readonly starts = new Set<Promise<void>>();
+  private readonly stops = new Set<Promise<unknown>>();
   private live = 0;
   private closed = false;
 
   constructor(
     private readonly size: number,
-    private readonly start: () => Promise<TesseractWorker>,
+    private readonly start: () => Promise<W>,
+    private readonly maxJobs = Infinity,
   ) {}
 
-  async run<T>(signal: AbortSignal | undefined, job: (worker: TesseractWorker) => Promise<T>): Promise<T> {
+  async run<T>(signal: AbortSignal | undefined, job: (worker: W) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('TesseractEngine is closed');
     // One controller per call, aborted by the caller or by close(): AbortSignal.any would keep every
     // call's signal alive as a dependant of a pool-wide one (a known leak in Node).
@@ -287,11 +312,12 @@ class WorkerPool {
     for (const waiter of this.waiters.splice(0)) waiter.fail(reason);
     const workers = [...this.idle.splice(0), ...this.busy];
     this.busy.clear();
+    this.jobs.clear();
     for (const call of this.calls) call.abort(reason);
-    await Promise.all([...workers.map((worker) => worker.terminate()), ...this.starts]);
+    await Promise.all([...workers.map((worker) => worker.terminate()), ...this.starts, ...this.stops]);
   }
 
-  private async runUntil<T>(stop: AbortSignal, job: (worker: TesseractWorker) => Promise<T>): Promise<T> {
+  private async runUntil<T>(stop: AbortSignal, job: (worker: W) => Promise<T>): Promise<T> {
     const worker = await this.acquire(stop);
     this.busy.add(worker);
     if (stop.aborted) {
@@ -313,7 +339,7 @@ class WorkerPool {
     }
   }
 
-  private acquire(stop: AbortSignal): Promise<TesseractWorker> {
+  private acquire(stop: AbortSignal): Promise<W> {
     stop.throwIfAborted();
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
@@ -321,7 +347,7 @@ class WorkerPool {
         if (index >= 0) this.waiters.splice(index, 1);
         reject(stop.reason);
       };
-      const waiter: Waiter = {
+      const waiter: Waiter<W> = {
         grant: (worker) => {
           stop.removeEventListener('abort', onAbort);
           resolve(worker);
@@ -337,14 +363,40 @@ class WorkerPool {
     });
   }
 
-  private release(worker: TesseractWorker): void {
-    if (!this.busy.delete(worker)) return; // close() has already taken it
+  private release(worker: W): void {
+    if (!this.busy.has(worker)) return; // close() has already taken it
+    const jobs = (this.jobs.get(worker) ?? 0) + 1;
+    if (jobs >= this.maxJobs) {
+      this.retire(worker);
+      return;
+    }
+    this.busy.delete(worker);
+    this.jobs.set(worker, jobs);
     this.idle.push(worker);
     this.pump();
   }
 
-  private async discard(worker: TesseractWorker): Promise<void> {
+  /**
+   * Terminates a worker that has done its share. Its replacement starts only once it is gone, so the old
+   * and the new never hold memory together; close() waits for it, the caller's result does not.
+   */
+  private retire(worker: W): void {
+    this.busy.delete(worker);
+    this.jobs.delete(worker);
+    const stopped: Promise<unknown> = worker
+      .terminate()
+      .catch(() => undefined)
+      .finally(() => {
+        this.stops.delete(stopped);
+        this.live -= 1;
+        this.pump();
+      });
+    this.stops.add(stopped);
+  }
+
+  private async discard(worker: W): Promise<void> {
     if (!this.busy.delete(worker)) return; // close() has already taken it
+    this.jobs.delete(worker);
     this.live -= 1;
     this.pump();
     await worker.terminate();

@@ -47,6 +47,7 @@ const schema = z.object({
   OCR_WORKERS: positiveInt.default(2),
   OCR_MODEL: z.enum(['best_int', 'default']).default('best_int'),
   OCR_TESSDATA_DIR: z.string().min(1).optional(),
+  OCR_WORKER_MAX_PAGES: positiveInt.default(200),
   DEFAULT_LANGUAGES: z.string().default('eng'),
   OCR_DETECT_ORIENTATION: z.enum(['true', 'false']).default('true'),
   OCR_DESKEW: z.enum(['true', 'false']).default('true'),
@@ -123,6 +124,8 @@ export interface Config {
     tessdataDir: string | undefined;
     /** Straighten slightly skewed scans before reading them. */
     deskew: boolean;
+    /** Pages an OCR or orientation worker reads before a fresh one replaces it (its WASM heap never shrinks). */
+    ocrWorkerMaxPages: number;
     defaultLanguages: string[];
     /** Pages are turned upright before OCR when orientation detection is this sure; absent: off. */
     orientation: { minConfidence: number } | undefined;
@@ -251,6 +254,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       ocrModel: e.OCR_MODEL,
       tessdataDir,
       deskew: e.OCR_DESKEW === 'true',
+      ocrWorkerMaxPages: e.OCR_WORKER_MAX_PAGES,
       defaultLanguages: languages,
       orientation: e.OCR_DETECT_ORIENTATION === 'true' ? { minConfidence: e.OCR_ORIENTATION_MARGIN } : undefined,
       pdfThreads: e.PDF_THREADS,

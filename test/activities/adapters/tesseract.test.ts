@@ -306,6 +306,45 @@ describe('TesseractEngine cancellation', () => {
   });
 });
 
+describe('TesseractEngine worker bounds', () => {
+  it('replaces a worker after maxPagesPerWorker pages, and the fresh one reads as well', async () => {
+    const engine = new TesseractEngine({ workers: 1, maxPagesPerWorker: 2 });
+    try {
+      const image = await corpusFile('scanned/tess-phototest.tif');
+      const texts: string[] = [];
+      const started: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        texts.push((await engine.recognize(image, { ...english, dpi: 200 })).text);
+        started.push(engine.workersStarted);
+      }
+      // Pages 1–2 on the first worker, 3–4 on the second, 5 on a third.
+      assert.deepEqual(started, [1, 1, 2, 2, 3]);
+      assert.match(texts[0]!, /quick brown/);
+      for (const text of texts) assert.equal(text, texts[0]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('detects orientation with one worker per four OCR workers by default, also after a replacement', async () => {
+    const engine = new TesseractEngine({ workers: 2, maxPagesPerWorker: 2 });
+    try {
+      const image = await corpusFile('rotated/tess-phototest-rotated-L.png');
+      const found = await Promise.all([1, 2, 3].map(() => engine.detectOrientation(image, { dpi: 200 })));
+      for (const orientation of found) assert.equal(orientation.turn, 90, JSON.stringify(orientation));
+      // Three pages through one orientation worker bounded at two: a second one read the third.
+      assert.equal(engine.workersStarted, 2);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('refuses a bound that is not a positive integer', () => {
+    assert.throws(() => new TesseractEngine({ workers: 1, maxPagesPerWorker: 0 }), RangeError);
+    assert.throws(() => new TesseractEngine({ workers: 1, orientationWorkers: 1.5 }), RangeError);
+  });
+});
+
 describe('TesseractEngine.close', () => {
   for (const [when, delay] of [
     ['while its worker starts', 0],

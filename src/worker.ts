@@ -70,6 +70,7 @@ async function main(): Promise<void> {
   const pdf = new PdfjsEngine({
     threads: p.pdfThreads,
     maxHeapMb: p.pdfThreadHeapMb,
+    maxRenders: p.pdfMaxRenders,
     taskTimeoutMs: p.pdfTaskTimeoutMs,
   });
   const ocr = new TesseractEngine({

@@ -24,17 +24,29 @@ export interface PdfjsEngineOptions {
   maxHeapMb: number;
   /** Limit on one call's running time, not counting the wait for a free thread. */
   taskTimeoutMs: number;
+  /**
+   * Renders that run at once (default: one per thread). A render of a scanned letter page holds ~250 MB
+   * while it runs (decoded image, canvases), so fewer than `threads` bounds the peak; text extraction
+   * still uses every thread.
+   */
+  maxRenders?: number;
 }
 
 /** Reads PDFs with pdf.js in worker threads that a hostile file can exhaust without taking the process down. */
 export class PdfjsEngine implements PdfEngine {
   readonly #pool: Piscina<ThreadTask, ThreadReply<unknown>>;
   readonly #slots: Slots;
+  readonly #renders: Slots;
   readonly #options: PdfjsEngineOptions;
 
   constructor(options: PdfjsEngineOptions) {
+    const { threads, maxRenders = threads } = options;
+    if (!Number.isInteger(maxRenders) || maxRenders < 1) {
+      throw new RangeError(`maxRenders must be a positive integer, got ${maxRenders}`);
+    }
     this.#options = options;
-    this.#slots = new Slots(options.threads);
+    this.#slots = new Slots(threads);
+    this.#renders = new Slots(maxRenders);
     this.#pool = new Piscina({
       filename: fileURLToPath(new URL('./pdfjs-thread.js', import.meta.url)),
       minThreads: options.threads,
@@ -59,9 +71,17 @@ export class PdfjsEngine implements PdfEngine {
     return this.#run<PageText>({ op: 'extractText', path, pageNumber, password: options.password }, options.signal);
   }
 
-  render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage> {
+  async render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage> {
     const { dpi, maxPixels, password, signal, rotation = 0 } = options;
-    return this.#run<RenderedPage>({ op: 'render', path, pageNumber, password, dpi, maxPixels, rotation }, signal);
+    await this.#renders.acquire(signal);
+    try {
+      return await this.#run<RenderedPage>(
+        { op: 'render', path, pageNumber, password, dpi, maxPixels, rotation },
+        signal,
+      );
+    } finally {
+      this.#renders.release();
+    }
   }
 
   async close(): Promise<void> {

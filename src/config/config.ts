@@ -54,6 +54,7 @@ const schema = z.object({
   OCR_ORIENTATION_MARGIN: z.coerce.number().min(0).default(7),
 
   PDF_THREADS: positiveInt.default(2),
+  PDF_MAX_RENDERS: positiveInt.optional(),
   PDF_THREAD_HEAP_MB: positiveInt.default(1024),
   PDF_TASK_TIMEOUT_SECONDS: positiveInt.default(120),
 
@@ -130,6 +131,8 @@ export interface Config {
     /** Pages are turned upright before OCR when orientation detection is this sure; absent: off. */
     orientation: { minConfidence: number } | undefined;
     pdfThreads: number;
+    /** Page renders at once: each holds ~250 MB of a scanned letter page while it runs. */
+    pdfMaxRenders: number;
     pdfThreadHeapMb: number;
     pdfTaskTimeoutMs: number;
     workerMaxActivities: number;
@@ -258,6 +261,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       defaultLanguages: languages,
       orientation: e.OCR_DETECT_ORIENTATION === 'true' ? { minConfidence: e.OCR_ORIENTATION_MARGIN } : undefined,
       pdfThreads: e.PDF_THREADS,
+      // One render (~0.4 s) keeps ~6 OCR workers (~2.7 s a page each) fed: more would only raise the peak.
+      pdfMaxRenders: Math.min(e.PDF_THREADS, e.PDF_MAX_RENDERS ?? Math.ceil(e.OCR_WORKERS / 4)),
       pdfThreadHeapMb: e.PDF_THREAD_HEAP_MB,
       pdfTaskTimeoutMs: e.PDF_TASK_TIMEOUT_SECONDS * 1000,
       // Page activities spend most of their time waiting for an OCR engine; a few more than the

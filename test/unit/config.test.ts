@@ -83,6 +83,16 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'test', FAULT_PAUSE_AT: 'somewhere' }), ConfigError);
   });
 
+  it('bounds memory: renders at once from the OCR pool, OCR workers replaced after 200 pages', () => {
+    const c = loadConfig({});
+    assert.equal(c.pipeline.pdfMaxRenders, 1);
+    assert.equal(c.pipeline.ocrWorkerMaxPages, 200);
+    assert.equal(loadConfig({ OCR_WORKERS: '8' }).pipeline.pdfMaxRenders, 2);
+    assert.equal(loadConfig({ PDF_MAX_RENDERS: '4', PDF_THREADS: '2' }).pipeline.pdfMaxRenders, 2);
+    assert.equal(loadConfig({ OCR_WORKER_MAX_PAGES: '50' }).pipeline.ocrWorkerMaxPages, 50);
+    assert.throws(() => loadConfig({ OCR_WORKER_MAX_PAGES: '0' }), ConfigError);
+  });
+
   it('reads the page heartbeat timeout, 30 s by default and never below 4 s', () => {
     assert.equal(loadConfig({}).pipeline.pageHeartbeatTimeoutSeconds, 30);
     assert.equal(loadConfig({ PAGE_HEARTBEAT_SECONDS: '10' }).pipeline.pageHeartbeatTimeoutSeconds, 10);

@@ -382,6 +382,36 @@ describe('PdfjsEngine specifics', () => {
     }
   });
 
+  it('runs at most maxRenders renders at once, leaving the other threads to text extraction', async () => {
+    const limited = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_000, maxRenders: 1 });
+    try {
+      // The cycle never finishes drawing on its own: it holds the only render slot until aborted.
+      const running = new AbortController();
+      const endless = limited.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, {
+        dpi: DPI,
+        maxPixels: MAX_PIXELS,
+        signal: running.signal,
+      });
+      const rejected = assert.rejects(endless, (error: Error) => error.name === 'AbortError');
+      let settled = false;
+      const queued = limited
+        .render(corpusFile('scanned/tess-phototest.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS })
+        .finally(() => (settled = true));
+      // The second thread is free for text while the second render waits for the slot.
+      assert.match((await limited.extractText(corpusFile('born-digital/ocrmypdf-tagged.pdf'), 2)).text, /Body text/);
+      assert.equal(settled, false, 'the second render ran beside the first');
+      running.abort();
+      await rejected;
+      assertSanePgm(await queued, 230.4, 172.8);
+    } finally {
+      await limited.close();
+    }
+    assert.throws(
+      () => new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 1000, maxRenders: 0 }),
+      RangeError,
+    );
+  });
+
   it('rejects with an AbortError, not an InputError, when the caller aborts', async () => {
     const single = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 20_000 });
     const isAbort = (error: Error): boolean => error.name === 'AbortError' && !(error instanceof InputError);

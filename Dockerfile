@@ -29,6 +29,11 @@ RUN npm run build \
 # Runtime stage
 # ---------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS runtime
+# glibc serves allocations of 1 MiB and more (page images, canvases, decoded scans) from mmap and gives them
+# back when freed. By default it raises that threshold to the largest block freed so far (up to 32 MiB), after
+# which 8–34 MB page buffers land in per-thread malloc arenas that never shrink: the worker's RSS then climbs
+# with pages read (measured: peak 1,053 MB on 50 scanned pages without it, 873 MB with it, flat from 10 pages).
+ENV MALLOC_MMAP_THRESHOLD_=1048576
 ENV NODE_ENV=production \
     PORT=3000 \
     STORAGE_DIR=/var/lib/folio/storage \

@@ -14,6 +14,7 @@ import { createLegacyFixture } from './legacy-fixture.js';
 import { localDocumentSecretKey } from './lib/document-secret-key.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-postgres.js';
 import { startDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
+import { WORKER_PROCESS_ENV } from '../src/common/worker-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = path.resolve(process.env.FOLIO_DATA_DIR ?? path.join(root, 'data'));
@@ -96,7 +97,8 @@ try {
     ['api', 'dist/src/main.js'],
     ['worker', 'dist/src/worker.js'],
   ] as const) {
-    const child = spawn(process.execPath, [path.join(root, entry)], { env, stdio: 'inherit', cwd: root });
+    const childEnv = name === 'worker' ? { ...WORKER_PROCESS_ENV, ...env } : env;
+    const child = spawn(process.execPath, [path.join(root, entry)], { env: childEnv, stdio: 'inherit', cwd: root });
     child.on('exit', (code, signal) => {
       if (!stopping) {
         say(`${name} exited (${signal ?? code}); stopping the rest`);

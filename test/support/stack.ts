@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/lib/services.js';
 import pg from 'pg';
 import { generateApiKey, type ApiKeyRole } from '../../src/auth/api-keys.service.js';
+import { WORKER_PROCESS_ENV } from '../../src/common/worker-env.js';
 
 /** Repo root, found from the compiled file's place (dist/test/support/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -160,7 +161,7 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProces
 /** Starts a worker process and waits until it polls its task queue. */
 export async function startWorker(env: NodeJS.ProcessEnv = {}): Promise<FolioProcess> {
   // Test workers run on task queues of their own; only a test about schedules lets one claim them.
-  const proc = spawnFolio('worker', 'dist/src/worker.js', { SCHEDULES_UPSERT: 'false', ...env });
+  const proc = spawnFolio('worker', 'dist/src/worker.js', { ...WORKER_PROCESS_ENV, SCHEDULES_UPSERT: 'false', ...env });
   await proc.waitForOutput(/Worker polling/, 90_000);
   return proc;
 }

@@ -18,8 +18,17 @@ export interface PageCountsView {
   pending: number;
 }
 
-/** A page as a status poll shows it: its state, never its text. */
-export type PageState = Pick<JobPage, 'pageNumber' | 'status' | 'method' | 'attempts' | 'errorCode' | 'errorMessage'>;
+/** A page as a status poll shows it (its state, never its text): attribute → column. */
+const PAGE_STATE_COLUMNS = {
+  pageNumber: 'page_number',
+  status: 'status',
+  method: 'method',
+  attempts: 'attempts',
+  errorCode: 'error_code',
+  errorMessage: 'error_message',
+} as const;
+
+export type PageState = Pick<JobPage, keyof typeof PAGE_STATE_COLUMNS>;
 
 /**
  * A job row with its pages' states in one round trip: what a status poll (the API's most frequent request)
@@ -27,9 +36,9 @@ export type PageState = Pick<JobPage, 'pageNumber' | 'status' | 'method' | 'atte
  */
 const JOB_WITH_PAGE_STATES = `
   SELECT j.*, COALESCE((
-    SELECT json_agg(json_build_object(
-             'pageNumber', p.page_number, 'status', p.status, 'method', p.method, 'attempts', p.attempts,
-             'errorCode', p.error_code, 'errorMessage', p.error_message) ORDER BY p.page_number)
+    SELECT json_agg(json_build_object(${Object.entries(PAGE_STATE_COLUMNS)
+      .map(([attribute, column]) => `'${attribute}', p.${column}`)
+      .join(', ')}) ORDER BY p.page_number)
       FROM job_pages p WHERE p.job_id = j.id), '[]'::json) AS page_states
     FROM jobs j WHERE j.id = :id`;
 
@@ -76,20 +85,11 @@ export class JobsService {
     return FINISHED.includes(job.status);
   }
 
-  /** Per-page states, without their text: what a status poll needs. */
-  async pageStates(jobId: string): Promise<JobPage[]> {
+  /** Per-page states, without their text: what a status poll needs (the same columns as statusFor). */
+  async pageStates(jobId: string): Promise<PageState[]> {
     return this.models.JobPage.findAll({
       where: { jobId },
-      attributes: [
-        'pageNumber',
-        'status',
-        'method',
-        'attempts',
-        'confidence',
-        'errorCode',
-        'errorMessage',
-        'durationMs',
-      ],
+      attributes: Object.keys(PAGE_STATE_COLUMNS),
       order: [['pageNumber', 'ASC']],
     });
   }

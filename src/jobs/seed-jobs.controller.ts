@@ -117,8 +117,7 @@ export class SeedJobsController {
   @ApiOkResponse({ type: SeedJobDetailView })
   @ApiErrors(403, 404)
   async show(@Req() req: AuthedRequest, @Param('job_id', uuid) id: string): Promise<Record<string, unknown>> {
-    const job = await this.jobs.getFor(req.principal, id);
-    const pages = await this.jobs.pageStates(id);
+    const { job, pages } = await this.jobs.statusFor(req.principal, id);
     const counts = this.jobs.counts(job, pages);
     return {
       ...seedJob({

@@ -328,10 +328,11 @@ export function createActivities(deps: ActivityDeps) {
       const { pgm, dpi } = image;
       const found = await phase('orientation', () => ocr.detectOrientation!(pgm, { dpi, signal }));
       if (found.turn !== 0 && found.confidence >= settings.orientation.minConfidence) {
-        // Drawn again turned, rather than the bitmap rotated: same cost as a render, no second copy.
+        // Drawn again turned, rather than the bitmap rotated: same cost as a render, no second copy. At the
+        // resolution the first render settled on, so a scan's own resolution is not worked out again.
         turn = found.turn;
-        const rotation = turn;
-        image = await phase('render', () => pdf.render(path, input.pageNumber, { ...renderOptions, rotation }));
+        const again = { ...renderOptions, dpi: image.dpi, rotation: turn };
+        image = await phase('render', () => pdf.render(path, input.pageNumber, again));
       }
     }
     const page = image;

@@ -26,12 +26,12 @@ export interface TesseractEngineOptions {
   model?: TesseractModel;
   /**
    * A folder of `<code>.traineddata[.gz]` files to read instead of the packages (OCR_TESSDATA_DIR), e.g.
-   * Debian's tesseract-ocr-eng, whose tessdata_fast model reads about 30 % faster than best_int.
+   * Debian's tesseract-ocr-eng, whose tessdata_fast model read 27 % faster than best_int in the bench profile.
    */
   tessdataDir?: string;
   /**
    * Straighten a page skewed by a few degrees before reading it (tesseract.js rotateAuto: a layout pass to
-   * find the text's angle, ~12 % of a page's OCR time). Default true.
+   * find the text's angle, 11–13 % of a page's OCR time). Default true.
    */
   deskew?: boolean;
   /**

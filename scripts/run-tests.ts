@@ -17,7 +17,7 @@ function testFiles(dir: string): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.test.js'))
-    .map((e) => path.join(e.parentPath ?? e.path, e.name))
+    .map((e) => path.join(e.parentPath, e.name))
     .sort();
 }
 

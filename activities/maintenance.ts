@@ -1,59 +1,69 @@
 import fs from 'node:fs/promises';
 import { Op } from 'sequelize';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { AppModels } from '../src/database/models.js';
-import { DOCUMENTS_PREFIX, jobIdOfDocumentKey, type DocumentStorage } from '../src/storage/storage.js';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type {
   CleanupBatchInput,
   CleanupBatchOutput,
-  FinalizeDocumentInput,
-  FinalizeDocumentOutput,
-  JobStatus,
   ReconcileJobsInput,
   ReconcileJobsOutput,
   ReconciledJob,
   SweepOrphanUploadsOutput,
-} from '../workflows/contracts.js';
+} from '../core/contracts.js';
+import type { AppModels } from '../core/db/models.js';
+import type { FailureCode } from '../core/failures.js';
+import type { JobStore } from '../core/job-store.js';
+import { ACTIVE_STATUSES, FINISHED_STATUSES, type FinishedStatus } from '../core/lifecycle.js';
+import { DOCUMENTS_PREFIX, jobIdOfDocumentKey, type DocumentStorage } from '../core/storage/storage.js';
+import { startDocumentWorkflow, type DocumentRunSettings } from '../core/workflow-client.js';
 
 /** What the maintenance activities need. */
-export interface MaintenanceDeps {
+export interface MaintenanceActivityDeps {
   models: AppModels;
+  jobs: JobStore;
   storage: DocumentStorage;
-  temporal: Client;
-  /** Where document workflows run: a queued job whose workflow never started gets it here. */
-  taskQueue: string;
-  /** PASSWORD_WAIT_SECONDS, for the workflows the reconciler starts. */
-  passwordWaitSeconds: number;
-  /** The document activities' finalize, for jobs whose workflow completed without recording it. */
-  finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput>;
+  /** To look up workflows and start those that never started; absent, the maintenance activities refuse to run. */
+  temporal?: Client;
+  /** Where and how document workflows run: a queued job whose workflow never started gets it here. */
+  run?: DocumentRunSettings;
 }
 
-const FINISHED: JobStatus[] = ['completed', 'partial', 'failed', 'cancelled'];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** A job's end, decided by the reconciler. */
+interface ReconciledEnd {
+  status: FinishedStatus;
+  code: FailureCode;
+  message: string;
+}
+
 /** How a closed workflow maps to a job's end, for jobs whose own bookkeeping never recorded it. */
-const closedOutcome: Record<string, { status: JobStatus; code: string; message: string } | undefined> = {
+const closedOutcome: Record<string, ReconciledEnd | undefined> = {
   TERMINATED: { status: 'failed', code: 'WORKFLOW_TERMINATED', message: 'The workflow was terminated outside Folio.' },
   TIMED_OUT: { status: 'failed', code: 'WORKFLOW_TIMED_OUT', message: 'The workflow timed out.' },
   FAILED: { status: 'failed', code: 'WORKFLOW_FAILED', message: 'The workflow failed.' },
 };
 
 /** Builds the activities of the maintenance schedules. */
-export function createMaintenanceActivities(deps: MaintenanceDeps) {
-  const { models, storage, temporal } = deps;
+export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
+  const { models, jobs, storage } = deps;
   const { Job } = models;
+  const temporal = (): { client: Client; run: DocumentRunSettings } => {
+    if (!deps.temporal || !deps.run)
+      throw new Error('This worker was built without a Temporal client: it cannot reconcile.');
+    return { client: deps.temporal, run: deps.run };
+  };
 
   /** Archives one batch of expired jobs: their stored file goes, the row and its results stay. */
   async function cleanupExpiredJobsBatch(input: CleanupBatchInput): Promise<CleanupBatchOutput> {
     const cutoff = new Date(Date.now() - input.retentionDays * DAY_MS);
-    const jobs = await Job.findAll({
-      where: { archivedAt: null, status: { [Op.in]: FINISHED }, finishedAt: { [Op.lt]: cutoff } },
+    const expired = await Job.findAll({
+      where: { archivedAt: null, status: { [Op.in]: [...FINISHED_STATUSES] }, finishedAt: { [Op.lt]: cutoff } },
       order: [['finishedAt', 'ASC']],
       limit: input.limit,
     });
     let filesRemoved = 0;
     let bytesFreed = 0;
-    for (const job of jobs) {
+    for (const job of expired) {
       if (await storage.exists(job.storageKey)) {
         const size = await fs
           .stat(await storage.localPath(job.storageKey))
@@ -64,16 +74,17 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
         bytesFreed += size;
       }
       // Marked after the file is gone: a crash in between leaves the job to the next run, never a lost mark.
-      await job.update({ archivedAt: new Date() });
+      await jobs.markArchived(job.id);
     }
-    return { archived: jobs.length, filesRemoved, bytesFreed };
+    return { archived: expired.length, filesRemoved, bytesFreed };
   }
 
   /** Finds jobs stuck as queued/processing/needs_password whose workflow is closed or missing, and records their true end. */
   async function reconcileJobs(input: ReconcileJobsInput): Promise<ReconcileJobsOutput> {
+    const { client, run } = temporal();
     const stale = await Job.findAll({
       where: {
-        status: { [Op.in]: ['queued', 'processing', 'needs_password'] },
+        status: { [Op.in]: [...ACTIVE_STATUSES] },
         updatedAt: { [Op.lt]: new Date(Date.now() - input.graceSeconds * 1000) },
       },
       order: [['updatedAt', 'ASC']],
@@ -83,7 +94,7 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
     for (const job of stale) {
       let state: string;
       try {
-        state = (await temporal.workflow.getHandle(job.workflowId).describe()).status.name;
+        state = (await client.workflow.getHandle(job.workflowId).describe()).status.name;
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         state = 'MISSING';
@@ -91,51 +102,26 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       if (state === 'RUNNING' || state === 'CONTINUED_AS_NEW') continue;
       if (state === 'MISSING' && job.status === 'queued' && (await storage.exists(job.storageKey))) {
         // The API stopped (or Temporal refused the start) between recording the job and starting its
-        // workflow: start it now. The id is the
-        // job's own, so a start that raced another reconcile (or the API itself) is a no-op.
-        try {
-          await temporal.workflow.start('documentWorkflow', {
-            workflowId: job.workflowId,
-            taskQueue: deps.taskQueue,
-            args: [
-              {
-                jobId: job.id,
-                storageKey: job.storageKey,
-                options: job.options,
-                // Still sealed: the row keeps the password only in the form the workflow carries.
-                ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
-                passwordWaitSeconds: deps.passwordWaitSeconds,
-              },
-            ],
-          });
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
+        // workflow: start it now. The id is the job's own, so a start that raced another reconcile (or the
+        // API itself) is a no-op.
+        await startDocumentWorkflow(client, job, run);
         reconciled.push({ jobId: job.id, status: 'queued', code: 'WORKFLOW_STARTED' });
         continue;
       }
       if (state === 'COMPLETED' || state === 'CANCELLED') {
         // The workflow ended its own way but its last bookkeeping never landed: derive it from the pages.
-        const final = await deps.finalizeDocument({ jobId: job.id, cancelled: state === 'CANCELLED' });
+        const final = await jobs.finalize(job.id, { cancelled: state === 'CANCELLED' });
         reconciled.push({ jobId: job.id, status: final.status, code: 'RECONCILED' });
         continue;
       }
-      const outcome = closedOutcome[state] ?? {
-        status: 'failed' as const,
+      const outcome: ReconciledEnd = closedOutcome[state] ?? {
+        status: 'failed',
         code: 'WORKFLOW_MISSING',
         message: 'The job has no workflow; submit the document again.',
       };
-      const [updated] = await Job.update(
-        {
-          status: outcome.status,
-          step: 'done',
-          errorCode: outcome.code,
-          errorMessage: outcome.message,
-          finishedAt: new Date(),
-        },
-        { where: { id: job.id, status: { [Op.in]: ['queued', 'processing', 'needs_password'] } } },
-      );
-      if (updated) reconciled.push({ jobId: job.id, status: outcome.status, code: outcome.code });
+      if (await jobs.closeAsReconciled(job.id, outcome)) {
+        reconciled.push({ jobId: job.id, status: outcome.status, code: outcome.code });
+      }
     }
     return { checked: stale.length, reconciled };
   }

@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { freeLoopbackPort } from '../src/common/ports.js';
-import { documentWorkflowId } from '../workflows/contracts.js';
+import { documentWorkflowId } from '../core/contracts.js';
 import {
   createApiKey,
   startApi,

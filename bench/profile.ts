@@ -5,10 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createWorker, OEM, PSM } from 'tesseract.js';
-import { modelFile } from '../activities/adapters/languages.js';
 import { PdfjsEngine } from '../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../activities/adapters/tesseract.js';
+import { renderForOcr } from '../activities/page-render.js';
 import { DEBIAN_TESSDATA } from './baselines.js';
 import { run, type ScannedPage } from './lib.js';
 
@@ -28,31 +27,31 @@ export async function profilePages(pages: ScannedPage[], bestIntDir: string, dir
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 1024, taskTimeoutMs: 300_000 });
   const best = new TesseractEngine({ workers: 1 });
   const fast = new TesseractEngine({ workers: 1, tessdataDir: DEBIAN_TESSDATA });
-  // tesseract.js as Folio drives it but without rotateAuto: what deskewing costs.
-  const plain = await createWorker(['eng'], OEM.LSTM_ONLY, {
-    langPath: path.dirname(modelFile('eng').file),
-    gzip: true,
-    cacheMethod: 'none',
-  });
-  await plain.setParameters({ tessedit_pageseg_mode: PSM.AUTO, debug_file: '/dev/null' });
+  // The render step as the page activity runs it (scans at their own resolution), text layer included.
+  const render = (file: string) =>
+    renderForOcr(pdf, file, 1, {
+      dpi: 300,
+      maxPixels: 50_000_000,
+      hasText: () => pdf.extractText(file, 1).then((t) => t.hasAnyText),
+    });
   const sums: Record<string, number> = {};
   const env = { ...process.env, OMP_THREAD_LIMIT: '1' };
   try {
     // Each engine reads one page first, untimed: models load on first use.
-    const first = await pdf.render(pages[0]!.path, 1, { dpi: 300, maxPixels: 50_000_000 });
+    const first = await render(pages[0]!.path);
     await Promise.all([
       best.recognize(first.pgm, { languages: ['eng'], dpi: first.dpi }),
       fast.recognize(first.pgm, { languages: ['eng'], dpi: first.dpi }),
       best.detectOrientation(first.pgm, { dpi: first.dpi }),
     ]);
     for (const [index, page] of pages.entries()) {
-      const image = await timed(sums, 'render', () => pdf.render(page.path, 1, { dpi: 300, maxPixels: 50_000_000 }));
+      const image = await timed(sums, 'render', () => render(page.path));
       const options = { languages: ['eng'], dpi: image.dpi };
       await timed(sums, 'orientation', () => best.detectOrientation(image.pgm, { dpi: image.dpi }));
       await timed(sums, 'ocrBestInt', () => best.recognize(image.pgm, options));
       await timed(sums, 'ocrFast', () => fast.recognize(image.pgm, options));
-      await plain.setParameters({ user_defined_dpi: String(Math.round(image.dpi)) });
-      await timed(sums, 'ocrBestIntWithoutDeskew', () => plain.recognize(Buffer.from(image.pgm), {}, { text: true }));
+      // What deskewing costs: the same engine without rotateAuto.
+      await timed(sums, 'ocrBestIntWithoutDeskew', () => best.recognize(image.pgm, { ...options, deskew: false }));
       const file = path.join(dir, `profile-${index}.pgm`);
       fs.writeFileSync(file, image.pgm);
       const cli = (tessdata: string) =>
@@ -79,7 +78,7 @@ export async function profilePages(pages: ScannedPage[], bestIntDir: string, dir
       fs.rmSync(file, { force: true });
     }
   } finally {
-    await Promise.all([pdf.close(), best.close(), fast.close(), plain.terminate()]);
+    await Promise.all([pdf.close(), best.close(), fast.close()]);
   }
   return Object.fromEntries(Object.entries(sums).map(([name, sum]) => [name, sum / pages.length]));
 }

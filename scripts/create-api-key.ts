@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { ApiKeysService, type ApiKeyRole } from '../src/auth/api-keys.service.js';
 import { loadConfig } from '../src/config/config.js';
-import { createSequelize } from '../src/database/connections.js';
-import { initAppModels } from '../src/database/models.js';
+import { createSequelize } from '../core/db/connections.js';
+import { initAppModels } from '../core/db/models.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
-import { createSequelize } from '../src/database/connections.js';
+import { createSequelize } from '../core/db/connections.js';
 import { createMigrator } from '../src/database/migrator.js';
 
 /** Applies pending app-DB migrations (`down` reverts the last one, `down-all` every one). The legacy DB is never touched. */

@@ -5,6 +5,7 @@ import { StorageModule } from './storage/storage.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { SeedModule } from './seed/seed.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.controller.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
@@ -22,6 +23,7 @@ import { MetricsModule } from './telemetry/metrics.module.js';
     AuthModule,
     JobsModule,
     DocumentsModule,
+    SeedModule,
     HealthModule,
     SchedulesModule,
     PanelModule,

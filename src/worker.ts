@@ -10,11 +10,11 @@ import type { Logger as PinoLogger } from 'pino';
 import { ConfigModule } from './config/config.module.js';
 import { loadProcessConfig, requireDocumentSecretKey, type Config } from './config/config.js';
 import { APP_MODELS, DatabaseModule } from './database/database.module.js';
-import type { AppModels } from './database/models.js';
+import type { AppModels } from '../core/db/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
-import type { DocumentStorage } from './storage/storage.js';
+import type { DocumentStorage } from '../core/storage/storage.js';
 import { createActivities } from '../activities/index.js';
-import { createMaintenanceActivities } from '../activities/maintenance.js';
+import { pagePlanOf } from '../core/page-plan.js';
 import { declaredSchedules, upsertSchedules } from './temporal/schedules.js';
 import { Client, Connection } from '@temporalio/client';
 import { PdfjsEngine } from '../activities/adapters/pdfjs.js';
@@ -22,7 +22,8 @@ import { TesseractEngine } from '../activities/adapters/tesseract.js';
 import { LoggingModule, ROOT_LOGGER } from './telemetry/logging.module.js';
 import { coreLogLevel, TemporalPinoLogger } from './telemetry/logger.js';
 import { activityLogAttributes } from './telemetry/activity-log-attributes.js';
-import { createPageMetrics, createRegistry } from './telemetry/metrics.js';
+import { createRegistry } from './telemetry/metrics.js';
+import { createPageMetrics } from '../activities/page-metrics.js';
 import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.js';
 import { freeLoopbackPort } from './common/ports.js';
 
@@ -77,7 +78,6 @@ async function main(): Promise<void> {
     workers: p.ocrWorkers,
     model: p.ocrModel,
     tessdataDir: p.tessdataDir,
-    deskew: p.deskew,
     maxPagesPerWorker: p.ocrWorkerMaxPages,
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -104,36 +104,25 @@ async function main(): Promise<void> {
     const code: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = fs.existsSync(prebuiltBundle)
       ? { workflowBundle: { codePath: prebuiltBundle } }
       : { workflowsPath };
-    const documentActivities = createActivities({
+    const activities = createActivities({
       models,
       storage,
       pdf,
       ocr,
       metrics,
       documentSecretKey: config.documentPasswords.secretKey,
+      temporal: client,
       settings: {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,
-        maxPages: config.limits.maxPages,
         orientation: p.orientation,
-        plan: {
-          window: p.pageWindow,
-          pagesPerChild: p.pagesPerChildWorkflow,
-          pageTimeoutSeconds: p.pageTimeoutSeconds,
-          pageMaxAttempts: p.pageMaxAttempts,
-          heartbeatTimeoutSeconds: p.pageHeartbeatTimeoutSeconds,
-        },
+        deskew: p.deskew,
+        maxPages: config.limits.maxPages,
+        plan: pagePlanOf(p),
+        run: { taskQueue: config.temporal.taskQueue, passwordWaitSeconds: config.documentPasswords.waitSeconds },
         // Several heartbeats per timeout, so one late timer never costs a page its attempt.
         heartbeatIntervalMs: Math.min(5_000, p.pageHeartbeatTimeoutSeconds * 250),
       },
-    });
-    const maintenanceActivities = createMaintenanceActivities({
-      models,
-      storage,
-      temporal: client,
-      taskQueue: config.temporal.taskQueue,
-      passwordWaitSeconds: config.documentPasswords.waitSeconds,
-      finalizeDocument: documentActivities.finalizeDocument,
     });
     if (config.schedules.upsertAtStart) {
       const schedules = await upsertSchedules(
@@ -156,7 +145,7 @@ async function main(): Promise<void> {
       // 0.8 × heartbeatTimeout (24 s) by default: 5 s lets a cancelled job's running pages stop within seconds.
       maxHeartbeatThrottleInterval: '5 seconds',
       interceptors: { activity: [activityLogAttributes] },
-      activities: { ...documentActivities, ...maintenanceActivities },
+      activities,
       maxConcurrentActivityTaskExecutions: p.workerMaxActivities,
       shutdownGraceTime: '20 seconds',
     });

@@ -16,28 +16,30 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
-  InputFailureTypes,
-  PasswordFailureTypes,
+  INPUT_FAILURE_CODES,
+  isInputFailure,
+  isPasswordFailure,
+  type FailureCode,
+  type PasswordFailureCode,
+} from '../core/failures.js';
+import {
   documentProgressQueryName,
-  notWaitingForPasswordType,
   providePasswordUpdateName,
   type DocumentProgress,
   type DocumentWorkflowInput,
   type DocumentWorkflowOutput,
-  type InputFailureType,
   type InspectDocumentOutput,
   type PageCounts,
   type PagePlan,
   type PageRangeWorkflowInput,
   type PageRangeWorkflowOutput,
-  type PasswordFailureType,
   type ProvidePasswordInput,
   type ProvidePasswordOutput,
   type RetryPagesWorkflowInput,
   type SealedPassword,
-} from './contracts.js';
+} from '../core/contracts.js';
 
-const nonRetryableErrorTypes = [...InputFailureTypes];
+const nonRetryableErrorTypes = [...INPUT_FAILURE_CODES];
 
 /** Small DB writes: retried with backoff for as long as the database is away. */
 const bookkeeping = proxyActivities<Activities>({
@@ -79,14 +81,6 @@ export const providePasswordUpdate = defineUpdate<ProvidePasswordOutput, [Provid
 
 /** Default wait for a password when the input names none (inputs from before the setting existed). */
 const DEFAULT_PASSWORD_WAIT_SECONDS = 24 * 3600;
-
-function isPasswordFailure(code: string): code is PasswordFailureType {
-  return (PasswordFailureTypes as readonly string[]).includes(code);
-}
-
-function isInputFailure(type: string | undefined | null): type is InputFailureType {
-  return (InputFailureTypes as readonly string[]).includes(type ?? '');
-}
 
 /** Classifies a failed activity into a stable code and a message for the client. */
 function failureOf(err: unknown, what: 'page' | 'document' = 'page'): { code: string; message: string } {
@@ -202,7 +196,7 @@ interface PasswordGate {
  * an activity: a wrong one fails only its update (the client hears of it at once) and the job keeps waiting.
  */
 function handlePasswordUpdates(jobId: string, storageKey: string, gate: PasswordGate): void {
-  const notWaiting = (message: string) => ApplicationFailure.create({ type: notWaitingForPasswordType, message });
+  const notWaiting = (message: string) => ApplicationFailure.create({ type: 'NOT_WAITING_FOR_PASSWORD' satisfies FailureCode, message });
   setHandler(
     providePasswordUpdate,
     async ({ password }) => {
@@ -230,7 +224,7 @@ function handlePasswordUpdates(jobId: string, storageKey: string, gate: Password
 async function waitForPassword(
   jobId: string,
   gate: PasswordGate,
-  reason: { code: PasswordFailureType; message: string },
+  reason: { code: PasswordFailureCode; message: string },
   waitSeconds: number,
 ): Promise<SealedPassword | undefined> {
   const message =

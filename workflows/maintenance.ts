@@ -1,15 +1,15 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { MaintenanceActivities } from '../activities/maintenance.js';
+import type { Activities } from '../activities/index.js';
 import type {
   CleanupExpiredJobsInput,
   CleanupExpiredJobsOutput,
   ReconcileJobsInput,
   ReconcileJobsOutput,
-} from './contracts.js';
+} from '../core/contracts.js';
 
 const BATCH = 200;
 
-const maintenance = proxyActivities<MaintenanceActivities>({
+const maintenance = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });

@@ -16,28 +16,28 @@ import {
 } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import type { InputFailureCode } from '../../core/failures.js';
 import { isUsableText } from './text-quality.js';
-import type { InputErrorCode, PageInfo, PageText, PdfInspection, QuarterTurn, RenderedPage, Word } from './types.js';
+import type {
+  DrawnContent,
+  DrawnPage,
+  PageGeometry,
+  PageInfo,
+  PageText,
+  PdfInspection,
+  QuarterTurn,
+  Word,
+} from './types.js';
 
 export type ThreadTask =
   | { op: 'inspect'; path: string; password?: string; maxPages?: number }
   | { op: 'extractText'; path: string; pageNumber: number; password?: string }
-  | {
-      op: 'render';
-      path: string;
-      pageNumber: number;
-      password?: string;
-      dpi: number;
-      maxPixels: number;
-      rotation: QuarterTurn;
-    };
+  | { op: 'geometry'; path: string; pageNumber: number; password?: string }
+  | { op: 'draw'; path: string; pageNumber: number; password?: string; scale: number; rotation: QuarterTurn }
+  | { op: 'largestImage'; path: string; pageNumber: number };
 
-export type ThreadReply<T> = { ok: true; value: T } | { ok: false; code: InputErrorCode; message: string };
+export type ThreadReply<T> = { ok: true; value: T } | { ok: false; code: InputFailureCode; message: string };
 
-/** Below this resolution print is too coarse for OCR: such a page is refused rather than misread. */
-const MIN_RENDER_DPI = 50;
-/** A scan of lower resolution than this is still drawn at it: tesseract reads small type better enlarged. */
-const MIN_SCAN_DPI = 150;
 /** Open documents kept per thread: page activities for one file arrive one after another. */
 const CACHED_DOCUMENTS = 2;
 /**
@@ -45,7 +45,7 @@ const CACHED_DOCUMENTS = 2;
  * pdf.js draws it through a canvas of its full size: a 35000 × 35000 px scan needs ~5 GB, which skia
  * refuses anyway. 100 Mpx still takes a 9000 × 9000 px colour scan of a poster.
  */
-const MAX_IMAGE_PIXELS = 100_000_000;
+export const MAX_IMAGE_PIXELS = 100_000_000;
 const PARSER_ERRORS = new Set(['InvalidPDFException', 'UnknownErrorException', 'FormatError', 'MissingPDFException']);
 /** Rows read back from the canvas at a time, so the RGBA copy stays small on a huge page. */
 const READBACK_ROWS = 256;
@@ -55,7 +55,7 @@ const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/pac
 /** A problem with the input, turned into a reply by `handle`. */
 class InputProblem extends Error {
   constructor(
-    readonly code: InputErrorCode,
+    readonly code: InputFailureCode,
     message: string,
   ) {
     super(message);
@@ -90,14 +90,24 @@ export default async function handle(task: ThreadTask): Promise<unknown> {
           ok: true,
           value: await extractText(task.path, task.pageNumber, task.password),
         } satisfies ThreadReply<PageText>;
-      case 'render': {
-        const page = await render(task);
+      case 'geometry':
+        return {
+          ok: true,
+          value: await geometry(task.path, task.pageNumber, task.password),
+        } satisfies ThreadReply<PageGeometry>;
+      case 'draw': {
+        const page = await drawPage(task);
         // Hand the pixels to the main thread without a copy.
         return move({
           [transferableSymbol]: [page.pgm.buffer],
-          [valueSymbol]: { ok: true, value: page } satisfies ThreadReply<RenderedPage>,
+          [valueSymbol]: { ok: true, value: page } satisfies ThreadReply<DrawnPage>,
         });
       }
+      case 'largestImage':
+        return {
+          ok: true,
+          value: await largestImagePixels(task.path, task.pageNumber),
+        } satisfies ThreadReply<number>;
     }
   } catch (error) {
     if (error instanceof InputProblem) {
@@ -151,7 +161,7 @@ async function extractText(path: string, pageNumber: number, password: string | 
       throw unreadable(pageNumber, error);
     });
     const { text, words } = readText(content, page.getViewport({ scale: 1 }));
-    return { text: tidy(text), words, usable: isUsableText(text) };
+    return { text: tidy(text), words, usable: isUsableText(text), hasAnyText: text.trim() !== '' };
   } finally {
     page.cleanup();
   }
@@ -294,59 +304,32 @@ function tidy(text: string): string {
     .trim();
 }
 
-async function render({
-  path,
-  pageNumber,
-  password,
-  dpi,
-  maxPixels,
-  rotation,
-}: Extract<ThreadTask, { op: 'render' }>): Promise<RenderedPage> {
+/** A page's size at scale 1 (after /Rotate and /UserUnit) and its /UserUnit. */
+async function geometry(path: string, pageNumber: number, password: string | undefined): Promise<PageGeometry> {
   const doc = await openDocument(path, password);
   const page = await openPage(doc, pageNumber);
   try {
-    const base = page.getViewport({ scale: 1 });
-    const scale = fitScale(base.width, base.height, dpi / 72, maxPixels);
-    // /UserUnit enlarges the whole page, content included (a poster drawn at 1/10 scale): what must stay
-    // legible is the detail per unit the content was drawn in, so the floor applies before that factor.
-    if (scale * page.userUnit * 72 < MIN_RENDER_DPI) {
-      const inches = `${round(base.width / 72)} × ${round(base.height / 72)} inches`;
-      throw new InputProblem(
-        'PAGE_TOO_LARGE',
-        `Page ${pageNumber} is ${inches}: rendering it within the ${maxPixels}-pixel limit would need a resolution below ${MIN_RENDER_DPI} dpi, too coarse to read. Re-export the page at its real size.`,
-      );
-    }
-    const turn = (page.rotate + rotation) % 360;
-    const first = await draw(doc, page, pageNumber, scale, turn);
-    if (isBlank(first.pgm, first.width * first.height) && (await dropsLargeImage(path, pageNumber))) {
-      throw new InputProblem(
-        'PAGE_TOO_LARGE',
-        `Page ${pageNumber} holds an image of more than ${MAX_IMAGE_PIXELS} pixels, beyond what this service decodes. Scan or export the page at a lower resolution.`,
-      );
-    }
-    // A scan is read at its own resolution: drawing a 150 dpi image at 300 dpi adds pixels for OCR to work
-    // through (4 × here) and no detail. Only for pages drawn from images alone: vector art and text keep
-    // the resolution asked for.
-    const finest = first.drawn.vector ? undefined : first.drawn.finestImageScale;
-    if (finest !== undefined && !(await hasText(page))) {
-      const own = Math.max(finest, MIN_SCAN_DPI / 72 / page.userUnit);
-      if (own < scale * 0.9) {
-        const again = await draw(doc, page, pageNumber, own, turn);
-        return { pgm: again.pgm, width: again.width, height: again.height, dpi: round(own * 72) };
-      }
-    }
-    return { pgm: first.pgm, width: first.width, height: first.height, dpi: round(scale * 72) };
+    const { width, height } = page.getViewport({ scale: 1 });
+    return { width, height, userUnit: page.userUnit };
   } finally {
     page.cleanup();
   }
 }
 
-/** What a render drew, as far as the resolution it needs goes. */
-interface DrawnContent {
-  /** Paths or glyphs were drawn: shapes whose edges get finer with every pixel. */
-  vector: boolean;
-  /** The viewport scale at which the finest image drawn has one of its pixels per device pixel. */
-  finestImageScale: number | undefined;
+async function drawPage({
+  path,
+  pageNumber,
+  password,
+  scale,
+  rotation,
+}: Extract<ThreadTask, { op: 'draw' }>): Promise<DrawnPage> {
+  const doc = await openDocument(path, password);
+  const page = await openPage(doc, pageNumber);
+  try {
+    return await draw(doc, page, pageNumber, scale, (page.rotate + rotation) % 360);
+  } finally {
+    page.cleanup();
+  }
 }
 
 /** Renders the page at `scale` into a grayscale PGM, noting what was drawn. */
@@ -356,7 +339,7 @@ async function draw(
   pageNumber: number,
   scale: number,
   rotation: number,
-): Promise<{ pgm: Uint8Array; width: number; height: number; drawn: DrawnContent }> {
+): Promise<DrawnPage> {
   const viewport = page.getViewport({ scale, rotation });
   const width = Math.max(1, Math.floor(viewport.width));
   const height = Math.max(1, Math.floor(viewport.height));
@@ -373,7 +356,7 @@ async function draw(
       .promise.catch((error: unknown) => {
         throw unreadable(pageNumber, error);
       });
-    return { pgm: toPgm(context, width, height), width, height, drawn };
+    return { pgm: toPgm(context, width, height), width, height, content: drawn };
   } finally {
     factory.destroy(target);
   }
@@ -423,42 +406,26 @@ function watchDrawing(context: Drawing, scale: number): DrawnContent {
   return drawn;
 }
 
-/** Whether the page has any text of its own (an invisible OCR layer counts: it marks a page read before). */
-async function hasText(page: PDFPageProxy): Promise<boolean> {
-  try {
-    const content = await page.getTextContent();
-    return content.items.some((item) => 'str' in item && item.str.trim() !== '');
-  } catch {
-    return true;
-  }
-}
-
-/** Whether every pixel of a PGM is white: nothing was drawn. */
-function isBlank(pgm: Uint8Array, pixels: number): boolean {
-  for (let i = pgm.length - pixels; i < pgm.length; i++) if (pgm[i] !== 255) return false;
-  return true;
-}
-
 /**
- * Whether the page draws an image of more than MAX_IMAGE_PIXELS. pdf.js checks that size before decoding
- * (so nothing huge is allocated), then drops the image without an error: the page would read as blank,
- * with only a warning on another thread. So a blank page's image sizes are read from the file's structure
- * with pdf-lib, which parses objects without decoding any stream.
+ * Pixels of the largest image the page draws, read from the file's structure with pdf-lib, which parses
+ * objects without decoding any stream. pdf.js checks an image's size before decoding it (so nothing huge is
+ * allocated) and drops one over MAX_IMAGE_PIXELS without an error; this is how a caller tells such a page
+ * from a blank one. 0 when there are none, or for a structure pdf-lib cannot follow (pdf.js repaired it).
  */
-async function dropsLargeImage(path: string, pageNumber: number): Promise<boolean> {
+async function largestImagePixels(path: string, pageNumber: number): Promise<number> {
   try {
     const doc = await PDFDocument.load(await readFile(path), { ignoreEncryption: true, updateMetadata: false });
     const page = doc.getPages()[pageNumber - 1];
-    return page !== undefined && hasLargeImage(page.node.Resources(), new Set());
+    return page === undefined ? 0 : largestImage(page.node.Resources(), new Set());
   } catch {
-    // A structure pdf-lib cannot follow (pdf.js repaired it to render): the page stays as pdf.js drew it.
-    return false;
+    return 0;
   }
 }
 
 /** Walks a resource dictionary's XObjects, into forms, once per object. */
-function hasLargeImage(resources: PDFDict | undefined, seen: Set<PDFObject>): boolean {
+function largestImage(resources: PDFDict | undefined, seen: Set<PDFObject>): number {
   const xobjects = resources?.lookupMaybe(PDFName.of('XObject'), PDFDict);
+  let largest = 0;
   for (const [, value] of xobjects?.entries() ?? []) {
     const stream = resources?.context.lookup(value);
     if (!(stream instanceof PDFRawStream) || seen.has(stream)) continue;
@@ -468,20 +435,12 @@ function hasLargeImage(resources: PDFDict | undefined, seen: Set<PDFObject>): bo
     if (subtype === PDFName.of('Image')) {
       const width = dict.lookupMaybe(PDFName.of('Width'), PDFNumber)?.asNumber() ?? 0;
       const height = dict.lookupMaybe(PDFName.of('Height'), PDFNumber)?.asNumber() ?? 0;
-      if (width * height > MAX_IMAGE_PIXELS) return true;
+      largest = Math.max(largest, width * height);
     } else if (subtype === PDFName.of('Form')) {
-      if (hasLargeImage(dict.lookupMaybe(PDFName.of('Resources'), PDFDict), seen)) return true;
+      largest = Math.max(largest, largestImage(dict.lookupMaybe(PDFName.of('Resources'), PDFDict), seen));
     }
   }
-  return false;
-}
-
-/** The largest scale up to `wanted` whose whole-pixel canvas stays within `maxPixels`. */
-function fitScale(width: number, height: number, wanted: number, maxPixels: number): number {
-  const pixels = (scale: number): number =>
-    Math.max(1, Math.floor(width * scale)) * Math.max(1, Math.floor(height * scale));
-  if (pixels(wanted) <= maxPixels) return wanted;
-  return Math.sqrt(maxPixels / (width * height));
+  return largest;
 }
 
 /** Reads the canvas back in bands and converts it to an 8-bit grayscale binary PGM (P5). */

@@ -5,16 +5,17 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ThreadReply, ThreadTask } from './pdfjs-thread.js';
+import { MAX_IMAGE_PIXELS, type ThreadReply, type ThreadTask } from './pdfjs-thread.js';
 import {
   InputError,
+  type DrawnPage,
+  type DrawOptions,
   type InspectOptions,
   type OpenOptions,
+  type PageGeometry,
   type PageText,
   type PdfEngine,
   type PdfInspection,
-  type RenderedPage,
-  type RenderOptions,
 } from './types.js';
 
 export interface PdfjsEngineOptions {
@@ -34,6 +35,7 @@ export interface PdfjsEngineOptions {
 
 /** Reads PDFs with pdf.js in worker threads that a hostile file can exhaust without taking the process down. */
 export class PdfjsEngine implements PdfEngine {
+  readonly maxImagePixels = MAX_IMAGE_PIXELS;
   readonly #pool: Piscina<ThreadTask, ThreadReply<unknown>>;
   readonly #slots: Slots;
   readonly #renders: Slots;
@@ -71,17 +73,22 @@ export class PdfjsEngine implements PdfEngine {
     return this.#run<PageText>({ op: 'extractText', path, pageNumber, password: options.password }, options.signal);
   }
 
-  async render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage> {
-    const { dpi, maxPixels, password, signal, rotation = 0 } = options;
+  geometry(path: string, pageNumber: number, options: OpenOptions = {}): Promise<PageGeometry> {
+    return this.#run<PageGeometry>({ op: 'geometry', path, pageNumber, password: options.password }, options.signal);
+  }
+
+  async draw(path: string, pageNumber: number, options: DrawOptions & OpenOptions): Promise<DrawnPage> {
+    const { scale, password, signal, rotation = 0 } = options;
     await this.#renders.acquire(signal);
     try {
-      return await this.#run<RenderedPage>(
-        { op: 'render', path, pageNumber, password, dpi, maxPixels, rotation },
-        signal,
-      );
+      return await this.#run<DrawnPage>({ op: 'draw', path, pageNumber, password, scale, rotation }, signal);
     } finally {
       this.#renders.release();
     }
+  }
+
+  largestImagePixels(path: string, pageNumber: number, options: OpenOptions = {}): Promise<number> {
+    return this.#run<number>({ op: 'largestImage', path, pageNumber }, options.signal);
   }
 
   async close(): Promise<void> {

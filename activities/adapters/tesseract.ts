@@ -11,7 +11,7 @@ import {
   type QuarterTurn,
   type Word,
 } from './types.js';
-import { installedLanguages, modelFile, packageScope, type PackagedModel } from './languages.js';
+import { installedLanguages, modelFile, packageScope, type PackagedModel } from '../../core/languages.js';
 
 /** Which model folder of the @tesseract.js-data packages to load. */
 export type TesseractModel = PackagedModel;
@@ -29,11 +29,6 @@ export interface TesseractEngineOptions {
    * Debian's tesseract-ocr-eng, whose tessdata_fast model read 27 % faster than best_int in the bench profile.
    */
   tessdataDir?: string;
-  /**
-   * Straighten a page skewed by a few degrees before reading it (tesseract.js rotateAuto: a layout pass to
-   * find the text's angle, 11–13 % of a page's OCR time). Default true.
-   */
-  deskew?: boolean;
   /**
    * Orientation-detection workers (each ~90 MB). Default: one per four OCR workers, rounded up; detection
    * takes a small fraction of a page's OCR time, so one keeps up with several OCR workers.
@@ -84,7 +79,11 @@ export class TesseractEngine implements OcrEngine {
     return [...this.languages];
   }
 
-  async recognize(image: Uint8Array, { languages, dpi, signal }: OcrOptions): Promise<OcrResult> {
+  /**
+   * Reads an image. With `deskew` (default true) tesseract.js's rotateAuto first straightens a page skewed
+   * by a few degrees (a layout pass to find the text's angle, 11–13 % of a page's OCR time).
+   */
+  async recognize(image: Uint8Array, { languages, dpi, deskew = true, signal }: OcrOptions): Promise<OcrResult> {
     signal?.throwIfAborted();
     if (this.closed) throw new Error('TesseractEngine is closed');
     const codes = [...new Set(languages)];
@@ -102,11 +101,13 @@ export class TesseractEngine implements OcrEngine {
       pool = new WorkerPool(this.options.workers, () => this.startWorker(codes), this.options.maxPagesPerWorker);
       this.pools.set(key, pool);
     }
-    const deskew = this.options.deskew ?? true;
     return pool.run(signal, (worker) => recognizeWith(worker, image, dpi, deskew));
   }
 
-  async detectOrientation(image: Uint8Array, { dpi, signal }: Omit<OcrOptions, 'languages'>): Promise<Orientation> {
+  async detectOrientation(
+    image: Uint8Array,
+    { dpi, signal }: Pick<OcrOptions, 'dpi' | 'signal'>,
+  ): Promise<Orientation> {
     signal?.throwIfAborted();
     if (this.closed) throw new Error('TesseractEngine is closed');
     this.orientationPool ??= new WorkerPool(

@@ -3,35 +3,20 @@
  * Activities depend on these interfaces only; src/worker.ts wires the real adapters,
  * and tests may swap one for a deliberate fault.
  */
+import type { Word } from '../../core/contracts.js';
+import type { InputFailureCode } from '../../core/failures.js';
 
-/** Stable codes for problems that lie in the input itself: retrying will not help. */
-export type InputErrorCode =
-  | 'PDF_PASSWORD_REQUIRED'
-  | 'PDF_PASSWORD_INCORRECT'
-  | 'PDF_CORRUPT'
-  | 'PDF_NO_PAGES'
-  | 'PAGE_UNREADABLE'
-  | 'PAGE_TOO_LARGE'
-  | 'PAGE_RESOURCE_LIMIT'
-  | 'OCR_LANGUAGE_UNAVAILABLE';
+export type { Word } from '../../core/contracts.js';
 
 /** A permanent problem with the input, raised by an adapter with a stable code. */
 export class InputError extends Error {
   constructor(
-    readonly code: InputErrorCode,
+    readonly code: InputFailureCode,
     message: string,
   ) {
     super(message);
     this.name = 'InputError';
   }
-}
-
-/** One word with its box, top-left origin: PDF points from the text layer, pixels of the image from OCR (activities convert those to points). */
-export interface Word {
-  text: string;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
-  /** 0–100; 100 for text-layer words. */
-  confidence: number;
 }
 
 export interface PageInfo {
@@ -53,24 +38,49 @@ export interface PageText {
   words: Word[];
   /** True when the page's text layer holds real, mapped text worth returning instead of OCR. */
   usable: boolean;
+  /** True when the page has any text of its own, usable or not (an invisible OCR layer counts). */
+  hasAnyText: boolean;
 }
 
-/** A page rendered to 8-bit grayscale, as a binary PGM (P5) file ready for the OCR engine. */
+/** A page's size and turn as the engine draws it at scale 1. */
+export interface PageGeometry {
+  /** Size in PDF points after /Rotate and /UserUnit. */
+  width: number;
+  height: number;
+  /** /UserUnit: how many points one unit of the page's content stands for (1 on almost every page). */
+  userUnit: number;
+}
+
+/** What a drawing of a page contained, as far as the resolution it needs goes. */
+export interface DrawnContent {
+  /** Paths or glyphs were drawn: shapes whose edges get finer with every pixel. */
+  vector: boolean;
+  /** The scale at which the finest image drawn has one of its pixels per device pixel; undefined without images. */
+  finestImageScale: number | undefined;
+}
+
+/** A page drawn to 8-bit grayscale, as a binary PGM (P5) file ready for the OCR engine. */
+export interface DrawnPage {
+  pgm: Uint8Array;
+  width: number;
+  height: number;
+  content: DrawnContent;
+}
+
+/** A page rendered for OCR: the drawing and the resolution it was drawn at. */
 export interface RenderedPage {
   pgm: Uint8Array;
   width: number;
   height: number;
-  /** The resolution actually used: lower than asked when the pixel cap applied. */
+  /** The resolution actually used: lower than asked when the pixel cap applied, a scan's own when lower. */
   dpi: number;
 }
 
-export interface RenderOptions {
-  dpi: number;
-  /** Largest width × height in pixels; the page is rendered at a lower dpi to fit, never above it. */
-  maxPixels: number;
+export interface DrawOptions {
+  /** Device pixels per PDF point of the page (after /UserUnit): 300 dpi is 300 / 72. */
+  scale: number;
   /** A clockwise quarter turn on top of the page's /Rotate, to draw content that was scanned turned upright. */
   rotation?: QuarterTurn;
-  signal?: AbortSignal;
 }
 
 export interface OpenOptions {
@@ -83,11 +93,19 @@ export interface InspectOptions extends OpenOptions {
   maxPages?: number;
 }
 
-/** Reads PDFs. Every call names the file by a local path; the engine may cache open documents. */
+/**
+ * Reads PDFs: engine calls only, no policy (at what resolution to read a page, what to refuse: see
+ * activities/page-render.ts). Every call names the file by a local path; the engine may cache open documents.
+ */
 export interface PdfEngine {
+  /** Images larger than this many pixels are left out of a drawing (the engine never decodes them). */
+  readonly maxImagePixels: number;
   inspect(path: string, options?: InspectOptions): Promise<PdfInspection>;
   extractText(path: string, pageNumber: number, options?: OpenOptions): Promise<PageText>;
-  render(path: string, pageNumber: number, options: RenderOptions & OpenOptions): Promise<RenderedPage>;
+  geometry(path: string, pageNumber: number, options?: OpenOptions): Promise<PageGeometry>;
+  draw(path: string, pageNumber: number, options: DrawOptions & OpenOptions): Promise<DrawnPage>;
+  /** Pixels of the largest image the page draws, read from the file's structure without decoding; 0 if unknown. */
+  largestImagePixels(path: string, pageNumber: number, options?: OpenOptions): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -101,6 +119,8 @@ export interface OcrResult {
 export interface OcrOptions {
   languages: string[];
   dpi: number;
+  /** Straighten a page skewed by a few degrees before reading it (default true). */
+  deskew?: boolean;
   signal?: AbortSignal;
 }
 
@@ -119,7 +139,7 @@ export interface Orientation {
 export interface OcrEngine {
   recognize(image: Uint8Array, options: OcrOptions): Promise<OcrResult>;
   /** Detects the page orientation; engines without it leave pages as rendered. */
-  detectOrientation?(image: Uint8Array, options: Omit<OcrOptions, 'languages'>): Promise<Orientation>;
+  detectOrientation?(image: Uint8Array, options: Pick<OcrOptions, 'dpi' | 'signal'>): Promise<Orientation>;
   /** Language codes whose models are installed. */
   availableLanguages(): string[];
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generateSecretKey, parseSecretKey } from '../../src/common/sealed-secret.js';
+import { generateSecretKey, parseSecretKey } from '../../core/sealed-secret.js';
 
 /**
  * The DOCUMENT_SECRET_KEY of a local run: read from `file`, or generated once and kept there (mode 0600),

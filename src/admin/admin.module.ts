@@ -9,7 +9,7 @@ import type { Sequelize } from 'sequelize';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_DB, APP_MODELS, LEGACY_MODELS } from '../database/database.module.js';
-import type { AppModels } from '../database/models.js';
+import type { AppModels } from '../../core/db/models.js';
 import type { LegacyModels } from '../legacy/models.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { JobControlService } from '../jobs/job-control.service.js';

@@ -4,7 +4,7 @@ import type { CurrentAdmin } from 'adminjs';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
-import type { AppModels } from '../database/models.js';
+import type { AppModels } from '../../core/db/models.js';
 
 /** The operator `npm start` creates for local use (scripts/dev.ts); published, so never valid in production. */
 export const DEVELOPMENT_OPERATOR = { email: 'admin@folio.local', password: 'folio-development' } as const;

@@ -8,7 +8,7 @@ import type {
   ResourceWithOptions,
 } from 'adminjs';
 import { ApiError } from '../common/errors.js';
-import type { AppModels } from '../database/models.js';
+import type { AppModels } from '../../core/db/models.js';
 import type { LegacyModels } from '../legacy/models.js';
 import type { JobControlService } from '../jobs/job-control.service.js';
 import type { JobsService } from '../jobs/jobs.service.js';

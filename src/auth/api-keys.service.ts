@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { AppModels, ApiKey } from '../database/models.js';
+import type { AppModels, ApiKey } from '../../core/db/models.js';
 
 /** Who may do what: a client sees and controls its own jobs, an admin sees all. */
 export type ApiKeyRole = 'client' | 'admin';

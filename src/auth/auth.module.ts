@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
-import type { AppModels } from '../database/models.js';
+import type { AppModels } from '../../core/db/models.js';
 import { ApiKeysService } from './api-keys.service.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { KeyRevocations } from './key-revocations.js';

@@ -1,25 +1,11 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { genericCodeOf } from '../../core/failures.js';
 import { ApiError, type ApiErrorBody } from './errors.js';
-import { isDatabaseUnavailable } from '../database/connections.js';
+import { isDatabaseUnavailable } from '../../core/db/connections.js';
 
 /** Seconds a client is asked to wait when the database is away (a restart takes about this long). */
 const DATABASE_RETRY_AFTER = '5';
-
-const codeByStatus: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE',
-  409: 'CONFLICT',
-  413: 'UPLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'UNPROCESSABLE',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
-};
 
 /** The one place HTTP errors are rendered: a stable code, a message saying what to fix, no stack traces. */
 @Catch()
@@ -44,7 +30,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
       const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : exception.message;
       const validation = status === Number(HttpStatus.BAD_REQUEST) && Array.isArray(raw);
-      const code = validation ? 'VALIDATION_FAILED' : (codeByStatus[status] ?? 'HTTP_ERROR');
+      const code = validation ? 'VALIDATION_FAILED' : genericCodeOf(status);
       body = { error: { code, message } };
     } else if (isDatabaseUnavailable(exception)) {
       // The request was fine; the database is restarting or unreachable. Say when to come back.

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { ApiErrorStatus } from './errors.js';
+import { apiCodesWithStatus } from '../../core/failures.js';
 
 class ApiErrorDetailView {
   @ApiProperty({ example: 'JOB_NOT_FOUND', description: 'Stable error code' }) code!: string;
@@ -19,10 +19,7 @@ const retryAfter = {
 
 /** Each documented status with the codes it carries, for the operation's description in /openapi.json. */
 function codesFor(status: number): string {
-  return Object.entries(ApiErrorStatus)
-    .filter(([, s]) => Number(s) === status)
-    .map(([code]) => code)
-    .join(', ');
+  return apiCodesWithStatus(status).join(', ');
 }
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { installedLanguages } from '../../activities/adapters/languages.js';
-import { parseSecretKey } from '../common/sealed-secret.js';
+import { installedLanguages } from '../../core/languages.js';
+import { parseSecretKey } from '../../core/sealed-secret.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
 const cwd = process.cwd();

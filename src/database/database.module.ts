@@ -2,8 +2,9 @@ import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown 
 import type { Sequelize } from 'sequelize';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { createSequelize } from './connections.js';
-import { initAppModels, type AppModels } from './models.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels, type AppModels } from '../../core/db/models.js';
+import { JobStore } from '../../core/job-store.js';
 import { guardLegacyConnection } from '../legacy/guard.js';
 import { initLegacyModels, type LegacyModels } from '../legacy/models.js';
 
@@ -33,8 +34,9 @@ export const LEGACY_MODELS = Symbol('LEGACY_MODELS');
     },
     { provide: APP_MODELS, inject: [APP_DB], useFactory: (db: Sequelize): AppModels => initAppModels(db) },
     { provide: LEGACY_MODELS, inject: [LEGACY_DB], useFactory: (db: Sequelize): LegacyModels => initLegacyModels(db) },
+    { provide: JobStore, inject: [APP_MODELS], useFactory: (models: AppModels) => new JobStore(models) },
   ],
-  exports: [APP_DB, LEGACY_DB, APP_MODELS, LEGACY_MODELS],
+  exports: [APP_DB, LEGACY_DB, APP_MODELS, LEGACY_MODELS, JobStore],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(

@@ -2,29 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { Op, UniqueConstraintError, type CreationAttributes, type Transaction } from 'sequelize';
+import type { Client } from '@temporalio/client';
+import { Op, UniqueConstraintError, type Transaction } from 'sequelize';
 import type { Request } from 'express';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
-import type { AppModels, Job } from '../database/models.js';
+import type { AppModels, Job } from '../../core/db/models.js';
+import { JobStore, type NewJob } from '../../core/job-store.js';
+import { IN_FLIGHT_STATUSES, isOcrMode, OCR_MODES } from '../../core/lifecycle.js';
+import { startDocumentWorkflow } from '../../core/workflow-client.js';
 import { STORAGE } from '../storage/storage.module.js';
-import { documentKey, type DocumentStorage } from '../storage/storage.js';
+import { documentKey, type DocumentStorage } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import { ApiError } from '../common/errors.js';
-import { parsePageRange } from '../common/page-range.js';
-import { installedLanguages } from '../../activities/adapters/languages.js';
-import {
-  documentWorkflowId,
-  type DocumentOptions,
-  type DocumentWorkflowInput,
-  type OcrMode,
-  type SealedPassword,
-} from '../../workflows/contracts.js';
+import { parsePageRange } from '../../core/page-range.js';
+import { installedLanguages } from '../../core/languages.js';
+import { documentWorkflowId, type DocumentOptions, type SealedPassword } from '../../core/contracts.js';
 import type { Principal } from '../auth/api-keys.service.js';
 import { receiveUpload } from './upload.js';
-import { sealDocumentPassword } from './passwords.js';
+import { sealDocumentPassword } from '../jobs/passwords.js';
 import { JobControlService } from '../jobs/job-control.service.js';
 
 /** What a submission led to: a new job, the job an Idempotency-Key already made, or a live identical job. */
@@ -50,7 +47,6 @@ export function checkIdempotencyKey(raw: string | undefined): string | undefined
   return raw;
 }
 
-const OCR_MODES: readonly OcrMode[] = ['auto', 'force', 'skip'];
 /**
  * Tries at starting a document's workflow before leaving it to the reconciler, each bounded (the client
  * would otherwise keep retrying an absent server for long), 0.5 s then 1 s apart.
@@ -76,6 +72,7 @@ export class DocumentsService {
     @Inject(APP_MODELS) private readonly models: AppModels,
     @Inject(STORAGE) private readonly storage: DocumentStorage,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    private readonly store: JobStore,
     private readonly control: JobControlService,
   ) {
     // The languages the workers can read: the API and the workers share OCR_MODEL and OCR_TESSDATA_DIR.
@@ -95,8 +92,8 @@ export class DocumentsService {
 
   /** Validates the client's options; each problem has its own code and says what to send instead. */
   parseOptions(fields: Record<string, string>): DocumentOptions {
-    const ocrMode = (fields.ocrMode ?? 'auto').trim() as OcrMode;
-    if (!OCR_MODES.includes(ocrMode)) {
+    const ocrMode = (fields.ocrMode ?? 'auto').trim();
+    if (!isOcrMode(ocrMode)) {
       throw new ApiError(
         'INVALID_OCR_MODE',
         `ocrMode must be one of ${OCR_MODES.join(', ')}; got "${fields.ocrMode}".`,
@@ -133,7 +130,7 @@ export class DocumentsService {
     if (owner === null) return;
     const cap = this.config.rateLimit.maxDocumentsInFlightPerKey;
     const inFlight = await this.models.Job.count({
-      where: { apiKeyId: owner, status: { [Op.in]: ['queued', 'processing'] } },
+      where: { apiKeyId: owner, status: { [Op.in]: [...IN_FLIGHT_STATUSES] } },
       transaction,
     });
     if (inFlight >= cap) {
@@ -150,13 +147,13 @@ export class DocumentsService {
    * Inserts the job under the owner's transaction-scoped advisory lock, counting again: uploads of one key
    * racing past the early check (made before their bodies were read) cannot pass the cap together.
    */
-  private async createWithinCap(owner: string | null, values: CreationAttributes<Job>): Promise<Job> {
-    if (owner === null) return this.models.Job.create(values);
+  private async createWithinCap(owner: string | null, values: NewJob): Promise<Job> {
+    if (owner === null) return this.store.accept(values);
     const db = this.models.Job.sequelize!;
     return db.transaction(async (transaction) => {
       await db.query('SELECT pg_advisory_xact_lock(hashtext(:owner))', { replacements: { owner }, transaction });
       await this.checkInFlight(owner, transaction);
-      return this.models.Job.create(values, { transaction });
+      return this.store.accept(values, transaction);
     });
   }
 
@@ -205,8 +202,6 @@ export class DocumentsService {
       try {
         job = await this.createWithinCap(owner, {
           id: jobId,
-          status: 'queued',
-          step: 'queued',
           filename: upload.filename,
           contentType: upload.contentType,
           sizeBytes: upload.stored.bytes,
@@ -243,19 +238,7 @@ export class DocumentsService {
       throw new ApiError('SERVICE_UNAVAILABLE', 'The document collided with a changing duplicate; submit it again.');
     }
     await this.faultPause('job-recorded', jobId);
-    await this.startWorkflow(job, {
-      workflowId,
-      taskQueue: this.config.temporal.taskQueue,
-      args: [
-        {
-          jobId,
-          storageKey,
-          options,
-          ...(password ? { password } : {}),
-          passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
-        },
-      ],
-    });
+    await this.startWorkflow(job);
     return { job };
   }
   /**
@@ -263,21 +246,21 @@ export class DocumentsService {
    * because Temporal is busy or briefly away: if every try fails, the job stays queued and the reconcile
    * schedule starts its workflow later under the same id (so a start that did go through is not doubled).
    */
-  private async startWorkflow(
-    job: Job,
-    start: { workflowId: string; taskQueue: string; args: [DocumentWorkflowInput] },
-  ): Promise<void> {
+  private async startWorkflow(job: Job): Promise<void> {
+    const settings = {
+      taskQueue: this.config.temporal.taskQueue,
+      passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         // A start that went through although its answer came late is found by the next try (same id).
         await this.starts(() =>
           this.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-            this.temporal.workflow.start('documentWorkflow', start),
+            startDocumentWorkflow(this.temporal, job, settings),
           ),
         );
         return;
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return;
         if (attempt >= START_ATTEMPTS) {
           this.logger.warn(
             `Could not start the workflow of job ${job.id} (${err instanceof Error ? err.message : String(err)}); it stays queued for the reconciler`,

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { DocumentStorage, StoredObject } from '../storage/storage.js';
+import type { DocumentStorage, StoredObject } from '../../core/storage/storage.js';
 import { ApiError } from '../common/errors.js';
 
 /** A multipart upload as received: the one stored file and the text fields beside it. */

@@ -11,7 +11,7 @@ import type { Response } from 'express';
 import type { Sequelize } from 'sequelize';
 import { APP_DB, LEGACY_DB } from '../database/database.module.js';
 import { STORAGE } from '../storage/storage.module.js';
-import type { DocumentStorage } from '../storage/storage.js';
+import type { DocumentStorage } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 
 const CHECK_TIMEOUT_MS = 3000;

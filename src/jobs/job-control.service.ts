@@ -1,24 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { Op, QueryTypes, UniqueConstraintError, type Sequelize } from 'sequelize';
+import { UniqueConstraintError } from 'sequelize';
 import { ApiError } from '../common/errors.js';
-import { parsePageRange } from '../common/page-range.js';
+import type { FailureCode } from '../../core/failures.js';
+import { parsePageRange, spansInclude } from '../../core/page-range.js';
+import { JobStore } from '../../core/job-store.js';
+import { isOcrMode, isRetryable, OCR_MODES, type OcrMode } from '../../core/lifecycle.js';
+import { pagePlanOf } from '../../core/page-plan.js';
+import { providePassword, startRetryWorkflow } from '../../core/workflow-client.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { APP_DB, APP_MODELS } from '../database/database.module.js';
-import type { AppModels } from '../database/models.js';
+import { APP_MODELS } from '../database/database.module.js';
+import type { AppModels } from '../../core/db/models.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
-import { sealDocumentPassword } from '../documents/passwords.js';
-import {
-  notWaitingForPasswordType,
-  providePasswordUpdateName,
-  retryWorkflowId,
-  type OcrMode,
-  type ProvidePasswordInput,
-  type ProvidePasswordOutput,
-  type PagePlan,
-  type RetryPagesWorkflowInput,
-} from '../../workflows/contracts.js';
+import { sealDocumentPassword } from './passwords.js';
+import { retryWorkflowIdPrefix } from '../../core/contracts.js';
 import { JobsService } from './jobs.service.js';
 
 /** Options for re-running a job's failed pages. */
@@ -33,8 +29,6 @@ export interface RetryStarted {
   pages: number[];
 }
 
-const OCR_MODES: readonly OcrMode[] = ['auto', 'force', 'skip'];
-
 /** Operations that change a job's course: used by the HTTP API and by the admin panel's job actions. */
 @Injectable()
 export class JobControlService {
@@ -44,7 +38,7 @@ export class JobControlService {
     private readonly jobs: JobsService,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(APP_MODELS) private readonly models: AppModels,
-    @Inject(APP_DB) private readonly db: Sequelize,
+    private readonly store: JobStore,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -87,11 +81,8 @@ export class JobControlService {
     if (job.status !== 'needs_password') throw notWaiting(job.status);
     if (password === '') throw new ApiError('PASSWORD_INVALID', 'The password is empty; send the document password.');
     const sealed = sealDocumentPassword(this.config, jobId, password);
-    const arg: ProvidePasswordInput = { password: sealed };
     try {
-      await this.temporal.workflow
-        .getHandle(job.workflowId)
-        .executeUpdate<ProvidePasswordOutput, [ProvidePasswordInput]>(providePasswordUpdateName, { args: [arg] });
+      await providePassword(this.temporal, job.workflowId, sealed);
     } catch (err) {
       // The job moved on between the status read and the update: say what it is now.
       const now = async () => notWaiting((await this.jobs.get(jobId)).status);
@@ -100,7 +91,7 @@ export class JobControlService {
         if (err.cause.type === 'PDF_PASSWORD_INCORRECT') {
           throw new ApiError('PDF_PASSWORD_INCORRECT', err.cause.message);
         }
-        if (err.cause.type === notWaitingForPasswordType) throw await now();
+        if (err.cause.type === ('NOT_WAITING_FOR_PASSWORD' satisfies FailureCode)) throw await now();
       }
       throw err;
     }
@@ -114,14 +105,14 @@ export class JobControlService {
    * `ocrMode` replaces the job's mode for this run.
    */
   async retry(jobId: string, options: RetryOptions = {}): Promise<RetryStarted> {
-    if (options.ocrMode !== undefined && !OCR_MODES.includes(options.ocrMode)) {
+    if (options.ocrMode !== undefined && !isOcrMode(options.ocrMode)) {
       throw new ApiError('INVALID_OCR_MODE', `ocrMode must be one of ${OCR_MODES.join(', ')}.`);
     }
     const spans = options.pages === undefined ? undefined : parsePageRange(options.pages);
     if (spans && 'error' in spans) throw new ApiError('PAGE_RANGE_INVALID', spans.error);
 
     const job = await this.jobs.get(jobId);
-    if (job.status !== 'partial' && job.status !== 'failed') {
+    if (!isRetryable(job.status)) {
       throw new ApiError(
         'JOB_NOT_RETRYABLE',
         `Job ${jobId} is ${job.status}; only partial or failed jobs have failed pages to retry.`,
@@ -132,8 +123,7 @@ export class JobControlService {
       attributes: ['pageNumber'],
       order: [['pageNumber', 'ASC']],
     });
-    const wanted = (n: number) => !spans || spans.spans.some((s) => n >= s.from && (s.to === undefined || n <= s.to));
-    const pages = failed.map((p) => p.pageNumber).filter(wanted);
+    const pages = failed.map((p) => p.pageNumber).filter((n) => !spans || spansInclude(spans.spans, n));
     if (pages.length === 0) {
       throw new ApiError(
         'NO_FAILED_PAGES',
@@ -144,31 +134,9 @@ export class JobControlService {
     }
 
     // Reopen the job and its pages in one transaction; the status condition lets one concurrent retry win.
-    let n: number;
+    let n: number | undefined;
     try {
-      n = await this.db.transaction(async (transaction) => {
-        const rows = await this.db.query<{ retry_count: number }>(
-          `UPDATE jobs SET status = 'processing', step = 'processing-pages', retry_count = retry_count + 1,
-              error_code = NULL, error_message = NULL, error_page = NULL, finished_at = NULL, updated_at = now(),
-              workflow_id = :workflowPrefix || (retry_count + 1)
-            WHERE id = :jobId AND status IN ('partial', 'failed')
-            RETURNING retry_count`,
-          {
-            replacements: { jobId, workflowPrefix: retryWorkflowId(jobId, 0).replace(/0$/, '') },
-            type: QueryTypes.SELECT,
-            transaction,
-          },
-        );
-        const count = rows[0]?.retry_count;
-        if (count === undefined) {
-          throw new ApiError('JOB_NOT_RETRYABLE', `Job ${jobId} changed while the retry was prepared; look again.`);
-        }
-        await this.models.JobPage.update(
-          { status: 'pending', errorCode: null, errorMessage: null },
-          { where: { jobId, pageNumber: { [Op.in]: pages }, status: 'failed' }, transaction },
-        );
-        return count;
-      });
+      n = await this.store.reopenForRetry(jobId, pages, retryWorkflowIdPrefix(jobId));
     } catch (err) {
       if (err instanceof UniqueConstraintError) {
         throw new ApiError(
@@ -178,57 +146,27 @@ export class JobControlService {
       }
       throw err;
     }
+    if (n === undefined) {
+      throw new ApiError('JOB_NOT_RETRYABLE', `Job ${jobId} changed while the retry was prepared; look again.`);
+    }
 
-    const { pipeline } = this.config;
-    const plan: PagePlan = {
-      window: pipeline.pageWindow,
-      pagesPerChild: pipeline.pagesPerChildWorkflow,
-      pageTimeoutSeconds: pipeline.pageTimeoutSeconds,
-      pageMaxAttempts: pipeline.pageMaxAttempts,
-      heartbeatTimeoutSeconds: pipeline.pageHeartbeatTimeoutSeconds,
-    };
-    const input: RetryPagesWorkflowInput = {
-      jobId,
-      storageKey: job.storageKey,
-      options: { ...job.options, ...(options.ocrMode ? { ocrMode: options.ocrMode } : {}) },
-      pageNumbers: pages,
-      plan,
-      ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
-    };
-    const workflowId = retryWorkflowId(jobId, n);
+    let workflowId: string;
     try {
-      await this.temporal.workflow.start('retryPagesWorkflow', {
-        workflowId,
-        taskQueue: this.config.temporal.taskQueue,
-        args: [input],
-      });
+      ({ workflowId } = await startRetryWorkflow(
+        this.temporal,
+        { job, n, pageNumbers: pages, ocrMode: options.ocrMode, plan: pagePlanOf(this.config.pipeline) },
+        { taskQueue: this.config.temporal.taskQueue },
+      ));
     } catch (err) {
-      // Put the job back as it was so the retry can be asked for again.
-      this.logger.error(`Could not start ${workflowId}`, err instanceof Error ? err.stack : err);
-      await this.models.JobPage.update(
-        { status: 'failed', errorCode: 'PAGE_FAILED', errorMessage: 'The retry could not start.' },
-        { where: { jobId, pageNumber: { [Op.in]: pages }, status: 'pending' } },
-      );
-      // `job` still holds the values read before the reopening.
-      await this.models.Job.update(
-        {
-          status: job.status,
-          step: 'done',
-          errorCode: job.errorCode,
-          errorMessage: job.errorMessage,
-          errorPage: job.errorPage,
-          finishedAt: job.finishedAt,
-          workflowId: job.workflowId,
-        },
-        { where: { id: jobId, status: 'processing' } },
-      );
+      // Put the job back as it was (`job` still holds the values read before the reopening), so the retry
+      // can be asked for again.
+      this.logger.error(`Could not start the retry of job ${jobId}`, err instanceof Error ? err.stack : err);
+      await this.store.restoreAfterFailedRetry(jobId, job, pages);
       throw new ApiError(
         'SERVICE_UNAVAILABLE',
         'The processing service is unavailable; retry in a few seconds.',
         undefined,
-        {
-          'Retry-After': '10',
-        },
+        { 'Retry-After': '10' },
       );
     }
     return { workflowId, pages };

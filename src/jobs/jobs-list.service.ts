@@ -3,7 +3,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { APP_DB } from '../database/database.module.js';
 import { ApiError } from '../common/errors.js';
 import type { Principal } from '../auth/api-keys.service.js';
-import type { JobStatus } from '../../workflows/contracts.js';
+import type { JobStatus } from '../../core/lifecycle.js';
 
 export const JOB_STATUSES: readonly JobStatus[] = [
   'queued',

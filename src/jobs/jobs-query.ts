@@ -1,5 +1,5 @@
 import { ApiError } from '../common/errors.js';
-import type { JobStatus } from '../../workflows/contracts.js';
+import type { JobStatus } from '../../core/lifecycle.js';
 import { JOB_STATUSES, SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
 
 /** Raw query-string values as Express hands them over (a repeated name arrives as an array). */

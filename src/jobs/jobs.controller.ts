@@ -5,7 +5,6 @@ import {
   Header,
   HttpCode,
   Param,
-  ParseUUIDPipe,
   Post,
   Query,
   Req,
@@ -46,12 +45,9 @@ import {
 } from './jobs.views.js';
 import { ApiError } from '../common/errors.js';
 import { ApiErrors } from '../common/openapi.js';
-import { MAX_PASSWORD_CHARS } from '../documents/passwords.js';
-import type { OcrMode } from '../../workflows/contracts.js';
-
-export const uuid = new ParseUUIDPipe({
-  exceptionFactory: () => new ApiError('JOB_NOT_FOUND', 'Job ids are UUIDs; this one is not.'),
-});
+import { jobIdPipe } from '../common/pipes.js';
+import { MAX_PASSWORD_CHARS } from './passwords.js';
+import type { OcrMode } from '../../core/lifecycle.js';
 
 class RetryBody {
   @ApiPropertyOptional({ enum: ['auto', 'force', 'skip'], description: "Replaces the job's OCR mode for this run" })
@@ -153,7 +149,7 @@ export class JobsController {
   @ApiErrors(403, 404)
   async status(
     @Req() req: AuthedRequest,
-    @Param('id', uuid) id: string,
+    @Param('id', jobIdPipe) id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobView> {
     const { job, pages } = await this.jobs.statusFor(req.principal, id);
@@ -169,7 +165,7 @@ export class JobsController {
   @ApiErrors(400, 403, 404)
   async result(
     @Req() req: AuthedRequest,
-    @Param('id', uuid) id: string,
+    @Param('id', jobIdPipe) id: string,
     @Query('format') format: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResultView | string> {
@@ -194,7 +190,7 @@ export class JobsController {
       'when the job starts waiting for a password, and a last `end` with the final status.',
   })
   @ApiErrors(403, 404)
-  async eventStream(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<Observable<MessageEvent>> {
+  async eventStream(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<Observable<MessageEvent>> {
     await this.jobs.getFor(req.principal, id);
     return this.events.stream(id);
   }
@@ -203,7 +199,7 @@ export class JobsController {
   @HttpCode(202)
   @ApiAcceptedResponse({ type: JobView, description: 'Cancellation requested; the job ends `cancelled`.' })
   @ApiErrors(403, 404, 409, 503)
-  async cancel(@Req() req: AuthedRequest, @Param('id', uuid) id: string): Promise<JobView> {
+  async cancel(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
     await this.control.cancel(id);
     const job = await this.jobs.get(id);
@@ -222,7 +218,7 @@ export class JobsController {
   @ApiErrors(400, 403, 404, 409, 422, 503)
   async password(
     @Req() req: AuthedRequest,
-    @Param('id', uuid) id: string,
+    @Param('id', jobIdPipe) id: string,
     @Body() body: PasswordBody,
   ): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
@@ -238,7 +234,7 @@ export class JobsController {
   @ApiErrors(400, 403, 404, 409, 503)
   async retry(
     @Req() req: AuthedRequest,
-    @Param('id', uuid) id: string,
+    @Param('id', jobIdPipe) id: string,
     // The class itself (not `RetryBody | undefined`, whose emitted type is Object) so the validation
     // pipe checks it; a missing body arrives as {}.
     @Body() body: RetryBody,

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { JobsController } from './jobs.controller.js';
-import { SeedJobsController } from './seed-jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 import { JobsListService } from './jobs-list.service.js';
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
 
 @Module({
-  controllers: [JobsController, SeedJobsController],
+  controllers: [JobsController],
   providers: [JobsService, JobsListService, JobControlService, JobEventsService],
   exports: [JobsService, JobsListService, JobControlService],
 })

@@ -3,9 +3,9 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
 import { QueryTypes } from 'sequelize';
-import type { AppModels, Job, JobPage } from '../database/models.js';
+import type { AppModels, Job, JobPage } from '../../core/db/models.js';
 import { ApiError } from '../common/errors.js';
-import type { JobStatus } from '../../workflows/contracts.js';
+import type { JobStatus } from '../../core/lifecycle.js';
 import type { Principal } from '../auth/api-keys.service.js';
 
 const FINISHED: readonly JobStatus[] = ['completed', 'partial', 'failed', 'cancelled'];

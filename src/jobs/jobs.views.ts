@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Job, JobPage } from '../database/models.js';
+import type { Job, JobPage } from '../../core/db/models.js';
 import type { JobsService, PageCountsView, PageState } from './jobs.service.js';
 import { JOB_STATUSES } from './jobs-list.service.js';
 

@@ -11,14 +11,15 @@ import { ApiError } from '../common/errors.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
-import type { AppModels } from '../database/models.js';
+import type { AppModels } from '../../core/db/models.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
+import type { WorkflowName } from '../../core/workflow-client.js';
 
 /** Workflows a schedule may run, each with the arguments it accepts: never arbitrary code. */
 export const scheduleRegistry = {
   cleanupExpiredJobsWorkflow: z.object({ retentionDays: z.number().positive() }).strict(),
   reconcileJobsWorkflow: z.object({ graceSeconds: z.number().int().positive() }).strict(),
-} as const;
+} as const satisfies Partial<Record<WorkflowName, z.ZodType>>;
 export type ScheduledWorkflowType = keyof typeof scheduleRegistry;
 
 /** A schedule as operators see it. */

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { LocalStorage, type DocumentStorage } from './storage.js';
+import { LocalStorage, type DocumentStorage } from '../../core/storage/storage.js';
 
 /** Injection token of the DocumentStorage. */
 export const STORAGE = Symbol('STORAGE');

@@ -6,12 +6,13 @@ import {
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
 import type { Config } from '../config/config.js';
-import { ScheduleIds } from '../../workflows/contracts.js';
+import { ScheduleIds } from '../../core/contracts.js';
+import type { WorkflowName } from '../../core/workflow-client.js';
 
 /** A schedule Folio declares in code: upserted at start, never duplicated. */
 export interface DeclaredSchedule {
   scheduleId: string;
-  workflowType: string;
+  workflowType: WorkflowName;
   cron: string;
   args: unknown[];
   description: string;

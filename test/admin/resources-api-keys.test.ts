@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels } from '../../src/database/models.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels } from '../../core/db/models.js';
 import { ensureOperator } from '../support/operators.js';
 import { signIn } from '../support/panel.js';
 import { harnessEnv, startApi, type FolioProcess } from '../support/stack.js';

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { QueryTypes } from 'sequelize';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels } from '../../src/database/models.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels } from '../../core/db/models.js';
 import { createApiKey, harnessEnv, repoRoot, startApi } from '../support/stack.js';
 
 const run = promisify(execFile);

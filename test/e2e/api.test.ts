@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels } from '../../src/database/models.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels } from '../../core/db/models.js';
 import { corpusPath } from '../support/corpus.js';
 import {
   authHeaders,

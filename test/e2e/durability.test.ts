@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { documentWorkflowId } from '../../workflows/contracts.js';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels, type AppModels } from '../../src/database/models.js';
+import { documentWorkflowId } from '../../core/contracts.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels, type AppModels } from '../../core/db/models.js';
 import { characterErrorRate } from '../support/text-metrics.js';
 import { corpusPath } from '../support/corpus.js';
 import { repeatFirstPage, syntheticPageText, syntheticTextPdf } from '../support/synthetic.js';

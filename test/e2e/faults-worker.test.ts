@@ -13,13 +13,12 @@ import type {
   OcrOptions,
   OcrResult,
   OpenOptions,
-  PdfEngine,
-  RenderOptions,
-  RenderedPage,
+  DrawOptions,
+  DrawnPage,
 } from '../../activities/adapters/types.js';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels, type AppModels } from '../../src/database/models.js';
-import type { PagePlan } from '../../workflows/contracts.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels, type AppModels } from '../../core/db/models.js';
+import type { PagePlan } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import { repeatFirstPage, syntheticPageText, syntheticTextPdf } from '../support/synthetic.js';
@@ -34,24 +33,15 @@ import {
   waitForJob,
   type FolioProcess,
 } from '../support/stack.js';
+import { DelegatingPdf } from '../support/engines.js';
 
 /** Remembers which page each rendered image is, so the OCR stand-in below can misbehave on one page. */
-class PageTaggingPdf implements PdfEngine {
+class PageTaggingPdf extends DelegatingPdf {
   readonly pageOf = new WeakMap<Uint8Array, number>();
-  constructor(private readonly inner: PdfEngine) {}
-  inspect(p: string, o?: OpenOptions) {
-    return this.inner.inspect(p, o);
-  }
-  extractText(p: string, n: number, o?: OpenOptions) {
-    return this.inner.extractText(p, n, o);
-  }
-  async render(p: string, n: number, o: RenderOptions & OpenOptions): Promise<RenderedPage> {
-    const page = await this.inner.render(p, n, o);
+  override async draw(p: string, n: number, o: DrawOptions & OpenOptions): Promise<DrawnPage> {
+    const page = await this.inner.draw(p, n, o);
     this.pageOf.set(page.pgm, n);
     return page;
-  }
-  close() {
-    return Promise.resolve();
   }
 }
 

@@ -15,9 +15,8 @@ import {
   type OcrOptions,
   type OpenOptions,
   type PageText,
-  type PdfEngine,
 } from '../../activities/adapters/types.js';
-import { documentWorkflowId, retryWorkflowId } from '../../workflows/contracts.js';
+import { documentWorkflowId, retryWorkflowId } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import { repeatFirstPage, syntheticTextPdf } from '../support/synthetic.js';
@@ -31,27 +30,18 @@ import {
   type FolioProcess,
   type JobStatusBody,
 } from '../support/stack.js';
+import { DelegatingPdf } from '../support/engines.js';
 
 /** Fails chosen pages' text extraction `remaining` times with a permanent error, then behaves. */
-class FaultyPdf implements PdfEngine {
+class FaultyPdf extends DelegatingPdf {
   readonly faults = new Map<number, number>();
-  constructor(private readonly inner: PdfEngine) {}
-  inspect(p: string, o?: OpenOptions) {
-    return this.inner.inspect(p, o);
-  }
-  extractText(p: string, n: number, o?: OpenOptions): Promise<PageText> {
+  override extractText(p: string, n: number, o?: OpenOptions): Promise<PageText> {
     const remaining = this.faults.get(n) ?? 0;
     if (remaining > 0) {
       this.faults.set(n, remaining - 1);
       return Promise.reject(new InputError('PAGE_UNREADABLE', `Page ${n} cannot be parsed (simulated).`));
     }
     return this.inner.extractText(p, n, o);
-  }
-  render(...args: Parameters<PdfEngine['render']>) {
-    return this.inner.render(...args);
-  }
-  close() {
-    return Promise.resolve();
   }
 }
 

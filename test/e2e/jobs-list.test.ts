@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { QueryTypes } from 'sequelize';
-import { createSequelize } from '../../src/database/connections.js';
+import { createSequelize } from '../../core/db/connections.js';
 import { JobsListService, type JobListQuery } from '../../src/jobs/jobs-list.service.js';
 import type { Principal } from '../../src/auth/api-keys.service.js';
 import { createApiKey, harnessEnv, startApi, type FolioProcess } from '../support/stack.js';

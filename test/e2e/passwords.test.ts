@@ -14,7 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
-import { documentWorkflowId } from '../../workflows/contracts.js';
+import { documentWorkflowId } from '../../core/contracts.js';
 import { corpusPath, loadManifest, type CorpusEntry } from '../support/corpus.js';
 import {
   authHeaders,

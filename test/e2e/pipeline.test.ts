@@ -12,7 +12,7 @@ import path from 'node:path';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText, type PdfEngine } from '../../activities/adapters/types.js';
-import { documentWorkflowId } from '../../workflows/contracts.js';
+import { documentWorkflowId } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import {
@@ -27,18 +27,18 @@ import {
   waitForJob,
   type FolioProcess,
 } from '../support/stack.js';
+import { DelegatingPdf } from '../support/engines.js';
 
 /** A PDF engine that fails chosen pages: `remaining` failures each, then behaves. */
-class FaultyPdf implements PdfEngine {
+class FaultyPdf extends DelegatingPdf {
   readonly calls = new Map<number, number>();
   constructor(
-    private readonly inner: PdfEngine,
+    inner: PdfEngine,
     private readonly faults: Map<number, { remaining: number; error: () => Error }>,
-  ) {}
-  inspect(p: string, o?: OpenOptions) {
-    return this.inner.inspect(p, o);
+  ) {
+    super(inner);
   }
-  async extractText(p: string, n: number, o?: OpenOptions): Promise<PageText> {
+  override async extractText(p: string, n: number, o?: OpenOptions): Promise<PageText> {
     this.calls.set(n, (this.calls.get(n) ?? 0) + 1);
     const fault = this.faults.get(n);
     if (fault && fault.remaining > 0) {
@@ -46,12 +46,6 @@ class FaultyPdf implements PdfEngine {
       throw fault.error();
     }
     return this.inner.extractText(p, n, o);
-  }
-  render(...args: Parameters<PdfEngine['render']>) {
-    return this.inner.render(...args);
-  }
-  close() {
-    return Promise.resolve();
   }
 }
 

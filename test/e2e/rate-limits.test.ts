@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
-import { createSequelize } from '../../src/database/connections.js';
+import { createSequelize } from '../../core/db/connections.js';
 import { LeasedLimiter, LimitExceeded, leaseSize } from '../../src/rate-limit/leased-limiter.js';
 import { harnessEnv } from '../support/stack.js';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { documentWorkflowId } from '../../workflows/contracts.js';
+import { documentWorkflowId } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
 import {
   harnessEnv,

@@ -10,11 +10,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config/config.js';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels, type Job } from '../../src/database/models.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels, type Job } from '../../core/db/models.js';
 import { SchedulesService } from '../../src/schedules/schedules.service.js';
-import { documentKey } from '../../src/storage/storage.js';
-import { ScheduleIds, documentWorkflowId, type JobStatus } from '../../workflows/contracts.js';
+import { documentKey } from '../../core/storage/storage.js';
+import { ScheduleIds, documentWorkflowId } from '../../core/contracts.js';
+import { type JobStatus } from '../../core/lifecycle.js';
 import { harnessEnv, startWorker, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
 
 const DAY = 24 * 60 * 60 * 1000;

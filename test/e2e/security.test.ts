@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { documentKey } from '../../src/storage/storage.js';
+import { documentKey } from '../../core/storage/storage.js';
 import { createApiKey, harnessEnv, startApi, submit, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
 
 type Api = FolioProcess & { url: string; key?: string };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Sequelize, DataTypes } from 'sequelize';
-import { createSequelize } from '../../src/database/connections.js';
+import { createSequelize } from '../../core/db/connections.js';
 import { guardLegacyConnection, LegacyWriteRefused } from '../../src/legacy/guard.js';
 import { initLegacyModels } from '../../src/legacy/models.js';
 import { createLegacyFixture } from '../../scripts/legacy-fixture.js';

@@ -2,11 +2,11 @@ import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
 import type { OcrEngine, PdfEngine } from '../../activities/adapters/types.js';
-import type { PageMetrics } from '../../src/telemetry/metrics.js';
-import { createSequelize } from '../../src/database/connections.js';
-import { initAppModels, type AppModels } from '../../src/database/models.js';
-import { LocalStorage } from '../../src/storage/storage.js';
-import { parseSecretKey } from '../../src/common/sealed-secret.js';
+import type { PageMetrics } from '../../activities/page-metrics.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { initAppModels, type AppModels } from '../../core/db/models.js';
+import { LocalStorage } from '../../core/storage/storage.js';
+import { parseSecretKey } from '../../core/sealed-secret.js';
 import { harnessEnv, repoRoot } from './stack.js';
 
 /** A real Temporal worker in the test process, with adapters the test chooses (for deliberate faults). */

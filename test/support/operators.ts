@@ -1,5 +1,5 @@
 import { hashPassword } from '../../src/admin/operators.service.js';
-import type { AppModels } from '../../src/database/models.js';
+import type { AppModels } from '../../core/db/models.js';
 
 /**
  * Makes sure a panel operator with this e-mail and password exists. ADMIN_EMAIL only seeds the first

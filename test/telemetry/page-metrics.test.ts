@@ -7,32 +7,23 @@ import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
-import { InputError, type OpenOptions, type PageText, type PdfEngine } from '../../activities/adapters/types.js';
-import { createPageMetrics } from '../../src/telemetry/metrics.js';
+import { InputError, type OpenOptions, type PageText } from '../../activities/adapters/types.js';
+import { createPageMetrics } from '../../activities/page-metrics.js';
 import { corpusPath } from '../support/corpus.js';
 import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import { startApi, submit, uniqueTaskQueue, waitForJob, type FolioProcess } from '../support/stack.js';
+import { DelegatingPdf } from '../support/engines.js';
 
 /** Reads real text layers, except that page 1 fails once (transient) and page 2 always (permanent). */
-class FailingPages implements PdfEngine {
+class FailingPages extends DelegatingPdf {
   private page1Failed = false;
-  constructor(private readonly inner: PdfEngine) {}
-  inspect(p: string, o?: OpenOptions) {
-    return this.inner.inspect(p, o);
-  }
-  async extractText(p: string, n: number, o?: OpenOptions): Promise<PageText> {
+  override async extractText(p: string, n: number, o?: OpenOptions): Promise<PageText> {
     if (n === 1 && !this.page1Failed) {
       this.page1Failed = true;
       throw new Error('simulated transient read error');
     }
     if (n === 2) throw new InputError('PAGE_UNREADABLE', 'Page 2 cannot be parsed.');
     return this.inner.extractText(p, n, o);
-  }
-  render(...args: Parameters<PdfEngine['render']>) {
-    return this.inner.render(...args);
-  }
-  close() {
-    return Promise.resolve();
   }
 }
 

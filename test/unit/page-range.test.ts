@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parsePageRange, resolvePageRange } from '../../src/common/page-range.js';
+import { parsePageRange, resolvePageRange } from '../../core/page-range.js';
 
 function pages(spec: string, count: number): number[] | string {
   const parsed = parsePageRange(spec);

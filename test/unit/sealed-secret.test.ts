@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { generateSecretKey, open, parseSecretKey, seal, SealedSecretError } from '../../src/common/sealed-secret.js';
+import { generateSecretKey, open, parseSecretKey, seal, SealedSecretError } from '../../core/sealed-secret.js';
 import { ConfigError, loadConfig, requireDocumentSecretKey } from '../../src/config/config.js';
 
 describe('sealed document passwords', () => {

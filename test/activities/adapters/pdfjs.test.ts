@@ -12,7 +12,19 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PdfjsEngine } from '../../../activities/adapters/pdfjs.js';
-import { InputError, type InputErrorCode, type RenderedPage } from '../../../activities/adapters/types.js';
+import { InputError, type PdfEngine, type RenderedPage } from '../../../activities/adapters/types.js';
+import type { InputFailureCode } from '../../../core/failures.js';
+import { renderForOcr, type RenderRequest } from '../../../activities/page-render.js';
+
+/** The page activity's render step (activities/page-render.ts) on `pdf`, as the pipeline runs it. */
+function renderPage(pdf: PdfEngine, file: string, pageNumber: number, request: Omit<RenderRequest, 'hasText'>) {
+  const hasText = () =>
+    pdf.extractText(file, pageNumber, { password: request.password }).then(
+      (t) => t.hasAnyText,
+      () => true,
+    );
+  return renderForOcr(pdf, file, pageNumber, { ...request, hasText });
+}
 
 interface ManifestEntry {
   file: string;
@@ -49,7 +61,7 @@ async function outcome<T>(promise: Promise<T>): Promise<Outcome<T>> {
   }
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: InputErrorCode): Promise<InputError> {
+async function rejectsWith(promise: Promise<unknown>, code: InputFailureCode): Promise<InputError> {
   const result = await outcome(promise);
   assert.equal(result.ok, false, `expected ${code}, got a result`);
   assert.ok(!result.ok);
@@ -136,7 +148,7 @@ describe('PdfjsEngine on the corpus', () => {
       const pageRejected = expected.startsWith('reject: page 1 cannot be parsed');
       let render: Outcome<RenderedPage> | undefined;
       if (expected === 'ocr' || entry.category === 'huge' || expected.startsWith('partial:') || pageRejected) {
-        render = await outcome(engine.render(file, 1, { password, dpi: DPI, maxPixels: MAX_PIXELS }));
+        render = await outcome(renderPage(engine, file, 1, { password, dpi: DPI, maxPixels: MAX_PIXELS }));
         if (render.ok) {
           const page1 = inspection.pages[0];
           assert.ok(page1);
@@ -180,7 +192,10 @@ describe('PdfjsEngine on the corpus', () => {
 
 describe('PdfjsEngine specifics', () => {
   it('lowers the resolution of a huge page to stay under the pixel cap', async () => {
-    const page = await engine.render(corpusFile('huge/ocrmypdf-enormous.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS });
+    const page = await renderPage(engine, corpusFile('huge/ocrmypdf-enormous.pdf'), 1, {
+      dpi: DPI,
+      maxPixels: MAX_PIXELS,
+    });
     assert.ok(page.dpi < DPI && page.dpi >= 50, `dpi ${page.dpi}`);
     assert.ok(page.width * page.height <= MAX_PIXELS);
     assertSanePgm(page, 2160, 2160);
@@ -190,7 +205,7 @@ describe('PdfjsEngine specifics', () => {
   it('fails a page whose image is beyond the decode limit instead of returning it blank', async () => {
     // One 35000 × 35000 px image: pdf.js leaves it out silently, which would read as an empty page.
     const error = await rejectsWith(
-      engine.render(corpusFile('huge/ocrmypdf-hugemono.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+      renderPage(engine, corpusFile('huge/ocrmypdf-hugemono.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
       'PAGE_TOO_LARGE',
     );
     assert.match(error.message, /Page 1 holds an image/);
@@ -198,7 +213,7 @@ describe('PdfjsEngine specifics', () => {
 
   it('reads a page made of one scan at the resolution of the scan, between 150 dpi and the one asked', async () => {
     const at = async (file: string, dpi: number) => {
-      const page = await engine.render(corpusFile(file), 1, { dpi, maxPixels: MAX_PIXELS });
+      const page = await renderPage(engine, corpusFile(file), 1, { dpi, maxPixels: MAX_PIXELS });
       return [page.dpi, page.width, page.height];
     };
     // A 1200 × 1461 px scan at 150 dpi: drawn 1:1 instead of at 2400 × 2922.
@@ -209,7 +224,7 @@ describe('PdfjsEngine specifics', () => {
     assert.deepEqual(await at('scanned/ocrmypdf-linn.pdf', DPI), [300, 2550, 3300]);
     assert.deepEqual(await at('scanned/ocrmypdf-linn.pdf', 200), [200, 1700, 2200]);
     // Turned for OCR, the same resolution.
-    const turned = await engine.render(corpusFile('scanned/scribe-multicol_05.pdf'), 1, {
+    const turned = await renderPage(engine, corpusFile('scanned/scribe-multicol_05.pdf'), 1, {
       dpi: DPI,
       maxPixels: MAX_PIXELS,
       rotation: 90,
@@ -233,7 +248,7 @@ describe('PdfjsEngine specifics', () => {
         if (extra === 'rectangle') page.drawRectangle({ x: 20, y: 20, width: 100, height: 2, color: rgb(0, 0, 0) });
         const file = path.join(dir, `${extra}.pdf`);
         await writeFile(file, await doc.save());
-        return (await engine.render(file, 1, { dpi: DPI, maxPixels: MAX_PIXELS })).dpi;
+        return (await renderPage(engine, file, 1, { dpi: DPI, maxPixels: MAX_PIXELS })).dpi;
       };
       assert.equal(await make('none'), 150);
       assert.equal(await make('text'), DPI);
@@ -245,8 +260,8 @@ describe('PdfjsEngine specifics', () => {
 
   it('turns a page a quarter on request, on top of its /Rotate', async () => {
     const file = corpusFile('rotated/tess-phototest-rotated-L.pdf');
-    const plain = await engine.render(file, 1, { dpi: 150, maxPixels: MAX_PIXELS });
-    const turned = await engine.render(file, 1, { dpi: 150, maxPixels: MAX_PIXELS, rotation: 90 });
+    const plain = await renderPage(engine, file, 1, { dpi: 150, maxPixels: MAX_PIXELS });
+    const turned = await renderPage(engine, file, 1, { dpi: 150, maxPixels: MAX_PIXELS, rotation: 90 });
     assert.deepEqual([turned.width, turned.height], [plain.height, plain.width]);
   });
 
@@ -254,7 +269,10 @@ describe('PdfjsEngine specifics', () => {
     const inspection = await engine.inspect(corpusFile('huge/ocrmypdf-poster.pdf'));
     // /UserUnit 10 makes the 1800 × 3600 pt MediaBox 18000 × 36000 pt.
     assert.deepEqual([inspection.pages[0]?.width, inspection.pages[0]?.height], [18000, 36000]);
-    const page = await engine.render(corpusFile('huge/ocrmypdf-poster.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS });
+    const page = await renderPage(engine, corpusFile('huge/ocrmypdf-poster.pdf'), 1, {
+      dpi: DPI,
+      maxPixels: MAX_PIXELS,
+    });
     // 18 dpi of the enlarged page is 180 dpi of the page as drawn: legible, and within the cap.
     assertSanePgm(page, 18000, 36000, 5);
     assert.ok(hasInk(page));
@@ -262,7 +280,7 @@ describe('PdfjsEngine specifics', () => {
 
   it('refuses a page that would fall below 50 dpi under the cap', async () => {
     const error = await rejectsWith(
-      engine.render(corpusFile('huge/ocrmypdf-enormous.pdf'), 1, { dpi: DPI, maxPixels: 1_000_000 }),
+      renderPage(engine, corpusFile('huge/ocrmypdf-enormous.pdf'), 1, { dpi: DPI, maxPixels: 1_000_000 }),
       'PAGE_TOO_LARGE',
     );
     assert.match(error.message, /Page 1 is 30 × 30 inches/);
@@ -357,7 +375,7 @@ describe('PdfjsEngine specifics', () => {
     const hurried = new PdfjsEngine({ threads: 1, maxHeapMb: 2048, taskTimeoutMs: 1500 });
     try {
       const error = await rejectsWith(
-        hurried.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+        renderPage(hurried, corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
         'PAGE_RESOURCE_LIMIT',
       );
       assert.match(error.message, /1500 ms time limit/);
@@ -373,7 +391,7 @@ describe('PdfjsEngine specifics', () => {
     const small = new PdfjsEngine({ threads: 1, maxHeapMb: 128, taskTimeoutMs: 300_000 });
     try {
       const error = await rejectsWith(
-        small.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+        renderPage(small, corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
         'PAGE_RESOURCE_LIMIT',
       );
       assert.match(error.message, /128 MB memory limit/);
@@ -387,16 +405,17 @@ describe('PdfjsEngine specifics', () => {
     try {
       // The cycle never finishes drawing on its own: it holds the only render slot until aborted.
       const running = new AbortController();
-      const endless = limited.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, {
+      const endless = renderPage(limited, corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, {
         dpi: DPI,
         maxPixels: MAX_PIXELS,
         signal: running.signal,
       });
       const rejected = assert.rejects(endless, (error: Error) => error.name === 'AbortError');
       let settled = false;
-      const queued = limited
-        .render(corpusFile('scanned/tess-phototest.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS })
-        .finally(() => (settled = true));
+      const queued = renderPage(limited, corpusFile('scanned/tess-phototest.pdf'), 1, {
+        dpi: DPI,
+        maxPixels: MAX_PIXELS,
+      }).finally(() => (settled = true));
       // The second thread is free for text while the second render waits for the slot.
       assert.match((await limited.extractText(corpusFile('born-digital/ocrmypdf-tagged.pdf'), 2)).text, /Body text/);
       assert.equal(settled, false, 'the second render ran beside the first');
@@ -422,11 +441,11 @@ describe('PdfjsEngine specifics', () => {
 
       // Aborted while running (the cycle never finishes on its own before its limits): the thread is stopped.
       const running = new AbortController();
-      const first = single.render(cycle, 1, { dpi: DPI, maxPixels: MAX_PIXELS, signal: running.signal });
+      const first = renderPage(single, cycle, 1, { dpi: DPI, maxPixels: MAX_PIXELS, signal: running.signal });
       // Aborted while waiting behind it for the only thread.
       const waiting = new AbortController();
       const queued = single.inspect(phototest, { signal: waiting.signal });
-      const next = single.render(phototest, 1, { dpi: DPI, maxPixels: MAX_PIXELS });
+      const next = renderPage(single, phototest, 1, { dpi: DPI, maxPixels: MAX_PIXELS });
       waiting.abort();
       await assert.rejects(queued, isAbort);
       await delay(500);

@@ -6,11 +6,12 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { modelFile } from '../../../activities/adapters/languages.js';
+import { modelFile } from '../../../core/languages.js';
 import { PdfjsEngine } from '../../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../../activities/adapters/tesseract.js';
 import { InputError, type OcrResult } from '../../../activities/adapters/types.js';
 import { characterErrorRate, wordRecall } from '../../support/text-metrics.js';
+import { renderForOcr } from '../../../activities/page-render.js';
 
 // Compiled to dist/test/activities/adapters/, four levels below the repository root.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -239,18 +240,19 @@ describe('TesseractEngine deskew', () => {
   it('straightens a skewed scan by default, and reads it as it is with deskew off', async () => {
     const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 60_000 });
     const straight = new TesseractEngine({ workers: 1 });
-    const asIs = new TesseractEngine({ workers: 1, deskew: false });
+    const asIs = new TesseractEngine({ workers: 1 });
     try {
-      const page = await pdf.render(path.join(corpusDir, 'scanned/ocrmypdf-skew.pdf'), 1, {
+      const page = await renderForOcr(pdf, path.join(corpusDir, 'scanned/ocrmypdf-skew.pdf'), 1, {
         dpi: 300,
         maxPixels: 50_000_000,
+        hasText: () => Promise.resolve(false),
       });
       // The skew page is the linn page turned a few degrees; the linn truth is its text.
       const truth = (await corpusFile('scanned/ocrmypdf-linn.ref.txt')).toString('utf8');
       const options = { languages: ['eng'], dpi: page.dpi };
       const [deskewed, skewed] = await Promise.all([
         straight.recognize(page.pgm, options),
-        asIs.recognize(page.pgm, options),
+        asIs.recognize(page.pgm, { ...options, deskew: false }),
       ]);
       const [good, bad] = [characterErrorRate(deskewed.text, truth), characterErrorRate(skewed.text, truth)];
       assert.ok(good < 0.02, `deskewed CER ${good.toFixed(4)}`);

@@ -1,7 +1,7 @@
 import { ApiError } from '../common/errors.js';
-import { seal } from '../common/sealed-secret.js';
+import { seal } from '../../core/sealed-secret.js';
 import type { Config } from '../config/config.js';
-import type { SealedPassword } from '../../workflows/contracts.js';
+import type { SealedPassword } from '../../core/contracts.js';
 
 /** Longest password accepted, in characters (PDF passwords are at most 127 bytes; this leaves room). */
 export const MAX_PASSWORD_CHARS = 1024;

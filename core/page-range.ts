@@ -43,3 +43,18 @@ export function resolvePageRange(spans: PageSpan[], pageCount: number): { pages:
   }
   return { pages: [...selected].sort((a, b) => a - b) };
 }
+
+/** Whether page `n` is among the spans. */
+export function spansInclude(spans: PageSpan[], n: number): boolean {
+  return spans.some((s) => n >= s.from && (s.to === undefined || n <= s.to));
+}
+
+/**
+ * The pages a selection picks from a document of `pageCount` pages, ascending; every page without one.
+ * What inspect plans with.
+ */
+export function selectPages(spec: string | undefined, pageCount: number): { pages: number[] } | { error: string } {
+  if (spec === undefined) return { pages: Array.from({ length: pageCount }, (_, i) => i + 1) };
+  const parsed = parsePageRange(spec);
+  return 'error' in parsed ? parsed : resolvePageRange(parsed.spans, pageCount);
+}

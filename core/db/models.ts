@@ -6,8 +6,8 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from 'sequelize';
-import type { DocumentOptions, JobStatus, JobStep, PageMethod, PageStatus } from '../../workflows/contracts.js';
-import type { Word } from '../../activities/adapters/types.js';
+import type { DocumentOptions, Word } from '../contracts.js';
+import type { JobStatus, JobStep, PageMethod, PageStatus } from '../lifecycle.js';
 
 /** A document submitted for extraction. */
 export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job>> {

@@ -3,21 +3,11 @@ import { ApiOkResponse, ApiProperty, ApiQuery, ApiSecurity, ApiTags } from '@nes
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiError } from '../common/errors.js';
 import { ApiErrors } from '../common/openapi.js';
-import { seedStatus } from '../documents/documents.controller.js';
-import type { JobStatus } from '../../workflows/contracts.js';
-import { JobsService } from './jobs.service.js';
-import { JobsListService, type JobListRow } from './jobs-list.service.js';
-import { MAX_LIMIT, one, parseSeedOrderBy, type RawQuery } from './jobs-query.js';
-import { uuid } from './jobs.controller.js';
-
-/** The seed's status names back to ours: `pending` is `queued`, `completed` covers `partial` too. */
-const fromSeedStatus: Record<string, JobStatus[]> = {
-  pending: ['queued'],
-  processing: ['processing', 'needs_password'],
-  completed: ['completed', 'partial'],
-  failed: ['failed'],
-  cancelled: ['cancelled'],
-};
+import { isSeedStatus, SEED_STATUSES, SEED_STATUS_OF, statusesOfSeed } from '../../core/lifecycle.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { JobsListService, type JobListRow } from '../jobs/jobs-list.service.js';
+import { MAX_LIMIT, one, parseSeedOrderBy, type RawQuery } from '../jobs/jobs-query.js';
+import { jobIdPipe } from '../common/pipes.js';
 
 function seedJob(
   r: Pick<JobListRow, 'id' | 'filename' | 'status' | 'step' | 'error_message' | 'page_count'> & {
@@ -28,7 +18,7 @@ function seedJob(
   return {
     job_id: r.id,
     filename: r.filename,
-    status: seedStatus[r.status] ?? r.status,
+    status: SEED_STATUS_OF[r.status],
     current_step: r.step,
     page_count: r.page_count,
     error_message: r.error_message,
@@ -36,8 +26,6 @@ function seedJob(
     updated_at: r.updated_at.toISOString(),
   };
 }
-
-const SEED_STATUSES = Object.keys(fromSeedStatus);
 
 class SeedJobView {
   @ApiProperty({ format: 'uuid' }) job_id!: string;
@@ -78,7 +66,7 @@ export class SeedJobsController {
   ) {}
 
   @Get()
-  @ApiQuery({ name: 'status', required: false, enum: Object.keys(fromSeedStatus) })
+  @ApiQuery({ name: 'status', required: false, enum: SEED_STATUSES })
   @ApiQuery({ name: 'limit', required: false, description: `1–${MAX_LIMIT}, default 20` })
   @ApiQuery({ name: 'offset', required: false })
   @ApiQuery({
@@ -93,10 +81,10 @@ export class SeedJobsController {
     const limit = one(query, 'limit');
     const offset = one(query, 'offset');
     const orderBy = one(query, 'order_by');
-    const statuses = status === undefined ? undefined : fromSeedStatus[status];
-    if (status !== undefined && !statuses) {
-      throw new ApiError('INVALID_QUERY', `status must be one of ${Object.keys(fromSeedStatus).join(', ')}.`);
+    if (status !== undefined && !isSeedStatus(status)) {
+      throw new ApiError('INVALID_QUERY', `status must be one of ${SEED_STATUSES.join(', ')}.`);
     }
+    const statuses = status === undefined ? undefined : statusesOfSeed(status);
     const n = (v: string | undefined, name: string, fallback: number, max: number): number => {
       if (v === undefined) return fallback;
       if (!/^\d+$/.test(v) || Number(v) > max)
@@ -116,7 +104,7 @@ export class SeedJobsController {
   @Get(':job_id')
   @ApiOkResponse({ type: SeedJobDetailView })
   @ApiErrors(403, 404)
-  async show(@Req() req: AuthedRequest, @Param('job_id', uuid) id: string): Promise<Record<string, unknown>> {
+  async show(@Req() req: AuthedRequest, @Param('job_id', jobIdPipe) id: string): Promise<Record<string, unknown>> {
     const { job, pages } = await this.jobs.statusFor(req.principal, id);
     const counts = this.jobs.counts(job, pages);
     return {

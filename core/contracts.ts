@@ -1,40 +1,18 @@
 /**
- * Names and shapes shared by the API, the workflows and the activities.
- * Imported by workflow code, so it holds only types and plain constants.
+ * Names and shapes shared by the API, the workflows and the activities: every workflow's and activity's
+ * input and output, workflow ids, update and query names. Imported by workflow code, so it holds only types
+ * and plain constants.
  */
+import type { PasswordFailureCode } from './failures.js';
+import type { JobStatus, JobStep, OcrMode, PageMethod } from './lifecycle.js';
 
-/** How a document's pages are read. */
-export type OcrMode = 'auto' | 'force' | 'skip';
-
-/** Job states as stored in the app DB and returned by the API. */
-export type JobStatus = 'queued' | 'processing' | 'needs_password' | 'completed' | 'partial' | 'failed' | 'cancelled';
-
-/** Page states as stored in the app DB. */
-export type PageStatus = 'pending' | 'processing' | 'done' | 'failed' | 'skipped';
-
-/** How a page's text was obtained. */
-export type PageMethod = 'text-layer' | 'ocr' | 'none';
-
-/** What the document workflow is doing, as shown in job status. */
-export type JobStep = 'queued' | 'inspecting' | 'waiting-for-password' | 'processing-pages' | 'finalizing' | 'done';
-
-/** Failure type names of ApplicationFailures that describe the input, never worth retrying. */
-export const InputFailureTypes = [
-  'PDF_PASSWORD_REQUIRED',
-  'PDF_PASSWORD_INCORRECT',
-  'PDF_CORRUPT',
-  'PDF_NO_PAGES',
-  'PAGE_RANGE_INVALID',
-  'TOO_MANY_PAGES',
-  'PAGE_UNREADABLE',
-  'PAGE_TOO_LARGE',
-  'PAGE_RESOURCE_LIMIT',
-  'OCR_LANGUAGE_UNAVAILABLE',
-  'FILE_MISSING',
-  'PASSWORD_KEY_MISSING',
-  'PASSWORD_KEY_MISMATCH',
-] as const;
-export type InputFailureType = (typeof InputFailureTypes)[number];
+/** One word with its box, top-left origin: PDF points from the text layer, pixels of the image from OCR (activities convert those to points). */
+export interface Word {
+  text: string;
+  bbox: { x0: number; y0: number; x1: number; y1: number };
+  /** 0–100; 100 for text-layer words. */
+  confidence: number;
+}
 
 /** Options a client chose for one document. */
 export interface DocumentOptions {
@@ -45,7 +23,7 @@ export interface DocumentOptions {
 }
 
 /**
- * A document password sealed with AES-256-GCM for one job (src/common/sealed-secret.ts): the only form in
+ * A document password sealed with AES-256-GCM for one job (core/sealed-secret.ts): the only form in
  * which a password travels through Temporal. Only activities open it.
  */
 export type SealedPassword = string;
@@ -61,10 +39,6 @@ export interface DocumentWorkflowInput {
   passwordWaitSeconds?: number;
 }
 
-/** The two failures that put a job in `needs_password` instead of failing it. */
-export const PasswordFailureTypes = ['PDF_PASSWORD_REQUIRED', 'PDF_PASSWORD_INCORRECT'] as const;
-export type PasswordFailureType = (typeof PasswordFailureTypes)[number];
-
 /** Name of the update that delivers a password to a job waiting in `needs_password`. */
 export const providePasswordUpdateName = 'providePassword';
 
@@ -78,9 +52,6 @@ export interface ProvidePasswordOutput {
   accepted: true;
 }
 
-/** Failure type of a providePassword update sent while the job is not waiting for a password. */
-export const notWaitingForPasswordType = 'NOT_WAITING_FOR_PASSWORD';
-
 /** Input of checkDocumentPassword. */
 export interface CheckDocumentPasswordInput {
   jobId: string;
@@ -90,7 +61,7 @@ export interface CheckDocumentPasswordInput {
 
 /** Output of checkDocumentPassword: whether the password opens the document, and if not, why. */
 export type CheckDocumentPasswordOutput =
-  { opens: true } | { opens: false; code: PasswordFailureType; message: string };
+  { opens: true } | { opens: false; code: PasswordFailureCode; message: string };
 
 /** Output of documentWorkflow. */
 export interface DocumentWorkflowOutput {
@@ -220,7 +191,12 @@ export interface RetryPagesWorkflowInput {
 
 /** Workflow id of a job's n-th retry: a run of its own, so every attempt's history stays in Temporal. */
 export function retryWorkflowId(jobId: string, n: number): string {
-  return `${documentWorkflowId(jobId)}-retry-${n}`;
+  return `${retryWorkflowIdPrefix(jobId)}${n}`;
+}
+
+/** What every retry workflow id of a job starts with (the retry's number follows). */
+export function retryWorkflowIdPrefix(jobId: string): string {
+  return `${documentWorkflowId(jobId)}-retry-`;
 }
 
 /** Workflow id for a job: one workflow per document, derived from the job id. */

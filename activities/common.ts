@@ -1,0 +1,57 @@
+/**
+ * What the document and page activities share: classifying an adapter's error into a failure the retry
+ * policy understands, opening the sealed document password, and heartbeating through long work.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { open as openSealed, SealedSecretError } from '../core/sealed-secret.js';
+import { NotFoundInStorage } from '../core/storage/storage.js';
+import type { SealedPassword } from '../core/contracts.js';
+import { InputError } from './adapters/types.js';
+
+/** Turns an adapter's input problem into a non-retryable failure with its stable type; anything else as it is. */
+export function asFailure(err: unknown): unknown {
+  if (err instanceof InputError) return ApplicationFailure.nonRetryable(err.message, err.code);
+  if (err instanceof NotFoundInStorage) {
+    return ApplicationFailure.nonRetryable(
+      'The uploaded file is no longer in storage; upload it again.',
+      'FILE_MISSING',
+    );
+  }
+  return err;
+}
+
+/** Opens sealed document passwords at the last moment; the clear text never leaves this process. */
+export function passwordOpener(secretKey: Buffer | undefined) {
+  return (jobId: string, sealed: SealedPassword | undefined): string | undefined => {
+    if (sealed === undefined) return undefined;
+    if (!secretKey) {
+      throw ApplicationFailure.nonRetryable(
+        'This worker has no DOCUMENT_SECRET_KEY, so it cannot open the document password.',
+        'PASSWORD_KEY_MISSING',
+      );
+    }
+    try {
+      return openSealed(secretKey, jobId, sealed);
+    } catch (err) {
+      if (!(err instanceof SealedSecretError)) throw err;
+      throw ApplicationFailure.nonRetryable(
+        'The document password was sealed with another DOCUMENT_SECRET_KEY; every API and worker process must share one.',
+        'PASSWORD_KEY_MISMATCH',
+      );
+    }
+  };
+}
+
+export type PasswordOpener = ReturnType<typeof passwordOpener>;
+
+/** Heartbeats on a timer while `work` runs, so a long OCR call is seen alive and learns of cancellation. */
+export async function withHeartbeat<T>(intervalMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), intervalMs);
+  try {
+    return await work(ctx.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+  }
+}

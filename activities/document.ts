@@ -1,0 +1,114 @@
+/**
+ * The document workflow's activities around its pages: recording the job's state, opening and checking the
+ * document once (inspect), checking a password, recording a page whose retries are spent, and finalizing.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type {
+  CheckDocumentPasswordInput,
+  CheckDocumentPasswordOutput,
+  FinalizeDocumentInput,
+  FinalizeDocumentOutput,
+  InspectDocumentInput,
+  InspectDocumentOutput,
+  PagePlan,
+  RecordPageFailureInput,
+  UpdateJobInput,
+} from '../core/contracts.js';
+import type { JobStore } from '../core/job-store.js';
+import { selectPages } from '../core/page-range.js';
+import type { DocumentStorage } from '../core/storage/storage.js';
+import { InputError, type PdfEngine } from './adapters/types.js';
+import { asFailure, type PasswordOpener } from './common.js';
+import type { PageMetrics } from './page-metrics.js';
+
+export interface DocumentActivityDeps {
+  jobs: JobStore;
+  storage: DocumentStorage;
+  pdf: PdfEngine;
+  metrics: PageMetrics;
+  openPassword: PasswordOpener;
+  /** MAX_PAGES: longer documents fail with TOO_MANY_PAGES before any page is opened. */
+  maxPages: number;
+  /** How the document's pages are run (core/page-plan.ts), recorded in history by inspect. */
+  plan: PagePlan;
+}
+
+export function createDocumentActivities(deps: DocumentActivityDeps) {
+  const { jobs, storage, pdf, metrics, openPassword } = deps;
+
+  /** Records a job state change decided by the workflow. */
+  async function updateJob(input: UpdateJobInput): Promise<void> {
+    await jobs.advance(input.jobId, input);
+  }
+
+  /** Opens the document once: validates it, counts and sizes its pages, and records one row per selected page. */
+  async function inspectDocument(input: InspectDocumentInput): Promise<InspectDocumentOutput> {
+    try {
+      const path = await storage.localPath(input.storageKey);
+      const inspection = await pdf.inspect(path, {
+        password: openPassword(input.jobId, input.password),
+        maxPages: deps.maxPages,
+        signal: Context.current().cancellationSignal,
+      });
+      if (inspection.pageCount > deps.maxPages) {
+        throw ApplicationFailure.nonRetryable(
+          `The document has ${inspection.pageCount} pages; this service accepts at most ${deps.maxPages}. Split it and upload the parts.`,
+          'TOO_MANY_PAGES',
+        );
+      }
+      const selection = selectPages(input.pages, inspection.pageCount);
+      if ('error' in selection) throw ApplicationFailure.nonRetryable(selection.error, 'PAGE_RANGE_INVALID');
+      const selected = new Set(selection.pages);
+      await jobs.recordInspection(input.jobId, {
+        pageCount: inspection.pageCount,
+        encrypted: inspection.encrypted,
+        pages: inspection.pages.filter((p) => selected.has(p.number)),
+      });
+      return {
+        pageCount: inspection.pageCount,
+        encrypted: inspection.encrypted,
+        pageNumbers: selection.pages,
+        plan: deps.plan,
+      };
+    } catch (err) {
+      throw asFailure(err);
+    }
+  }
+
+  /** Tells whether a sealed password opens the document; a wrong one is an answer, not a failure. */
+  async function checkDocumentPassword(input: CheckDocumentPasswordInput): Promise<CheckDocumentPasswordOutput> {
+    try {
+      const path = await storage.localPath(input.storageKey);
+      const password = openPassword(input.jobId, input.password);
+      await pdf.inspect(path, { password, signal: Context.current().cancellationSignal });
+      return { opens: true };
+    } catch (err) {
+      if (
+        err instanceof InputError &&
+        (err.code === 'PDF_PASSWORD_INCORRECT' || err.code === 'PDF_PASSWORD_REQUIRED')
+      ) {
+        const message = 'The password does not open the document. Check it and POST it again; the job keeps waiting.';
+        return { opens: false, code: 'PDF_PASSWORD_INCORRECT', message };
+      }
+      throw asFailure(err);
+    }
+  }
+
+  /** Marks a page failed once its retries are spent; the other pages carry on. */
+  async function recordPageFailure(input: RecordPageFailureInput): Promise<void> {
+    const { jobId, pageNumber, code, message } = input;
+    const recorded = await jobs.pageFailed({ jobId, pageNumber }, { code, message });
+    // Counted once per page, even when this activity is retried after its update landed.
+    if (recorded) {
+      metrics.pageFailed(input.code);
+      Context.current().log.warn('Page failed', { code: input.code });
+    }
+  }
+
+  /** Derives the job's final status from its page rows and records it. */
+  function finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput> {
+    return jobs.finalize(input.jobId, { cancelled: input.cancelled });
+  }
+
+  return { updateJob, inspectDocument, checkDocumentPassword, recordPageFailure, finalizeDocument };
+}

@@ -1,0 +1,294 @@
+/**
+ * The page activity: one page through the pipeline, as OCRmyPDF's is a list of named phases over one small
+ * per-page object. Read the text layer → decide → render → orient → deskew → recognise → record. Each step
+ * is a function below; each decision a named predicate; the engines' calls are in adapters/.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { ProcessPageInput, ProcessPageOutput, Word } from '../core/contracts.js';
+import type { JobStore, PageRead } from '../core/job-store.js';
+import type { OcrMode, ReadMethod } from '../core/lifecycle.js';
+import type { DocumentStorage } from '../core/storage/storage.js';
+import type {
+  OcrEngine,
+  OcrResult,
+  Orientation,
+  PageText,
+  PdfEngine,
+  QuarterTurn,
+  RenderedPage,
+} from './adapters/types.js';
+import { asFailure, withHeartbeat, type PasswordOpener } from './common.js';
+import type { PageMetrics, PagePhase } from './page-metrics.js';
+import { renderForOcr } from './page-render.js';
+
+/** How pages are read (the OCR part of the configuration). */
+export interface PageSettings {
+  /** The resolution pages are rendered at for OCR (OCR_DPI); scans are read at their own when lower. */
+  dpi: number;
+  /** RENDER_MAX_PIXELS: larger pages are rendered at a lower resolution. */
+  renderMaxPixels: number;
+  /**
+   * Turn pages scanned sideways or upside down upright before OCR, when orientation detection leads by at
+   * least `minConfidence`. Absent: pages are read as rendered.
+   */
+  orientation?: { minConfidence: number };
+  /** Straighten slightly skewed scans before reading them (OCR_DESKEW; default true). */
+  deskew?: boolean;
+  /** How often a long page activity reports liveness. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface PageActivityDeps {
+  jobs: JobStore;
+  storage: DocumentStorage;
+  pdf: PdfEngine;
+  ocr: OcrEngine;
+  metrics: PageMetrics;
+  openPassword: PasswordOpener;
+  settings: PageSettings;
+}
+
+// Decisions.
+
+/** Whether the page's own text layer is read first: always, unless the client forced OCR. */
+export function readsTextLayerFirst(mode: OcrMode): boolean {
+  return mode !== 'force';
+}
+
+/** Whether the text layer is the page's answer: it holds real text, or the client asked for no OCR. */
+export function hasUsableTextLayer(mode: OcrMode, layer: PageText): boolean {
+  return mode === 'skip' || layer.usable;
+}
+
+/** Whether to detect which way a page's text runs before reading it. */
+export function needsOrientation(settings: PageSettings, ocr: OcrEngine): boolean {
+  return settings.orientation !== undefined && ocr.detectOrientation !== undefined;
+}
+
+/** Whether a detected orientation is sure enough to turn the page for. */
+export function isConfidentTurn(found: Orientation, settings: PageSettings): boolean {
+  return found.turn !== 0 && found.confidence >= (settings.orientation?.minConfidence ?? Infinity);
+}
+
+/** Whether to straighten a slightly skewed page before reading it. */
+export function needsDeskew(settings: PageSettings): boolean {
+  return settings.deskew ?? true;
+}
+
+/** One page on its way through the pipeline. */
+interface PageWork {
+  input: ProcessPageInput;
+  path: string;
+  password: string | undefined;
+  signal: AbortSignal;
+  /** The page's text layer, read at most once, when a step first asks for it. */
+  textLayer(): Promise<PageText>;
+  /** Times one step into the phase metrics. */
+  phase<T>(name: PagePhase, work: () => Promise<T>): Promise<T>;
+  /** The method this attempt is on so far: a failure is counted against the path it failed in. */
+  method: ReadMethod;
+}
+
+export function createPageActivities(deps: PageActivityDeps) {
+  const { jobs, storage, pdf, ocr, metrics, settings } = deps;
+  const heartbeatIntervalMs = settings.heartbeatIntervalMs ?? 5_000;
+
+  /** Reads one page — its own text layer where it has real text (per ocrMode), else render and OCR — and records it. */
+  async function processPage(input: ProcessPageInput): Promise<ProcessPageOutput> {
+    const startedMs = performance.now();
+    const { attempt } = Context.current().info;
+    const log = Context.current().log;
+    const key = { jobId: input.jobId, pageNumber: input.pageNumber };
+    const progress: { method: ReadMethod } = { method: input.options.ocrMode === 'force' ? 'ocr' : 'text-layer' };
+    const ended = metrics.started();
+    if (attempt > 1) metrics.retried();
+    try {
+      // The DB writes are inside the heartbeat too: with the database restarting they wait (see
+      // createSequelize's waitForDatabase) while the attempt stays alive, instead of timing out.
+      const read = await withHeartbeat(heartbeatIntervalMs, async (signal) => {
+        await jobs.pageStarted(key, attempt);
+        const work = await begin(input, signal, progress);
+        const result = await readPage(work);
+        // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
+        signal.throwIfAborted();
+        await jobs.pageRead(key, result, attempt, Math.round(performance.now() - startedMs));
+        return result;
+      });
+      const seconds = since(startedMs);
+      metrics.attemptEnded(read.method, 'done', seconds);
+      log.info('Page read', {
+        method: read.method,
+        characters: read.text.length,
+        confidence: read.confidence,
+        durationMs: Math.round(seconds * 1000),
+      });
+      return { pageNumber: input.pageNumber, method: read.method, characters: read.text.length };
+    } catch (err) {
+      const { method } = progress;
+      if (err instanceof CancelledFailure || Context.current().cancellationSignal.aborted) {
+        metrics.attemptEnded(method, 'cancelled', since(startedMs));
+        log.info('Page attempt cancelled', { method });
+        throw err;
+      }
+      const failure = asFailure(err);
+      metrics.attemptEnded(method, 'error', since(startedMs));
+      log.warn('Page attempt failed', {
+        method,
+        code: failure instanceof ApplicationFailure ? failure.type : undefined,
+        error: failure instanceof Error ? failure.message : String(failure),
+      });
+      throw failure;
+    } finally {
+      ended();
+    }
+  }
+
+  async function begin(
+    input: ProcessPageInput,
+    signal: AbortSignal,
+    progress: { method: ReadMethod },
+  ): Promise<PageWork> {
+    const path = await storage.localPath(input.storageKey);
+    const password = deps.openPassword(input.jobId, input.password);
+    const phase = <T>(name: PagePhase, work: () => Promise<T>) => timed((t) => metrics.phase(name, t), work);
+    let layer: Promise<PageText> | undefined;
+    const work: PageWork = {
+      input,
+      path,
+      password,
+      signal,
+      textLayer: () =>
+        (layer ??= phase('text-layer', () => pdf.extractText(path, input.pageNumber, { password, signal }))),
+      phase,
+      get method() {
+        return progress.method;
+      },
+      set method(method) {
+        progress.method = method;
+      },
+    };
+    return work;
+  }
+
+  /** The pipeline. */
+  async function readPage(work: PageWork): Promise<PageRead> {
+    const { ocrMode } = work.input.options;
+    let layer: PageText | undefined;
+    if (readsTextLayerFirst(ocrMode)) {
+      layer = await work.textLayer();
+      if (hasUsableTextLayer(ocrMode, layer)) return fromTextLayer(layer);
+    }
+    work.method = 'ocr';
+    let image = await render(work);
+    const turn = await orient(work, image);
+    // Drawn again turned, rather than the bitmap rotated: same cost as a render, no second copy; at the
+    // resolution the first render settled on.
+    if (turn !== 0) image = await render(work, { dpi: image.dpi, rotation: turn });
+    const result = await recognise(work, image);
+    return {
+      method: 'ocr',
+      text: result.text,
+      confidence: result.confidence,
+      words: result.words.map((w) => ({ ...w, bbox: toPageBox(w.bbox, image, turn) })),
+      // The column holds whole dpi; a capped render has a fractional one.
+      renderDpi: Math.round(image.dpi),
+      hasTextLayer: layer?.usable ?? null,
+    };
+  }
+
+  /** Render: the page drawn for OCR, at the resolution page-render.ts settles on. */
+  function render(work: PageWork, at: { dpi?: number; rotation?: QuarterTurn } = {}): Promise<RenderedPage> {
+    return work.phase('render', () =>
+      renderForOcr(pdf, work.path, work.input.pageNumber, {
+        dpi: at.dpi ?? settings.dpi,
+        maxPixels: settings.renderMaxPixels,
+        rotation: at.rotation,
+        password: work.password,
+        signal: work.signal,
+        // A page that cannot give its text is taken to have some: it keeps the resolution asked for.
+        hasText: () =>
+          work.textLayer().then(
+            (t) => t.hasAnyText,
+            () => true,
+          ),
+      }),
+    );
+  }
+
+  /** Orient: the clockwise turn that makes the page's text upright, or 0. */
+  async function orient(work: PageWork, image: RenderedPage): Promise<QuarterTurn> {
+    if (!needsOrientation(settings, ocr)) return 0;
+    const found = await work.phase('orientation', () =>
+      ocr.detectOrientation!(image.pgm, { dpi: image.dpi, signal: work.signal }),
+    );
+    return isConfidentTurn(found, settings) ? found.turn : 0;
+  }
+
+  /** Deskew and recognise: the engine straightens a slightly skewed page as it reads it. */
+  function recognise(work: PageWork, image: RenderedPage): Promise<OcrResult> {
+    const options = {
+      languages: work.input.options.languages,
+      dpi: image.dpi,
+      deskew: needsDeskew(settings),
+      signal: work.signal,
+    };
+    return work.phase('ocr', () => ocr.recognize(image.pgm, options));
+  }
+
+  return { processPage };
+}
+
+/** A page answered by its own text layer. */
+function fromTextLayer(layer: PageText): PageRead {
+  return {
+    method: 'text-layer',
+    text: layer.text,
+    confidence: 100,
+    words: layer.words,
+    renderDpi: null,
+    hasTextLayer: layer.usable,
+  };
+}
+
+/**
+ * A word box from a page image in PDF points of the page as it is displayed (after /Rotate), like the
+ * text layer's, whatever resolution the page was rendered at and whichever way it was turned to be read.
+ */
+export function toPageBox(
+  bbox: Word['bbox'],
+  image: { width: number; height: number; dpi: number },
+  turn: QuarterTurn,
+): Word['bbox'] {
+  const toPoints = 72 / image.dpi;
+  const { width: w, height: h } = image;
+  // Undo the clockwise turn: where each corner of the upright image lay on the page as displayed.
+  const back = (x: number, y: number): [number, number] =>
+    turn === 90 ? [y, w - x] : turn === 180 ? [w - x, h - y] : turn === 270 ? [h - y, x] : [x, y];
+  const [ax, ay] = back(bbox.x0, bbox.y0);
+  const [bx, by] = back(bbox.x1, bbox.y1);
+  return {
+    x0: round2(Math.min(ax, bx) * toPoints),
+    y0: round2(Math.min(ay, by) * toPoints),
+    x1: round2(Math.max(ax, bx) * toPoints),
+    y1: round2(Math.max(ay, by) * toPoints),
+  };
+}
+
+/** Seconds since `startedMs`. */
+function since(startedMs: number): number {
+  return (performance.now() - startedMs) / 1000;
+}
+
+/** Runs one timed step of a page attempt and records its duration, whether it succeeds or not. */
+async function timed<T>(record: (seconds: number) => void, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    record(since(started));
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

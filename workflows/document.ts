@@ -196,7 +196,8 @@ interface PasswordGate {
  * an activity: a wrong one fails only its update (the client hears of it at once) and the job keeps waiting.
  */
 function handlePasswordUpdates(jobId: string, storageKey: string, gate: PasswordGate): void {
-  const notWaiting = (message: string) => ApplicationFailure.create({ type: 'NOT_WAITING_FOR_PASSWORD' satisfies FailureCode, message });
+  const notWaiting = (message: string) =>
+    ApplicationFailure.create({ type: 'NOT_WAITING_FOR_PASSWORD' satisfies FailureCode, message });
   setHandler(
     providePasswordUpdate,
     async ({ password }) => {

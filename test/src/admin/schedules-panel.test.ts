@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { createSequelize } from '../../core/db/connections.js';
-import { initAppModels } from '../../core/db/models.js';
-import { ScheduleIds } from '../../core/contracts.js';
-import { ensureOperator } from '../support/operators.js';
-import { launchChromium, signIn } from '../support/panel.js';
-import { harnessEnv, repoRoot, startApi, startWorker, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { initAppModels } from '../../../core/db/models.js';
+import { ScheduleIds } from '../../../core/contracts.js';
+import { ensureOperator } from '../../support/operators.js';
+import { launchChromium, signIn } from '../../support/panel.js';
+import { harnessEnv, repoRoot, startApi, startWorker, uniqueTaskQueue, type FolioProcess } from '../../support/stack.js';
 
 const ADMIN_EMAIL = 'scheduler@folio.test';
 const ADMIN_PASSWORD = 'a long and unguessable passphrase';

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSequelize } from '../../core/db/connections.js';
-import { initAppModels } from '../../core/db/models.js';
-import { ensureOperator } from '../support/operators.js';
-import { signIn } from '../support/panel.js';
-import { harnessEnv, startApi, type FolioProcess } from '../support/stack.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { initAppModels } from '../../../core/db/models.js';
+import { ensureOperator } from '../../support/operators.js';
+import { signIn } from '../../support/panel.js';
+import { harnessEnv, startApi, type FolioProcess } from '../../support/stack.js';
 
 const ADMIN_EMAIL = 'keys@folio.test';
 const ADMIN_PASSWORD = 'another long unguessable passphrase';

@@ -12,12 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { clearSignInLimits, launchChromium, signIn } from '../support/panel.js';
-import { createSequelize } from '../../core/db/connections.js';
-import { initAppModels } from '../../core/db/models.js';
-import { createLegacyFixture } from '../../scripts/legacy-fixture.js';
-import { corpusPath } from '../support/corpus.js';
-import { repeatFirstPage } from '../support/synthetic.js';
+import { clearSignInLimits, launchChromium, signIn } from '../../support/panel.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { initAppModels } from '../../../core/db/models.js';
+import { createLegacyFixture } from '../../../scripts/legacy-fixture.js';
+import { corpusPath } from '../../support/corpus.js';
+import { repeatFirstPage } from '../../support/synthetic.js';
 import {
   createApiKey,
   harnessEnv,
@@ -28,7 +28,7 @@ import {
   uniqueTaskQueue,
   waitForJob,
   type FolioProcess,
-} from '../support/stack.js';
+} from '../../support/stack.js';
 
 const ADMIN_EMAIL = 'ops@folio.test';
 const ADMIN_PASSWORD = 'correct horse battery staple';

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { freePort } from '../../scripts/lib/services.js';
-import { corpusPath } from '../support/corpus.js';
+import { freePort } from '../../../scripts/lib/services.js';
+import { corpusPath } from '../../support/corpus.js';
 import {
   authHeaders,
   harnessEnv,
@@ -13,7 +13,7 @@ import {
   uniqueTaskQueue,
   waitForJob,
   type FolioProcess,
-} from '../support/stack.js';
+} from '../../support/stack.js';
 
 /** One sample of a Prometheus exposition: its name, labels and value. */
 interface Sample {

@@ -13,7 +13,14 @@ import { initAppModels } from '../../../core/db/models.js';
 import { ScheduleIds } from '../../../core/contracts.js';
 import { ensureOperator } from '../../support/operators.js';
 import { launchChromium, signIn } from '../../support/panel.js';
-import { harnessEnv, repoRoot, startApi, startWorker, uniqueTaskQueue, type FolioProcess } from '../../support/stack.js';
+import {
+  harnessEnv,
+  repoRoot,
+  startApi,
+  startWorker,
+  uniqueTaskQueue,
+  type FolioProcess,
+} from '../../support/stack.js';
 
 const ADMIN_EMAIL = 'scheduler@folio.test';
 const ADMIN_PASSWORD = 'a long and unguessable passphrase';

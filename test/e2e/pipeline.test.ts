@@ -1,13 +1,10 @@
 /**
  * Page failures through the real workflow on the real Temporal server: a transient fault is retried and
  * the document completes; a permanent one leaves the document partial with that page's error and every
- * other page's text. The histories these runs leave are replayed against the current workflow code.
+ * other page's text. These runs' histories are the replay fixtures of test/workflows/replay.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import fs from 'node:fs';
 import path from 'node:path';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
@@ -18,7 +15,6 @@ import { startInProcessWorker, type InProcessWorker } from '../support/in-proces
 import {
   authHeaders,
   getResult,
-  harnessEnv,
   recordHistoryFixture,
   repoRoot,
   startApi,
@@ -50,7 +46,7 @@ class FaultyPdf extends DelegatingPdf {
 }
 
 const doc = corpusPath('born-digital/pdfjs-tracemonkey.pdf');
-/** Recorded histories of documentWorkflow; refresh with FOLIO_RECORD_HISTORIES=1 npm test -- pipeline. */
+/** The replay fixtures these runs refresh (FOLIO_RECORD_HISTORIES=1 npm test -- pipeline). */
 const fixturesDir = path.join(repoRoot, 'test/fixtures/histories');
 
 describe('page failures', () => {
@@ -68,6 +64,10 @@ describe('page failures', () => {
   after(async () => {
     await worker?.stop();
     await Promise.all([api?.stop(), pdf.close(), ocr.close()]);
+    // FOLIO_RECORD_HISTORIES=1 refreshes the committed replay fixtures (test/workflows/replay.test.ts) from these runs.
+    if (process.env.FOLIO_RECORD_HISTORIES) {
+      workflowIds.forEach((id, i) => recordHistoryFixture(id, path.join(fixturesDir, `document-${i + 1}.json`)));
+    }
   });
 
   async function run(faulty: FaultyPdf, pages: string, maxAttempts = 3) {
@@ -135,40 +135,5 @@ describe('page failures', () => {
     assert.equal(page1.status, 'failed');
     assert.equal(page1.error?.code, 'PAGE_FAILED');
     assert.equal(status.pages.find((p) => p.number === 2)!.status, 'done');
-  });
-
-  it('replays the recorded histories of these documents with the current workflow code', async () => {
-    assert.ok(workflowIds.length >= 3);
-    const env = harnessEnv();
-    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-    try {
-      const client = new Client({ connection });
-      const histories = workflowIds.map((workflowId) => ({
-        workflowId,
-        history: client.workflow.getHandle(workflowId).fetchHistory(),
-      }));
-      const bundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };
-      for (const { workflowId, history } of histories) {
-        const events = await history;
-        await Worker.runReplayHistory({ workflowBundle: bundle }, events, workflowId);
-        if (process.env.FOLIO_RECORD_HISTORIES) {
-          // Refreshes the committed fixtures (see the test below) from these runs.
-          const name = `document-${workflowIds.indexOf(workflowId) + 1}.json`;
-          recordHistoryFixture(workflowId, path.join(fixturesDir, name));
-        }
-      }
-    } finally {
-      await connection.close();
-    }
-  });
-
-  it('replays the committed histories (a retried page, a failed page) with the current workflow code', async () => {
-    const files = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
-    assert.ok(files.length >= 2, 'fixtures are committed');
-    const bundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };
-    for (const file of files) {
-      const history = JSON.parse(fs.readFileSync(path.join(fixturesDir, file), 'utf8')) as unknown;
-      await Worker.runReplayHistory({ workflowBundle: bundle }, history, file);
-    }
   });
 });

@@ -21,13 +21,13 @@ import {
   harnessEnv,
   recordHistoryFixture,
   repoRoot,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
+  type ApiProcess,
   type FolioProcess,
   type JobStatusBody,
+  type Stack,
 } from '../support/stack.js';
 
 const manifest = loadManifest();
@@ -58,28 +58,28 @@ describe('encrypted PDFs that need a password', () => {
   const sent = new Set<string>();
   const workflowIds: string[] = [];
   const logs: string[][] = [];
-  let api: FolioProcess & { url: string };
-  let shortApi: FolioProcess & { url: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
+  let shortApi: ApiProcess;
   let connection: Connection;
   let temporal: Client;
   let waitedJob: string | undefined;
 
   before(async () => {
-    const queue = uniqueTaskQueue('passwords');
-    const verbose = { TEMPORAL_TASK_QUEUE: queue, LOG_LEVEL: 'verbose' };
-    [api, shortApi, worker] = await Promise.all([
-      startApi(verbose),
-      // The same service with a deadline short enough to pass during the test.
-      startApi({ ...verbose, PASSWORD_WAIT_SECONDS: '4' }),
-      startWorker(verbose),
-    ]);
-    for (const proc of [api, shortApi, worker]) logs.push(captureOutput(proc));
+    stack = await startStack({
+      name: 'passwords',
+      env: { LOG_LEVEL: 'verbose' },
+      // The second: the same service with a deadline short enough to pass during the test.
+      api: [true, { PASSWORD_WAIT_SECONDS: '4' }],
+      worker: true,
+    });
+    [api, shortApi] = stack.apis as [ApiProcess, ApiProcess];
+    for (const proc of [api, shortApi, stack.workers[0]!]) logs.push(captureOutput(proc));
     connection = await Connection.connect({ address: harnessEnv().TEMPORAL_ADDRESS! });
     temporal = new Client({ connection });
   });
   after(async () => {
-    await Promise.all([api?.stop(), shortApi?.stop(), worker?.stop(), pdf.close()]);
+    await Promise.all([stack?.stop(), pdf.close()]);
     await connection?.close();
     // FOLIO_RECORD_HISTORIES=1 refreshes the replay fixture of test/workflows/replay.test.ts from this run.
     if (process.env.FOLIO_RECORD_HISTORIES && waitedJob)

@@ -11,17 +11,16 @@ import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText, type PdfEngine } from '../../activities/adapters/types.js';
 import { documentWorkflowId } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import {
   authHeaders,
   getResult,
   recordHistoryFixture,
   repoRoot,
-  startApi,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
-  type FolioProcess,
+  type ApiProcess,
+  type Stack,
 } from '../support/stack.js';
 import { DelegatingPdf } from '../support/engines.js';
 
@@ -53,17 +52,16 @@ describe('page failures', () => {
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
   const ocr = new TesseractEngine({ workers: 1 });
   const workflowIds: string[] = [];
-  let api: FolioProcess & { url: string };
-  let worker: InProcessWorker | undefined;
-  let queue: string;
+  let stack: Stack;
+  let api: ApiProcess;
 
   before(async () => {
-    queue = uniqueTaskQueue('faults');
-    api = await startApi({ TEMPORAL_TASK_QUEUE: queue });
+    stack = await startStack({ name: 'faults' });
+    api = stack.api;
   });
   after(async () => {
-    await worker?.stop();
-    await Promise.all([api?.stop(), pdf.close(), ocr.close()]);
+    await stack?.stop();
+    await Promise.all([pdf.close(), ocr.close()]);
     // FOLIO_RECORD_HISTORIES=1 refreshes the committed replay fixtures (test/workflows/replay.test.ts) from these runs.
     if (process.env.FOLIO_RECORD_HISTORIES) {
       workflowIds.forEach((id, i) => recordHistoryFixture(id, path.join(fixturesDir, `document-${i + 1}.json`)));
@@ -71,8 +69,8 @@ describe('page failures', () => {
   });
 
   async function run(faulty: FaultyPdf, pages: string, maxAttempts = 3) {
-    await worker?.stop();
-    worker = await startInProcessWorker({ taskQueue: queue, pdf: faulty, ocr, plan: { pageMaxAttempts: maxAttempts } });
+    await stack.inProcessWorker?.stop();
+    await stack.startInProcessWorker({ pdf: faulty, ocr, plan: { pageMaxAttempts: maxAttempts } });
     const res = await submit(api.url, doc, { pages });
     assert.equal(res.status, 202);
     const { jobId } = (await res.json()) as { jobId: string };

@@ -19,7 +19,7 @@ import { createSequelize } from '../../core/db/connections.js';
 import { initAppModels, type AppModels, type Job } from '../../core/db/models.js';
 import { JobStore } from '../../core/job-store.js';
 import { documentKey, LocalStorage } from '../../core/storage/storage.js';
-import { harnessEnv } from './stack.js';
+import { harnessEnv } from './harness.js';
 
 /** The app DB and a storage folder of the test file's own. */
 export interface ActivityTestBed {

@@ -7,7 +7,7 @@ import { createSequelize } from '../../core/db/connections.js';
 import { initAppModels, type AppModels } from '../../core/db/models.js';
 import { LocalStorage } from '../../core/storage/storage.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
-import { harnessEnv, repoRoot } from './stack.js';
+import { harnessEnv, repoRoot } from './harness.js';
 
 /** A real Temporal worker in the test process, with adapters the test chooses (for deliberate faults). */
 export interface InProcessWorker {

@@ -9,24 +9,16 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/lib/services.js';
 import pg from 'pg';
 import { generateApiKey, type ApiKeyRole } from '../../src/auth/api-keys.service.js';
 import { WORKER_PROCESS_ENV } from '../../src/common/worker-env.js';
 import { startInProcessWorker, type InProcessWorker, type InProcessWorkerOptions } from './in-process-worker.js';
 
-/** Repo root, found from the compiled file's place (dist/test/support/). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const corpusDir = path.resolve(process.env.FOLIO_CORPUS_DIR ?? path.join(repoRoot, '../shared/corpus'));
+import { harnessEnv, repoRoot } from './harness.js';
 
-/** Environment the test harness (scripts/run-tests.ts) set up: real Temporal and PostgreSQL. */
-export function harnessEnv(): NodeJS.ProcessEnv {
-  for (const name of ['APP_DATABASE_URL', 'LEGACY_DATABASE_URL', 'TEMPORAL_ADDRESS', 'STORAGE_DIR']) {
-    if (!process.env[name]) throw new Error(`${name} is not set: run the tests with "npm test"`);
-  }
-  return process.env;
-}
+/** Re-exported: most tests take them from here with the fixture. */
+export { corpusDir, harnessEnv, repoRoot } from './harness.js';
 
 /**
  * Writes a workflow's history as a replay fixture: the CLI's JSON export (the format the Temporal UI

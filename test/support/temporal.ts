@@ -9,7 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type History } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { findTemporalCli } from '../../scripts/lib/temporal-dev-server.js';
-import { repoRoot } from './stack.js';
+import { repoRoot } from './harness.js';
 
 /** The workflow code as the worker runs it, bundled by `npm run build`. */
 export const workflowBundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };

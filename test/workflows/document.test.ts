@@ -38,7 +38,7 @@ import {
   startRetryWorkflow,
   type JobToStart,
 } from '../../core/workflow-client.js';
-import type { documentWorkflow, retryPagesWorkflow } from '../../workflows/document.js';
+import type { documentWorkflow, retryPagesWorkflow } from '../../workflows/index.js';
 import { historiesOf, startTestTemporal, until, workflowBundle } from '../support/temporal.js';
 
 type Mocked = Pick<

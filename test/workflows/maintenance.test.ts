@@ -14,7 +14,7 @@ import type {
   ReconcileJobsInput,
   ReconcileJobsOutput,
 } from '../../core/contracts.js';
-import type { cleanupExpiredJobsWorkflow, reconcileJobsWorkflow } from '../../workflows/maintenance.js';
+import type { cleanupExpiredJobsWorkflow, reconcileJobsWorkflow } from '../../workflows/index.js';
 import { startTestTemporal, workflowBundle } from '../support/temporal.js';
 
 describe('maintenance workflows with mocked activities', () => {

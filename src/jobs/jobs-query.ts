@@ -1,6 +1,6 @@
 import { ApiError } from '../common/errors.js';
-import type { JobStatus } from '../../core/lifecycle.js';
-import { JOB_STATUSES, SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
+import { JOB_STATUSES, type JobStatus } from '../../core/lifecycle.js';
+import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
 
 /** Raw query-string values as Express hands them over (a repeated name arrives as an array). */
 export type RawQuery = Record<string, unknown>;

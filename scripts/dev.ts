@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
-import { DEVELOPMENT_OPERATOR } from '../src/admin/operators.service.js';
+import { DEVELOPMENT_OPERATOR } from '../src/config/operator-password.js';
 import { migrate } from './migrate.js';
 import { createLegacyFixture } from './legacy-fixture.js';
 import { localDocumentSecretKey } from './lib/document-secret-key.js';

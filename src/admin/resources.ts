@@ -14,7 +14,8 @@ import type { JobControlService } from '../jobs/job-control.service.js';
 import type { JobsService } from '../jobs/jobs.service.js';
 import { randomUUID } from 'node:crypto';
 import { generateApiKey, type ApiKeysService } from '../auth/api-keys.service.js';
-import { hashPassword, passwordProblem } from './operators.service.js';
+import { hashPassword } from './operators.service.js';
+import { passwordProblem } from '../config/operator-password.js';
 
 /** What the resource definitions need from the rest of the app. */
 export interface ResourceDeps {

@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,6 +8,7 @@ import { AppModule } from './app.module.js';
 import { CONFIG } from './config/config.module.js';
 import { libraryEnvironment, loadProcessConfig, type Config } from './config/config.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { BodyValidationPipe } from './common/validation.js';
 
 /** Builds the API application: security headers, one error filter, validation, OpenAPI. */
 async function createApiApp(): Promise<NestExpressApplication> {
@@ -51,7 +51,7 @@ async function createApiApp(): Promise<NestExpressApplication> {
     });
   }
   app.useGlobalFilters(new HttpExceptionFilter());
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

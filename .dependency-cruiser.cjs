@@ -44,11 +44,15 @@ module.exports = {
       name: 'workflows-import-contracts-only',
       comment:
         'Workflow code is deterministic and bundled: only @temporalio/workflow, other workflow files and the ' +
-        "pure parts of core/ (contracts, lifecycle, failures); activities by `import type` only.",
+        'pure parts of core/ (contracts, lifecycle, failures); activities by `import type` only.',
       severity: 'error',
       from: { path: '^workflows/' },
       to: {
-        pathNot: ['^workflows/', '^core/(contracts|lifecycle|failures)\\.ts$', 'node_modules/@temporalio/(workflow|common)/'],
+        pathNot: [
+          '^workflows/',
+          '^core/(contracts|lifecycle|failures)\\.ts$',
+          'node_modules/@temporalio/(workflow|common)/',
+        ],
       },
     },
     {

@@ -53,7 +53,10 @@ after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true 
 function checkTree(files: Record<string, string[]>) {
   const dir = tree(files);
   made.push(dir);
-  return check(dir, roots.filter((r) => fs.existsSync(path.join(dir, r))));
+  return check(
+    dir,
+    roots.filter((r) => fs.existsSync(path.join(dir, r))),
+  );
 }
 
 describe('module boundaries (npm run check)', () => {

@@ -103,7 +103,7 @@ describe('npm start (scripts/dev.ts)', () => {
   );
 
   it(
-    'starts a worker killed mid-document again while the API keeps answering, and the document completes',
+    'starts a worker killed mid-document again while the API keeps answering, and the document completes; a killed API comes back too',
     { timeout: 400_000 },
     async (t) => {
       const dir = dataDir();
@@ -163,6 +163,18 @@ describe('npm start (scripts/dev.ts)', () => {
       t.diagnostic(
         `SIGKILL to the new worker polling: ${gap.backAfterMs} ms (npm start: ${(JSON.parse(upAgain) as LogLine).msg as string})`,
       );
+
+      // The API is supervised the same way: killed, it is started again and answers for the same job.
+      process.kill(apiPid, 'SIGKILL');
+      t.diagnostic(
+        `npm start: ${(JSON.parse(await run.waitForLine(/api is up again/, 120_000)) as LogLine).msg as string}`,
+      );
+      assert.notEqual(run.pidOf('api'), apiPid, 'a new API');
+      assert.equal(
+        ((await fetch(`${url}/v1/jobs/${jobId}`).then((r) => r.json())) as { status: string }).status,
+        'completed',
+      );
+      assert.equal(run.lines.filter((l) => /worker started/.test(l)).length, 2, 'the worker ran on meanwhile');
       await run.stopWithCtrlC();
     },
   );

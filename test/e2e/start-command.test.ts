@@ -108,10 +108,29 @@ describe('npm start (scripts/dev.ts)', () => {
     async (t) => {
       const dir = dataDir();
       // Short page heartbeats: the pages the killed worker held are retried 10 s after the kill, not 30 s.
-      const env = { ...(await ports()), LOG_FORMAT: 'json', PAGE_HEARTBEAT_SECONDS: '10', OCR_WORKERS: '1' };
+      const env = {
+        ...(await ports()),
+        LOG_FORMAT: 'json',
+        PAGE_HEARTBEAT_SECONDS: '10',
+        OCR_WORKERS: '1',
+        METRICS_PORT: String(await freePort()),
+        WORKER_METRICS_PORT: String(await freePort()),
+      };
       const url = `http://127.0.0.1:${env.PORT}`;
       const run = npmStart(dir, env);
-      await run.waitForLine(/Folio is up/, 120_000);
+      // With metrics on, the banner lists both endpoints, and they answer.
+      const banner = JSON.parse(await run.waitForLine(/Folio is up/, 120_000)) as LogLine;
+      const metrics = [banner.apiMetrics, banner.workerMetrics];
+      assert.deepEqual(metrics, [
+        `http://localhost:${env.METRICS_PORT}/metrics`,
+        `http://localhost:${env.WORKER_METRICS_PORT}/metrics`,
+      ]);
+      for (const [endpoint, family] of [
+        [metrics[0], 'folio_http_requests_total'],
+        [metrics[1], 'folio_pages_total'],
+      ] as const) {
+        assert.match(await fetch(endpoint as string).then((r) => r.text()), new RegExp(`^# HELP ${family} `, 'm'));
+      }
       const apiPid = run.pidOf('api');
       const firstWorker = run.pidOf('worker');
 

@@ -20,6 +20,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   // pino's levels; Nest's names `log` and `verbose` are kept as aliases of `info` and `trace`.
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'log', 'verbose']).default('info'),
+  // `auto`: readable lines (pino-pretty) on a terminal, JSON lines anywhere else.
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   API_AUTH: z.enum(['required', 'disabled']).default('required'),
   /**
@@ -109,6 +111,8 @@ export interface Config {
   http: { host: string; port: number; publicBaseUrl?: string };
   /** pino's level name (LOG_LEVEL with Nest's aliases resolved). */
   logLevel: LogLevel;
+  /** LOG_FORMAT: `pretty`, `json`, or `auto` (pretty when stdout is a terminal). */
+  logFormat: Env['LOG_FORMAT'];
   /** API keys on /v1 and the seed routes: `disabled` only outside production. */
   auth: { mode: Env['API_AUTH']; keyCacheSeconds: number };
   /** How often a job's event stream looks for new page results. */
@@ -252,6 +256,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
     logLevel: e.LOG_LEVEL === 'log' ? 'info' : e.LOG_LEVEL === 'verbose' ? 'trace' : e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     auth: { mode: e.API_AUTH, keyCacheSeconds: e.API_KEY_CACHE_SECONDS },
     ssePollMs: e.SSE_POLL_MS,
     temporal: {

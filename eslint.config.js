@@ -13,6 +13,7 @@ export default tseslint.config(
       'test-results/',
       '.venv-fuzz/',
       'eslint.config.js',
+      '.dependency-cruiser.cjs',
       'scripts/*.mjs',
     ],
   },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { isFinished as isFinishedStatus, isJobStatus, OCR_MODES, type FinishedStatus } from '../core/lifecycle.js';
 
 /** Exit codes: one per way a run can end. */
 export const EXIT = {
@@ -22,9 +23,6 @@ export const EXIT = {
   /** The API could not be reached, or the connection broke. */
   network: 6,
 } as const;
-
-const FINISHED = ['completed', 'partial', 'failed', 'cancelled'] as const;
-type Finished = (typeof FINISHED)[number];
 
 interface JobStatus {
   jobId: string;
@@ -44,8 +42,8 @@ class Exit extends Error {
   }
 }
 
-function isFinished(status: string): status is Finished {
-  return (FINISHED as readonly string[]).includes(status);
+function isFinished(status: string): status is FinishedStatus {
+  return isJobStatus(status) && isFinishedStatus(status);
 }
 
 function exitCodeOf(status: string): number {
@@ -162,7 +160,7 @@ function ocrModeOption(): Option {
   return new Option(
     '--ocr-mode <mode>',
     'auto: OCR pages without real text; force: OCR every page; skip: never',
-  ).choices(['auto', 'force', 'skip']);
+  ).choices(OCR_MODES);
 }
 
 function existingFile(value: string): string {

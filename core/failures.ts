@@ -112,6 +112,10 @@ export function isFailureCode(value: unknown): value is FailureCode {
   return typeof value === 'string' && Object.hasOwn(FAILURES, value);
 }
 
+export function isApiErrorCode(value: unknown): value is ApiErrorCode {
+  return (API_ERROR_CODES as readonly unknown[]).includes(value);
+}
+
 export function isInputFailure(value: unknown): value is InputFailureCode {
   return (INPUT_FAILURE_CODES as readonly unknown[]).includes(value);
 }

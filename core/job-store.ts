@@ -262,6 +262,11 @@ export class JobStore {
     return updated > 0;
   }
 
+  /** Keeps a job's password, sealed, for retries of its failed pages (its workflow already has it). */
+  async keepSealedPassword(jobId: string, sealed: string): Promise<void> {
+    await this.models.Job.update({ passwordSealed: sealed }, { where: { id: jobId } });
+  }
+
   /** A finished job whose stored file is gone: its rows and results stay. */
   async markArchived(jobId: string): Promise<void> {
     await this.models.Job.update({ archivedAt: new Date() }, { where: { id: jobId } });

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ApiKeysService, type ApiKeyRole } from '../src/auth/api-keys.service.js';
-import { loadConfig } from '../src/config/config.js';
 import { createSequelize } from '../core/db/connections.js';
 import { initAppModels } from '../core/db/models.js';
+import { appDatabaseUrl } from './lib/local-stack.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,10 +17,13 @@ const { values } = parseArgs({
   },
 });
 
-const db = createSequelize(loadConfig().database.appUrl, 1, 'app');
-const keys = new ApiKeysService(initAppModels(db));
+let db: ReturnType<typeof createSequelize> | undefined;
 let code = 0;
 try {
+  const { url, embedded } = appDatabaseUrl();
+  if (embedded) console.error(`app DB: ${embedded}`);
+  db = createSequelize(url, 1, 'app');
+  const keys = new ApiKeysService(initAppModels(db));
   if (values.list) {
     for (const k of await keys.list()) {
       const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
@@ -39,6 +42,6 @@ try {
   console.error(err instanceof Error ? err.message : err);
   code = 1;
 } finally {
-  await db.close();
+  await db?.close();
 }
 process.exit(code);

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
-import { loadConfig } from '../src/config/config.js';
 import { createSequelize } from '../core/db/connections.js';
 import { createMigrator } from '../src/database/migrator.js';
+import { appDatabaseUrl } from './lib/local-stack.js';
 
 /** Applies pending app-DB migrations (`down` reverts the last one, `down-all` every one). The legacy DB is never touched. */
 export async function migrate(appUrl: string, direction: 'up' | 'down' | 'down-all' = 'up'): Promise<string[]> {
@@ -18,6 +18,13 @@ export async function migrate(appUrl: string, direction: 'up' | 'down' | 'down-a
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const direction = process.argv[2] === 'down' ? 'down' : 'up';
-  const applied = await migrate(loadConfig().database.appUrl, direction);
-  console.log(applied.length ? `${direction}: ${applied.join(', ')}` : 'migrations: nothing to do');
+  try {
+    const { url, embedded } = appDatabaseUrl();
+    if (embedded) console.error(`app DB: ${embedded}`);
+    const applied = await migrate(url, direction);
+    console.log(applied.length ? `${direction}: ${applied.join(', ')}` : 'migrations: nothing to do');
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  }
 }

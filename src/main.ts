@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,14 +6,16 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { CONFIG } from './config/config.module.js';
-import { loadProcessConfig, requireDocumentSecretKey, type Config } from './config/config.js';
+import { libraryEnvironment, loadProcessConfig, type Config } from './config/config.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
+import { BodyValidationPipe } from './common/validation.js';
 
 /** Builds the API application: security headers, one error filter, validation, OpenAPI. */
 async function createApiApp(): Promise<NestExpressApplication> {
   // An invalid environment stops the start here, with a message naming each bad variable.
-  const config = loadProcessConfig();
-  requireDocumentSecretKey(config);
+  const config = loadProcessConfig('api');
+  // The one write to the environment, before any library that reads it is imported.
+  Object.assign(process.env, libraryEnvironment(config));
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
     // Held until pino (LOG_LEVEL, JSON lines) takes over below.
     bufferLogs: true,
@@ -50,7 +51,7 @@ async function createApiApp(): Promise<NestExpressApplication> {
     });
   }
   app.useGlobalFilters(new HttpExceptionFilter());
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

@@ -8,7 +8,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { ConfigModule } from './config/config.module.js';
-import { loadProcessConfig, requireDocumentSecretKey, type Config } from './config/config.js';
+import { loadProcessConfig, type Config } from './config/config.js';
 import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from '../core/db/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
@@ -56,8 +56,7 @@ async function installTemporalRuntime(config: Config, pino: PinoLogger): Promise
 
 async function main(): Promise<void> {
   // An invalid environment stops the start here, with a message naming each bad variable.
-  const config = loadProcessConfig();
-  requireDocumentSecretKey(config);
+  const config = loadProcessConfig('worker');
   const ctx = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   const logger = ctx.get(Logger);
   ctx.useLogger(logger);

@@ -1,9 +1,6 @@
-/** The single workflowsPath entry bundled by the Temporal worker. */
+/** The single workflowsPath entry bundled by the Temporal worker: every workflow it registers. */
+export { documentWorkflow, progressQuery } from './document.js';
+export { pageRangeWorkflow } from './pages.js';
+export { providePasswordUpdate } from './password.js';
+export { retryPagesWorkflow } from './retry.js';
 export { cleanupExpiredJobsWorkflow, reconcileJobsWorkflow } from './maintenance.js';
-export {
-  documentWorkflow,
-  pageRangeWorkflow,
-  progressQuery,
-  providePasswordUpdate,
-  retryPagesWorkflow,
-} from './document.js';

@@ -20,6 +20,12 @@ export interface EmbeddedPostgresOptions {
 
 const USER = 'folio';
 
+/** The password of the server on `dataDir`, generated at its first start: kept beside the folder, not in it. */
+const passwordFileOf = (dataDir: string) => `${dataDir}.password`;
+
+const urlOf = (password: string, port: number, database: string) =>
+  `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -65,7 +71,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const isRoot = process.getuid?.() === 0;
   if (isRoot) checkTraversable(dataDir);
 
-  const secretFile = `${dataDir}.password`;
+  const secretFile = passwordFileOf(dataDir);
   const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   if (fresh) {
     fs.mkdirSync(path.dirname(dataDir), { recursive: true });
@@ -95,8 +101,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
 
-  const url = (database: string) =>
-    `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const url = (database: string) => urlOf(password, options.port, database);
   const admin = new pg.Client({ connectionString: url('postgres') });
   await admin.connect();
   try {
@@ -108,4 +113,36 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await admin.end();
   }
   return { url, stop: () => server.stop() };
+}
+
+/** A process that exists, whoever owns it (PostgreSQL may run as the `postgres` user). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The embedded PostgreSQL serving `dataDir` right now (started by `npm start`), found from its files: the
+ * password beside the folder and the port in postmaster.pid, PostgreSQL's lock file (pid, data directory,
+ * start time, port, …), which exists while the server runs. Undefined when no server was ever set up there;
+ * an error saying so when one was but it is not running.
+ */
+export function runningEmbeddedPostgres(
+  dataDir: string,
+): (Pick<EmbeddedDatabase, 'url'> & { port: number }) | undefined {
+  const dir = path.resolve(dataDir);
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) return undefined;
+  const pidFile = path.join(dir, 'postmaster.pid');
+  const [pid, , , port] = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').split('\n').map(Number) : [];
+  if (!pid || !port || !processExists(pid)) {
+    throw new Error(
+      `The embedded PostgreSQL of ${dir} is not running: start it with "npm start", or set APP_DATABASE_URL.`,
+    );
+  }
+  const password = fs.readFileSync(passwordFileOf(dir), 'utf8').trim();
+  return { port, url: (database) => urlOf(password, port, database) };
 }

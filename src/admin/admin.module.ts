@@ -54,7 +54,7 @@ class PanelSupportModule implements OnApplicationShutdown {
   }
 }
 
-/** Builds AdminJS's options; imports adminjs only after ADMIN_JS_TMP_DIR is set (read at import time). */
+/** Builds AdminJS's options; adminjs reads ADMIN_JS_TMP_DIR at import, which src/main.ts set at boot. */
 async function panelOptions(
   config: Config,
   models: AppModels,
@@ -67,16 +67,13 @@ async function panelOptions(
   schedules: SchedulesService,
   keys: ApiKeysService,
 ): Promise<AdminModuleOptions> {
-  process.env.ADMIN_JS_TMP_DIR = config.admin.tmpDir;
   const adminjs = await import('adminjs');
   const AdminJSSequelize = await import('@adminjs/sequelize');
   adminjs.default.registerAdapter({ Database: AdminJSSequelize.Database, Resource: AdminJSSequelize.Resource });
 
   let secret = config.admin.sessionSecret;
   if (!secret) {
-    if (config.env === 'production') {
-      throw new Error('SESSION_SECRET is required in production (32+ random characters) to sign panel sessions.');
-    }
+    // Production refuses to start without one (config validation).
     secret = randomBytes(32).toString('hex');
     new Logger('Admin').warn('SESSION_SECRET is unset: using a random one; panel sessions end with this process.');
   }

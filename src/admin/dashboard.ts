@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
+import { JOB_STATUSES, RETRYABLE_STATUSES } from '../../core/lifecycle.js';
 
 /** What the panel's dashboard shows; fetched again every few seconds by the page. */
 export interface DashboardData {
@@ -41,13 +42,12 @@ export async function dashboardData(db: Sequelize): Promise<DashboardData> {
       updated_at: Date;
     }>(
       `SELECT id, filename, status, error_code, error_message, updated_at FROM jobs
-        WHERE status IN ('failed', 'partial') ORDER BY updated_at DESC LIMIT 10`,
-      { type: QueryTypes.SELECT },
+        WHERE status IN (:retryable) ORDER BY updated_at DESC LIMIT 10`,
+      { type: QueryTypes.SELECT, replacements: { retryable: [...RETRYABLE_STATUSES] } },
     ),
   ]);
   const counts: Record<string, number> = {};
-  for (const s of ['queued', 'processing', 'needs_password', 'completed', 'partial', 'failed', 'cancelled'])
-    counts[s] = 0;
+  for (const s of JOB_STATUSES) counts[s] = 0;
   for (const r of statusRows) counts[r.status] = Number(r.n);
 
   // 24 hourly buckets ending with the current hour, so the chart has no gaps.

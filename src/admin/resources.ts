@@ -14,7 +14,9 @@ import type { JobControlService } from '../jobs/job-control.service.js';
 import type { JobsService } from '../jobs/jobs.service.js';
 import { randomUUID } from 'node:crypto';
 import { generateApiKey, type ApiKeysService } from '../auth/api-keys.service.js';
-import { hashPassword, passwordProblem } from './operators.service.js';
+import { hashPassword } from './operators.service.js';
+import { passwordProblem } from '../config/operator-password.js';
+import { ACTIVE_STATUSES, JOB_STATUSES, RETRYABLE_STATUSES } from '../../core/lifecycle.js';
 
 /** What the resource definitions need from the rest of the app. */
 export interface ResourceDeps {
@@ -35,7 +37,6 @@ const noDelete = {
 } as const;
 const readOnly = { new: { isAccessible: false }, edit: { isAccessible: false } } as const;
 
-const JOB_STATUSES = ['queued', 'processing', 'needs_password', 'completed', 'partial', 'failed', 'cancelled'];
 const newJobs = { name: 'Folio jobs', icon: 'Activity' };
 const oldJobs = { name: 'Legacy service', icon: 'Archive' };
 const access = { name: 'Access', icon: 'Users' };
@@ -54,7 +55,7 @@ function jobAction(
   run: (jobId: string) => Promise<void>,
   question: string,
   success: string,
-  visibleFor: string[],
+  visibleFor: readonly string[],
 ): Partial<Action<ActionResponse>> {
   return {
     actionType: 'record',
@@ -172,7 +173,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
             (id) => d.control.cancel(id),
             'Cancel this job? Pages already done are kept.',
             'Cancellation requested.',
-            ['queued', 'processing', 'needs_password'],
+            ACTIVE_STATUSES,
           ),
           retryFailedPages: jobAction(
             async (id) => {
@@ -180,7 +181,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
             },
             "Re-run this job's failed pages?",
             'Retry of the failed pages started.',
-            ['partial', 'failed'],
+            RETRYABLE_STATUSES,
           ),
         },
       },

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { installedLanguages } from '../../core/languages.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
+import { passwordProblem } from './operator-password.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
 const cwd = process.cwd();
@@ -19,6 +20,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   // pino's levels; Nest's names `log` and `verbose` are kept as aliases of `info` and `trace`.
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'log', 'verbose']).default('info'),
+  // `auto`: readable lines (pino-pretty) on a terminal, JSON lines anywhere else.
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   PUBLIC_BASE_URL: z.string().url().optional(),
   API_AUTH: z.enum(['required', 'disabled']).default('required'),
   /**
@@ -108,6 +111,8 @@ export interface Config {
   http: { host: string; port: number; publicBaseUrl?: string };
   /** pino's level name (LOG_LEVEL with Nest's aliases resolved). */
   logLevel: LogLevel;
+  /** LOG_FORMAT: `pretty`, `json`, or `auto` (pretty when stdout is a terminal). */
+  logFormat: Env['LOG_FORMAT'];
   /** API keys on /v1 and the seed routes: `disabled` only outside production. */
   auth: { mode: Env['API_AUTH']; keyCacheSeconds: number };
   /** How often a job's event stream looks for new page results. */
@@ -178,11 +183,29 @@ export interface Config {
   };
 }
 
+/**
+ * Which Folio process a configuration is for: production rules depend on it. The API seals passwords and
+ * signs panel sessions; the worker opens sealed passwords; tools (migrate, api-key, the bench) need neither.
+ */
+export type ProcessRole = 'api' | 'worker' | 'tool';
+
 let processConfig: Config | undefined;
 
-/** This process's configuration: the environment validated on first use, the same object afterwards. */
-export function loadProcessConfig(): Config {
-  return (processConfig ??= loadConfig());
+/**
+ * This process's configuration: the environment validated once, at the start of the process's entry point
+ * (which names its role), the same object afterwards.
+ */
+export function loadProcessConfig(role: ProcessRole = 'tool'): Config {
+  return (processConfig ??= loadConfig(process.env, role));
+}
+
+/**
+ * Settings libraries read from the environment themselves, at import time: AdminJS writes its component
+ * bundle to ADMIN_JS_TMP_DIR (its default, `.adminjs`, is a dot folder Express 5 will not serve). The API's
+ * entry point exports them once, before anything imports those libraries.
+ */
+export function libraryEnvironment(config: Config): Record<string, string> {
+  return { ADMIN_JS_TMP_DIR: config.admin.tmpDir };
 }
 
 /** Raised once at start when the environment is invalid; names every bad variable. */
@@ -190,17 +213,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses and validates the environment. Throws ConfigError listing every problem. */
-export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+/** Parses and validates the environment for a process of `role`. Throws ConfigError listing every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: ProcessRole = 'tool'): Config {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
-  if (e.API_AUTH === 'disabled' && e.NODE_ENV === 'production') {
-    throw new ConfigError('Invalid configuration:\n  API_AUTH: "disabled" is not allowed when NODE_ENV is production');
-  }
+  const rules = productionProblems(e, role);
+  if (rules.length > 0) throw new ConfigError(`Invalid configuration:\n  ${rules.join('\n  ')}`);
   const corsOrigins = e.CORS_ORIGINS.split(',')
     .map((o) => o.trim())
     .filter(Boolean);
@@ -208,11 +230,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (badOrigin) {
     throw new ConfigError(
       `Invalid configuration:\n  CORS_ORIGINS: "${badOrigin}" is not an origin like https://app.example.com (scheme and host, no path)`,
-    );
-  }
-  if (e.FAULT_PAUSE_AT && e.NODE_ENV === 'production') {
-    throw new ConfigError(
-      'Invalid configuration:\n  FAULT_PAUSE_AT: a test-only setting, not allowed when NODE_ENV is production',
     );
   }
   const languages = e.DEFAULT_LANGUAGES.split('+')
@@ -239,6 +256,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     http: { host: e.HOST, port: e.PORT, publicBaseUrl: e.PUBLIC_BASE_URL },
     logLevel: e.LOG_LEVEL === 'log' ? 'info' : e.LOG_LEVEL === 'verbose' ? 'trace' : e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     auth: { mode: e.API_AUTH, keyCacheSeconds: e.API_KEY_CACHE_SECONDS },
     ssePollMs: e.SSE_POLL_MS,
     temporal: {
@@ -307,13 +325,25 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
- * The key that seals document passwords. Production needs one shared by every API and worker process;
- * elsewhere a missing key only disables password-protected documents (npm start and npm test provide one).
+ * Every rule production adds, for a process of `role`: what may not be left to a default or set to a
+ * development value there. Outside production none applies (npm start and npm test provide what they need).
  */
-export function requireDocumentSecretKey(config: Config): void {
-  if (config.env === 'production' && !config.documentPasswords.secretKey) {
-    throw new ConfigError(
+function productionProblems(e: Env, role: ProcessRole): string[] {
+  if (e.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (e.API_AUTH === 'disabled') problems.push('API_AUTH: "disabled" is not allowed when NODE_ENV is production');
+  if (e.FAULT_PAUSE_AT) problems.push('FAULT_PAUSE_AT: a test-only setting, not allowed when NODE_ENV is production');
+  if ((role === 'api' || role === 'worker') && e.DOCUMENT_SECRET_KEY === undefined) {
+    problems.push(
       'DOCUMENT_SECRET_KEY is required in production: 32 random bytes as base64 or 64 hex digits (e.g. `openssl rand -base64 32`), the same for every API and worker process.',
     );
   }
+  if (role === 'api') {
+    if (e.SESSION_SECRET === undefined) {
+      problems.push('SESSION_SECRET is required in production (32+ random characters) to sign panel sessions.');
+    }
+    const weak = e.ADMIN_PASSWORD === undefined ? null : passwordProblem(e.ADMIN_PASSWORD);
+    if (weak) problems.push(`ADMIN_PASSWORD is too weak (${weak}); production refuses it.`);
+  }
+  return problems;
 }

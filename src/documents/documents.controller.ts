@@ -13,6 +13,7 @@ import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiErrors } from '../common/openapi.js';
 import { checkIdempotencyKey, DocumentsService } from './documents.service.js';
+import { UploadDocumentBody } from './documents.dto.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { JobLinksView } from '../jobs/jobs.views.js';
 
@@ -28,27 +29,6 @@ class SubmittedView {
   @ApiPropertyOptional({ description: 'True when the Idempotency-Key was used before: the same job is returned.' })
   idempotentReplay?: boolean;
 }
-
-export const uploadBody = {
-  schema: {
-    type: 'object',
-    required: ['file'],
-    properties: {
-      file: { type: 'string', format: 'binary', description: 'The PDF (checked by content, not by name)' },
-      ocrMode: { type: 'string', enum: ['auto', 'force', 'skip'], default: 'auto' },
-      languages: { type: 'string', example: 'eng', description: 'Model codes joined by "+"' },
-      pages: { type: 'string', example: '1-3,7', description: 'Pages to read; all by default' },
-      password: {
-        type: 'string',
-        format: 'password',
-        maxLength: 1024,
-        description:
-          'The user password of an encrypted PDF. Sealed (AES-256-GCM) at once, never stored or logged in clear. ' +
-          'Without it (or with a wrong one) such a job waits in `needs_password` for POST /v1/jobs/{id}/password.',
-      },
-    },
-  },
-};
 
 /** Document submission: the upload streams to storage and a workflow starts; the answer is 202. */
 @ApiTags('documents')
@@ -66,7 +46,7 @@ export class DocumentsController {
   @Post()
   @HttpCode(202)
   @ApiConsumes('multipart/form-data')
-  @ApiBody(uploadBody)
+  @ApiBody({ type: UploadDocumentBody })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat it to get the same job back' })
   @ApiAcceptedResponse({ type: SubmittedView, headers: { Location: { description: 'The job' } } })
   @ApiErrors(400, 413, 415, 503)

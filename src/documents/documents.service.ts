@@ -10,13 +10,14 @@ import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels, Job } from '../../core/db/models.js';
 import { JobStore, type NewJob } from '../../core/job-store.js';
-import { IN_FLIGHT_STATUSES, isOcrMode, OCR_MODES } from '../../core/lifecycle.js';
+import { DEFAULT_OCR_MODE, IN_FLIGHT_STATUSES } from '../../core/lifecycle.js';
 import { startDocumentWorkflow } from '../../core/workflow-client.js';
 import { STORAGE } from '../storage/storage.module.js';
 import { documentKey, type DocumentStorage } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import { ApiError } from '../common/errors.js';
-import { parsePageRange } from '../../core/page-range.js';
+import { validated } from '../common/validation.js';
+import { DocumentOptionsDto } from './documents.dto.js';
 import { installedLanguages } from '../../core/languages.js';
 import { documentWorkflowId, type DocumentOptions, type SealedPassword } from '../../core/contracts.js';
 import type { Principal } from '../auth/api-keys.service.js';
@@ -91,16 +92,10 @@ export class DocumentsService {
   }
 
   /** Validates the client's options; each problem has its own code and says what to send instead. */
-  parseOptions(fields: Record<string, string>): DocumentOptions {
-    const ocrMode = (fields.ocrMode ?? 'auto').trim();
-    if (!isOcrMode(ocrMode)) {
-      throw new ApiError(
-        'INVALID_OCR_MODE',
-        `ocrMode must be one of ${OCR_MODES.join(', ')}; got "${fields.ocrMode}".`,
-      );
-    }
-    const languages = fields.languages
-      ? fields.languages
+  async parseOptions(fields: Record<string, string>): Promise<DocumentOptions> {
+    const dto = await validated(DocumentOptionsDto, fields, 'VALIDATION_FAILED');
+    const languages = dto.languages
+      ? dto.languages
           .split(/[+,\s]+/)
           .map((l) => l.trim())
           .filter(Boolean)
@@ -113,13 +108,8 @@ export class DocumentsService {
         { installed: [...this.languages] },
       );
     }
-    let pages: string | undefined;
-    if (fields.pages !== undefined && fields.pages.trim() !== '') {
-      const parsed = parsePageRange(fields.pages);
-      if ('error' in parsed) throw new ApiError('PAGE_RANGE_INVALID', parsed.error);
-      pages = fields.pages.replace(/\s+/g, '');
-    }
-    return { ocrMode, languages, ...(pages ? { pages } : {}) };
+    const pages = dto.pages?.replace(/\s+/g, '');
+    return { ocrMode: dto.ocrMode ?? DEFAULT_OCR_MODE, languages, ...(pages ? { pages } : {}) };
   }
 
   /**
@@ -187,7 +177,7 @@ export class DocumentsService {
     let options: DocumentOptions;
     let password: SealedPassword | undefined;
     try {
-      options = this.parseOptions(upload.fields);
+      options = await this.parseOptions(upload.fields);
       // An empty password is no password: a PDF's empty user password opens it without one.
       if (upload.fields.password) password = sealDocumentPassword(this.config, jobId, upload.fields.password);
     } catch (err) {

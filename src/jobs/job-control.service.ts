@@ -95,8 +95,7 @@ export class JobControlService {
       }
       throw err;
     }
-    // Kept sealed for retries of failed pages; the workflow already has it.
-    await this.models.Job.update({ passwordSealed: sealed }, { where: { id: jobId } });
+    await this.store.keepSealedPassword(jobId, sealed);
   }
 
   /**

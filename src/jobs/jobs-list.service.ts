@@ -5,15 +5,6 @@ import { ApiError } from '../common/errors.js';
 import type { Principal } from '../auth/api-keys.service.js';
 import type { JobStatus } from '../../core/lifecycle.js';
 
-export const JOB_STATUSES: readonly JobStatus[] = [
-  'queued',
-  'processing',
-  'needs_password',
-  'completed',
-  'partial',
-  'failed',
-  'cancelled',
-];
 export const SORTS = ['created', 'updated', 'status', 'duration', 'pageCount'] as const;
 export type JobSort = (typeof SORTS)[number];
 export type SortOrder = 'asc' | 'desc';

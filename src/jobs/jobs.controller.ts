@@ -13,24 +13,13 @@ import {
   UseGuards,
   type MessageEvent,
 } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBody,
-  ApiOkResponse,
-  ApiProduces,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiQuery,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
 import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { JobsService } from './jobs.service.js';
-import { JobsListService, JOB_STATUSES, SORTS, type JobListRow } from './jobs-list.service.js';
-import { parseJobListQuery, MAX_LIMIT, type RawQuery } from './jobs-query.js';
+import { JobsListService, type JobListRow } from './jobs-list.service.js';
+import { JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
 import {
@@ -43,37 +32,9 @@ import {
   toPlainText,
   toResultView,
 } from './jobs.views.js';
-import { ApiError } from '../common/errors.js';
 import { ApiErrors } from '../common/openapi.js';
 import { jobIdPipe } from '../common/pipes.js';
-import { MAX_PASSWORD_CHARS } from './passwords.js';
-import type { OcrMode } from '../../core/lifecycle.js';
-
-class RetryBody {
-  @ApiPropertyOptional({ enum: ['auto', 'force', 'skip'], description: "Replaces the job's OCR mode for this run" })
-  @IsOptional()
-  @IsIn(['auto', 'force', 'skip'])
-  ocrMode?: OcrMode;
-
-  @ApiPropertyOptional({ example: '2-4', description: 'Only failed pages in this range are run again' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  pages?: string;
-}
-
-class PasswordBody {
-  @ApiProperty({
-    format: 'password',
-    minLength: 1,
-    maxLength: MAX_PASSWORD_CHARS,
-    description: 'The user password of the encrypted PDF; sealed at once, never stored or logged in clear',
-  })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(MAX_PASSWORD_CHARS)
-  password!: string;
-}
+import { queryValidation } from '../common/validation.js';
 
 /** A list row as the API shows it. */
 export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
@@ -113,26 +74,10 @@ export class JobsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  @ApiQuery({
-    name: 'status',
-    required: false,
-    isArray: true,
-    enum: JOB_STATUSES,
-    description: 'Comma-separated or repeated',
-  })
-  @ApiQuery({ name: 'createdFrom', required: false, description: 'ISO 8601; inclusive' })
-  @ApiQuery({ name: 'createdTo', required: false, description: 'ISO 8601; exclusive' })
-  @ApiQuery({ name: 'filename', required: false, description: 'Case-insensitive substring' })
-  @ApiQuery({ name: 'sha256', required: false, description: 'Content hash, 64 hex digits' })
-  @ApiQuery({ name: 'sort', required: false, enum: SORTS, description: 'Default created' })
-  @ApiQuery({ name: 'order', required: false, enum: ['asc', 'desc'], description: 'Default desc' })
-  @ApiQuery({ name: 'limit', required: false, description: `1–${MAX_LIMIT}, default 50` })
-  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page (keyset)' })
-  @ApiQuery({ name: 'offset', required: false, description: 'Rows to skip; not with cursor' })
   @ApiOkResponse({ type: JobListView })
   @ApiErrors(400)
-  async index(@Req() req: AuthedRequest, @Query() query: RawQuery): Promise<JobListView> {
-    const q = parseJobListQuery(query);
+  async index(@Req() req: AuthedRequest, @Query(queryValidation) query: JobListQueryDto): Promise<JobListView> {
+    const q = query.toQuery();
     const page = await this.list.list(q, req.principal);
     return {
       jobs: page.rows.map((r) => toListItem(this.jobs, r)),
@@ -159,19 +104,15 @@ export class JobsController {
 
   @Get(':id/result')
   @Header('Cache-Control', 'no-store')
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'txt'] })
   @ApiProduces('application/json', 'text/plain')
   @ApiOkResponse({ type: JobResultView, description: 'Pages finished so far; complete once the job is finished.' })
   @ApiErrors(400, 403, 404)
   async result(
     @Req() req: AuthedRequest,
     @Param('id', jobIdPipe) id: string,
-    @Query('format') format: string | undefined,
+    @Query(queryValidation) { format }: ResultQueryDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResultView | string> {
-    if (format !== undefined && format !== 'json' && format !== 'txt') {
-      throw new ApiError('BAD_REQUEST', 'format must be "json" or "txt".');
-    }
     const job = await this.jobs.getFor(req.principal, id);
     const pages = await this.jobs.pageResults(id);
     if (format === 'txt') {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Job, JobPage } from '../../core/db/models.js';
 import type { JobsService, PageCountsView, PageState } from './jobs.service.js';
-import { JOB_STATUSES } from './jobs-list.service.js';
+import { JOB_STATUSES, JOB_STEPS, PAGE_METHODS, PAGE_STATUSES, READ_METHODS } from '../../core/lifecycle.js';
 
 /** A structured error: a stable code, a message saying what to do, the page when one page is at fault. */
 export class ErrorView {
@@ -19,8 +19,8 @@ export class ProgressView {
 
 export class PageStateView {
   @ApiProperty() number!: number;
-  @ApiProperty({ enum: ['pending', 'processing', 'done', 'failed', 'skipped'] }) status!: string;
-  @ApiProperty({ enum: ['text-layer', 'ocr', 'none'], nullable: true }) method!: string | null;
+  @ApiProperty({ enum: PAGE_STATUSES }) status!: string;
+  @ApiProperty({ enum: PAGE_METHODS, nullable: true }) method!: string | null;
   @ApiProperty() attempts!: number;
   @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
 }
@@ -34,7 +34,7 @@ export class JobLinksView {
 export class JobView {
   @ApiProperty({ format: 'uuid' }) jobId!: string;
   @ApiProperty({ enum: JOB_STATUSES }) status!: string;
-  @ApiProperty({ enum: ['queued', 'inspecting', 'processing-pages', 'finalizing', 'done'] }) step!: string;
+  @ApiProperty({ enum: JOB_STEPS }) step!: string;
   @ApiProperty({ type: ProgressView }) progress!: ProgressView;
   @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
   @ApiProperty({ nullable: true, type: String }) filename!: string | null;
@@ -64,7 +64,7 @@ export class WordView {
 
 export class PageResultView {
   @ApiProperty() number!: number;
-  @ApiProperty({ enum: ['text-layer', 'ocr'] }) method!: string;
+  @ApiProperty({ enum: READ_METHODS }) method!: string;
   @ApiProperty() text!: string;
   @ApiProperty({ description: 'Mean word confidence, 0–100' }) confidence!: number;
   @ApiProperty({ type: [WordView] }) words!: WordView[];

@@ -14,7 +14,7 @@ import { SEED_STATUSES, SEED_STATUS_OF } from '../../core/lifecycle.js';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiErrors } from '../common/openapi.js';
 import { checkIdempotencyKey, DocumentsService } from '../documents/documents.service.js';
-import { uploadBody } from '../documents/documents.controller.js';
+import { UploadDocumentBody } from '../documents/documents.dto.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { jobError, PageResultView, toPlainText, toResultView } from '../jobs/jobs.views.js';
 import { jobIdPipe } from '../common/pipes.js';
@@ -55,7 +55,7 @@ export class ExtractController {
   @Post('pdf')
   @HttpCode(202)
   @ApiConsumes('multipart/form-data')
-  @ApiBody(uploadBody)
+  @ApiBody({ type: UploadDocumentBody })
   @ApiAcceptedResponse({ type: ExtractSubmittedView })
   @ApiErrors(400, 413, 415, 503)
   async extract(

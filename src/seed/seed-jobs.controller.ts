@@ -1,12 +1,12 @@
 import { Controller, Get, Param, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiProperty, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
-import { ApiError } from '../common/errors.js';
 import { ApiErrors } from '../common/openapi.js';
-import { isSeedStatus, SEED_STATUSES, SEED_STATUS_OF, statusesOfSeed } from '../../core/lifecycle.js';
+import { SEED_STATUSES, SEED_STATUS_OF } from '../../core/lifecycle.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { JobsListService, type JobListRow } from '../jobs/jobs-list.service.js';
-import { MAX_LIMIT, one, parseSeedOrderBy, type RawQuery } from '../jobs/jobs-query.js';
+import { queryValidation } from '../common/validation.js';
+import { SeedJobsQueryDto } from './seed.dto.js';
 import { jobIdPipe } from '../common/pipes.js';
 
 function seedJob(
@@ -66,37 +66,13 @@ export class SeedJobsController {
   ) {}
 
   @Get()
-  @ApiQuery({ name: 'status', required: false, enum: SEED_STATUSES })
-  @ApiQuery({ name: 'limit', required: false, description: `1–${MAX_LIMIT}, default 20` })
-  @ApiQuery({ name: 'offset', required: false })
-  @ApiQuery({
-    name: 'order_by',
-    required: false,
-    description: 'created_at, updated_at, status, duration, page_count; "-" for descending (default -created_at)',
-  })
   @ApiOkResponse({ type: SeedJobListView })
   @ApiErrors(400)
-  async index(@Req() req: AuthedRequest, @Query() query: RawQuery): Promise<Record<string, unknown>> {
-    const status = one(query, 'status');
-    const limit = one(query, 'limit');
-    const offset = one(query, 'offset');
-    const orderBy = one(query, 'order_by');
-    if (status !== undefined && !isSeedStatus(status)) {
-      throw new ApiError('INVALID_QUERY', `status must be one of ${SEED_STATUSES.join(', ')}.`);
-    }
-    const statuses = status === undefined ? undefined : statusesOfSeed(status);
-    const n = (v: string | undefined, name: string, fallback: number, max: number): number => {
-      if (v === undefined) return fallback;
-      if (!/^\d+$/.test(v) || Number(v) > max)
-        throw new ApiError('INVALID_QUERY', `${name} must be an integer from 0 to ${max}.`);
-      return Number(v);
-    };
-    const q = {
-      statuses,
-      ...parseSeedOrderBy(orderBy),
-      limit: Math.max(1, n(limit, 'limit', 20, MAX_LIMIT)),
-      offset: n(offset, 'offset', 0, 1_000_000),
-    };
+  async index(
+    @Req() req: AuthedRequest,
+    @Query(queryValidation) query: SeedJobsQueryDto,
+  ): Promise<Record<string, unknown>> {
+    const q = query.toQuery();
     const page = await this.list.list(q, req.principal);
     return { jobs: page.rows.map(seedJob), total: page.total, limit: q.limit, offset: q.offset };
   }

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
 import type { Config } from '../config/config.js';
 
@@ -26,19 +27,51 @@ export const REDACTED_PATHS = [
   '*.sessionSecret',
 ];
 
-/** The process's one pino logger: JSON lines on stdout (or `destination`) at LOG_LEVEL, secrets redacted. */
-export function createRootLogger(
-  config: Config,
-  process: 'api' | 'worker',
-  destination?: DestinationStream,
-): PinoLogger {
+/** How a process writes its log lines: LOG_FORMAT, where `auto` means readable on a terminal, else JSON lines. */
+export function resolveLogFormat(setting: Config['logFormat'], stdoutIsTerminal: boolean): 'pretty' | 'json' {
+  if (setting !== 'auto') return setting;
+  return stdoutIsTerminal ? 'pretty' : 'json';
+}
+
+/**
+ * pino-pretty's formatter for Folio's JSON lines: one readable line per entry (local time, level, the
+ * process in brackets, the message, other fields as compact JSON; errors keep their stack). Request headers
+ * are left out (they are in the JSON lines). A line that is not JSON comes back unchanged. Colours only on a
+ * terminal that takes them (NO_COLOR is honoured).
+ */
+export function prettyLines(stdoutIsTerminal: boolean): (line: string) => string {
+  return pinoPretty.prettyFactory({
+    colorize: stdoutIsTerminal && pinoPretty.isColorSupported,
+    translateTime: 'SYS:HH:MM:ss.l',
+    singleLine: true,
+    messageFormat: '{if process}[{process}] {end}{msg}',
+    ignore: 'pid,hostname,process,req.headers,req.remoteAddress,req.remotePort',
+  });
+}
+
+/**
+ * The process's one pino logger at LOG_LEVEL, secrets redacted, on stdout (or `destination`): JSON lines, or
+ * with LOG_FORMAT=pretty (or `auto` on a terminal) the same entries formatted by pino-pretty in this thread,
+ * written synchronously so that the last lines before a crash are not lost.
+ */
+export function createRootLogger(config: Config, name: 'api' | 'worker', destination?: DestinationStream): PinoLogger {
   const options = {
     level: config.logLevel,
-    base: { process },
+    base: { process: name },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  const terminal = destination === undefined && Boolean(process.stdout.isTTY);
+  if (resolveLogFormat(config.logFormat, terminal) === 'json') {
+    return destination ? pino(options, destination) : pino(options);
+  }
+  const out = destination ?? pino.destination({ dest: 1, sync: true });
+  const prettify = prettyLines(terminal);
+  return pino(options, {
+    write: (line: string) => {
+      out.write(prettify(line));
+    },
+  });
 }
 
 const levels: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

@@ -13,7 +13,7 @@ import type { Registry } from 'prom-client';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_DB } from '../database/database.module.js';
-import { JOB_STATUSES } from '../jobs/jobs-list.service.js';
+import { IN_FLIGHT_STATUSES, JOB_STATUSES } from '../../core/lifecycle.js';
 import { createRegistry, observeHttpRequests, registerDocumentGauges } from './metrics.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 
@@ -50,8 +50,8 @@ export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown
         },
         inFlight: async () => {
           const [row] = await this.db.query<{ n: number }>(
-            "SELECT count(*)::int AS n FROM jobs WHERE status IN ('queued', 'processing')",
-            { type: QueryTypes.SELECT },
+            'SELECT count(*)::int AS n FROM jobs WHERE status IN (:statuses)',
+            { type: QueryTypes.SELECT, replacements: { statuses: [...IN_FLIGHT_STATUSES] } },
           );
           return row?.n ?? 0;
         },

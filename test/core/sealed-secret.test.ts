@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generateSecretKey, open, parseSecretKey, seal, SealedSecretError } from '../../core/sealed-secret.js';
-import { ConfigError, loadConfig, requireDocumentSecretKey } from '../../src/config/config.js';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
 
 describe('sealed document passwords', () => {
   const key = parseSecretKey(generateSecretKey())!;
@@ -45,8 +45,11 @@ describe('sealed document passwords', () => {
       (e: unknown) => e instanceof ConfigError && /DOCUMENT_SECRET_KEY/.test(e.message),
     );
     assert.throws(() => loadConfig({ PASSWORD_WAIT_SECONDS: '0' }), ConfigError);
-    assert.throws(() => requireDocumentSecretKey(loadConfig({})), /DOCUMENT_SECRET_KEY is required in production/);
-    assert.doesNotThrow(() => requireDocumentSecretKey(loadConfig({ NODE_ENV: 'development' })));
-    assert.doesNotThrow(() => requireDocumentSecretKey(c));
+    for (const role of ['api', 'worker'] as const) {
+      assert.throws(() => loadConfig({}, role), /DOCUMENT_SECRET_KEY is required in production/);
+      assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'development' }, role));
+    }
+    assert.doesNotThrow(() => loadConfig({ DOCUMENT_SECRET_KEY: hex }, 'worker'));
+    assert.doesNotThrow(() => loadConfig({}, 'tool'));
   });
 });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumPath } from '../../scripts/lib/chromium.js';
 import { harnessEnv } from './stack.js';
 
 /**
@@ -45,7 +46,7 @@ export async function clearSignInLimits(): Promise<void> {
 /** Debian's Chromium, headless, through playwright-core: never a downloaded browser, no background traffic. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     args: [
       '--headless',
       '--no-sandbox',

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../../../scripts/migrate.js';
-import { DEVELOPMENT_OPERATOR, hashPassword } from '../../../src/admin/operators.service.js';
+import { hashPassword } from '../../../src/admin/operators.service.js';
+import { DEVELOPMENT_OPERATOR } from '../../../src/config/operator-password.js';
 import { harnessEnv, repoRoot } from '../../support/stack.js';
 
 /** Starts the API and collects its output until it exits (or 60 s pass). */

@@ -120,4 +120,34 @@ describe('configuration', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('applies production rules by process: the API needs both secrets and a strong admin password, the worker the document key, tools neither', () => {
+    const key = 'a1'.repeat(32);
+    const api = { DOCUMENT_SECRET_KEY: key, SESSION_SECRET: 's'.repeat(32) };
+    assert.doesNotThrow(() => loadConfig(api, 'api'));
+    assert.throws(() => loadConfig({ DOCUMENT_SECRET_KEY: key }, 'api'), /SESSION_SECRET is required in production/);
+    assert.throws(
+      () => loadConfig({ ...api, ADMIN_PASSWORD: 'short' }, 'api'),
+      /ADMIN_PASSWORD is too weak \(at least 12 characters\)/,
+    );
+    assert.throws(
+      () => loadConfig({ ...api, ADMIN_PASSWORD: 'folio-development' }, 'api'),
+      /ADMIN_PASSWORD is too weak \(it is the published development password\)/,
+    );
+    assert.doesNotThrow(() => loadConfig({ ...api, ADMIN_PASSWORD: 'a long enough passphrase' }, 'api'));
+    // Every problem in one message, so one restart fixes them all.
+    assert.throws(
+      () => loadConfig({ API_AUTH: 'disabled', ADMIN_PASSWORD: 'short' }, 'api'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        ['API_AUTH', 'DOCUMENT_SECRET_KEY', 'SESSION_SECRET', 'ADMIN_PASSWORD'].every((name) =>
+          e.message.includes(name),
+        ),
+    );
+    assert.doesNotThrow(() => loadConfig({ DOCUMENT_SECRET_KEY: key }, 'worker'));
+    assert.throws(() => loadConfig({ SESSION_SECRET: 's'.repeat(32) }, 'worker'), /DOCUMENT_SECRET_KEY is required/);
+    assert.doesNotThrow(() => loadConfig({}, 'tool'));
+    // Outside production none applies: npm start and npm test provide what they need.
+    assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'development', ADMIN_PASSWORD: 'short' }, 'api'));
+  });
 });

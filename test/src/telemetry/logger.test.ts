@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/config.js';
-import { createRootLogger, TemporalPinoLogger } from '../../../src/telemetry/logger.js';
+import { createRootLogger, resolveLogFormat, TemporalPinoLogger } from '../../../src/telemetry/logger.js';
 
 /** A logger writing into an array of parsed JSON lines. */
 function capture(env: NodeJS.ProcessEnv = {}) {
@@ -12,7 +12,56 @@ function capture(env: NodeJS.ProcessEnv = {}) {
   return { logger, lines };
 }
 
+/** A logger writing into an array of raw lines, whatever their format. */
+function captureText(env: NodeJS.ProcessEnv) {
+  const lines: string[] = [];
+  const logger = createRootLogger(loadConfig(env), 'worker', { write: (line: string) => void lines.push(line) });
+  return { logger, lines };
+}
+
 describe('logger', () => {
+  it('chooses LOG_FORMAT: auto is readable on a terminal and JSON elsewhere; pretty and json are kept', () => {
+    assert.equal(loadConfig({}).logFormat, 'auto');
+    assert.throws(() => loadConfig({ LOG_FORMAT: 'yaml' }), /LOG_FORMAT/);
+    const chosen = (['auto', 'pretty', 'json'] as const).flatMap((setting) =>
+      [true, false].map(
+        (terminal) => `${setting}/${terminal ? 'tty' : 'pipe'}: ${resolveLogFormat(setting, terminal)}`,
+      ),
+    );
+    assert.deepEqual(chosen, [
+      'auto/tty: pretty',
+      'auto/pipe: json',
+      'pretty/tty: pretty',
+      'pretty/pipe: pretty',
+      'json/tty: json',
+      'json/pipe: json',
+    ]);
+  });
+
+  it('LOG_FORMAT=pretty writes one readable line per entry, secrets still redacted', () => {
+    const { logger, lines } = captureText({ LOG_FORMAT: 'pretty' });
+    logger.warn({ jobId: 'j1', password: 'hunter2' }, 'page failed');
+    logger.error({ err: new Error('engine crashed') }, 'page error');
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0]!,
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: \[worker\] page failed \{"jobId":"j1","password":"\[redacted\]"\}\n$/,
+    );
+    assert.ok(!lines.join('').includes('hunter2'));
+    assert.match(lines[1]!, /ERROR: \[worker\] page error/);
+    assert.match(lines[1]!, /Error: engine crashed\n\s+at /, 'an error keeps its stack');
+    assert.throws(() => JSON.parse(lines[0]!), SyntaxError, 'not JSON');
+  });
+
+  it('LOG_FORMAT=json writes JSON lines, even where auto would choose pretty', () => {
+    const { logger, lines } = captureText({ LOG_FORMAT: 'json' });
+    logger.info({ jobId: 'j2' }, 'page read');
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as Record<string, unknown>).map((l) => [l.msg, l.jobId, l.process]),
+      [['page read', 'j2', 'worker']],
+    );
+  });
+
   it('writes JSON lines at LOG_LEVEL and above', () => {
     const { logger, lines } = capture({ LOG_LEVEL: 'warn' });
     logger.info('not this');

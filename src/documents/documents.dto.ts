@@ -1,0 +1,55 @@
+/** What POST /v1/documents (and the seed's POST /extract/pdf) accepts beside the file, checked and documented by one class. */
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { OCR_MODES, type OcrMode } from '../../core/lifecycle.js';
+import { emptyAsAbsent, IsPageRange } from '../common/validation.js';
+import { MAX_PASSWORD_CHARS } from '../jobs/passwords.js';
+
+/** The multipart fields beside the file. */
+export class DocumentOptionsDto {
+  @ApiPropertyOptional({ enum: OCR_MODES, default: 'auto' })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsIn(OCR_MODES, {
+    message: ({ value }) => `ocrMode must be one of ${OCR_MODES.join(', ')}; got "${String(value)}".`,
+    context: { code: 'INVALID_OCR_MODE' },
+  })
+  ocrMode?: OcrMode;
+
+  @ApiPropertyOptional({
+    example: 'eng',
+    description: 'Model codes joined by "+"; the default languages without it',
+  })
+  @IsOptional()
+  @Transform(emptyAsAbsent)
+  @IsString()
+  languages?: string;
+
+  @ApiPropertyOptional({ example: '1-3,7', description: 'Pages to read; all by default' })
+  @IsOptional()
+  @Transform(emptyAsAbsent)
+  @IsPageRange({ context: { code: 'PAGE_RANGE_INVALID' } })
+  pages?: string;
+
+  @ApiPropertyOptional({
+    format: 'password',
+    maxLength: MAX_PASSWORD_CHARS,
+    description:
+      'The user password of an encrypted PDF. Sealed (AES-256-GCM) at once, never stored or logged in clear. ' +
+      'Without it (or with a wrong one) such a job waits in `needs_password` for POST /v1/jobs/{id}/password.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_PASSWORD_CHARS, {
+    message: `The password is longer than ${MAX_PASSWORD_CHARS} characters.`,
+    context: { code: 'PASSWORD_INVALID' },
+  })
+  password?: string;
+}
+
+/** The whole multipart body, for the OpenAPI document. */
+export class UploadDocumentBody extends DocumentOptionsDto {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'The PDF (checked by content, not by name)' })
+  file!: unknown;
+}

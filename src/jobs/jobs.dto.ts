@@ -1,0 +1,153 @@
+/** What the job routes accept: query strings and JSON bodies, checked and documented by the same classes. */
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { JOB_STATUSES, OCR_MODES, type JobStatus, type OcrMode } from '../../core/lifecycle.js';
+import { commaList, digits, IsPageRange } from '../common/validation.js';
+import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
+import { MAX_PASSWORD_CHARS } from './passwords.js';
+
+export const MAX_LIMIT = 200;
+const MAX_OFFSET = 1_000_000;
+
+/** GET /v1/jobs's query string. */
+export class JobListQueryDto {
+  @ApiPropertyOptional({ enum: JOB_STATUSES, isArray: true, description: 'Comma-separated or repeated' })
+  @IsOptional()
+  @Transform(commaList)
+  @IsArray()
+  @ArrayNotEmpty({ message: 'status must name at least one status' })
+  @IsIn(JOB_STATUSES, { each: true, message: `status must be among ${JOB_STATUSES.join(', ')}` })
+  status?: JobStatus[];
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'ISO 8601; inclusive' })
+  @IsOptional()
+  @IsISO8601({}, { message: 'createdFrom must be an ISO 8601 date-time' })
+  createdFrom?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'ISO 8601; exclusive' })
+  @IsOptional()
+  @IsISO8601({}, { message: 'createdTo must be an ISO 8601 date-time' })
+  createdTo?: string;
+
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200, description: 'Case-insensitive substring' })
+  @IsOptional()
+  @IsString({ message: 'filename may be given once' })
+  @Length(1, 200, { message: 'filename must be 1–200 characters' })
+  filename?: string;
+
+  @ApiPropertyOptional({ pattern: '^[0-9a-fA-F]{64}$', description: 'Content hash, 64 hex digits' })
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex digits' })
+  sha256?: string;
+
+  @ApiPropertyOptional({ enum: SORTS, default: 'created' })
+  @IsOptional()
+  @IsIn(SORTS, { message: `sort must be one of ${SORTS.join(', ')}` })
+  sort: JobSort = 'created';
+
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'desc' })
+  @IsOptional()
+  @IsIn(['asc', 'desc'], { message: 'order must be asc or desc' })
+  order: SortOrder = 'desc';
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 })
+  @IsOptional()
+  @Transform(digits)
+  @IsInt({ message: `limit must be an integer from 1 to ${MAX_LIMIT}` })
+  @Min(1, { message: `limit must be an integer from 1 to ${MAX_LIMIT}` })
+  @Max(MAX_LIMIT, { message: `limit must be an integer from 1 to ${MAX_LIMIT}` })
+  limit: number = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page (keyset)' })
+  @IsOptional()
+  @IsString({ message: 'cursor may be given once' })
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_OFFSET,
+    description: 'Rows to skip; not with cursor',
+  })
+  @IsOptional()
+  @Transform(digits)
+  @IsInt({ message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  @Min(0, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  @Max(MAX_OFFSET, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  offset?: number;
+
+  /** The query the list service runs. */
+  toQuery(): JobListQuery {
+    return {
+      statuses: this.status,
+      createdFrom: this.createdFrom === undefined ? undefined : new Date(this.createdFrom),
+      createdTo: this.createdTo === undefined ? undefined : new Date(this.createdTo),
+      filename: this.filename,
+      sha256: this.sha256,
+      sort: this.sort,
+      order: this.order,
+      limit: this.limit,
+      offset: this.offset,
+      cursor: this.cursor,
+    };
+  }
+}
+
+/** POST /v1/jobs/{id}/retry. */
+export class RetryBody {
+  @ApiPropertyOptional({ enum: OCR_MODES, description: "Replaces the job's OCR mode for this run" })
+  @IsOptional()
+  @IsIn(OCR_MODES)
+  ocrMode?: OcrMode;
+
+  @ApiPropertyOptional({ example: '2-4', description: 'Only failed pages in this range are run again' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @IsPageRange({ context: { code: 'PAGE_RANGE_INVALID' } })
+  pages?: string;
+}
+
+/** POST /v1/jobs/{id}/password. */
+export class PasswordBody {
+  @ApiProperty({
+    format: 'password',
+    minLength: 1,
+    maxLength: MAX_PASSWORD_CHARS,
+    description: 'The user password of the encrypted PDF; sealed at once, never stored or logged in clear',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_PASSWORD_CHARS)
+  password!: string;
+}
+
+/** The formats GET /v1/jobs/{id}/result answers in. */
+export const RESULT_FORMATS = ['json', 'txt'] as const;
+export type ResultFormat = (typeof RESULT_FORMATS)[number];
+
+/** GET /v1/jobs/{id}/result's query string. */
+export class ResultQueryDto {
+  @ApiPropertyOptional({ enum: RESULT_FORMATS, default: 'json' })
+  @IsOptional()
+  @IsIn(RESULT_FORMATS, {
+    message: `format must be one of ${RESULT_FORMATS.join(', ')}`,
+    context: { code: 'BAD_REQUEST' },
+  })
+  format: ResultFormat = 'json';
+}

@@ -1,0 +1,66 @@
+/** What the previous service's job list accepts, checked and documented by one class. */
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { SEED_STATUSES, statusesOfSeed, type SeedStatus } from '../../core/lifecycle.js';
+import { digits } from '../common/validation.js';
+import { MAX_LIMIT } from '../jobs/jobs.dto.js';
+import type { JobListQuery, JobSort } from '../jobs/jobs-list.service.js';
+
+/** The seed's column names for `order_by`, and our sort each stands for. */
+const SEED_SORTS: Record<string, JobSort> = {
+  created_at: 'created',
+  updated_at: 'updated',
+  status: 'status',
+  duration: 'duration',
+  page_count: 'pageCount',
+};
+const ORDER_BY = Object.keys(SEED_SORTS).flatMap((column) => [column, `-${column}`]);
+const MAX_OFFSET = 1_000_000;
+
+/** GET /api/v1/jobs's query string. */
+export class SeedJobsQueryDto {
+  @ApiPropertyOptional({ enum: SEED_STATUSES })
+  @IsOptional()
+  @IsIn(SEED_STATUSES, { message: `status must be one of ${SEED_STATUSES.join(', ')}` })
+  status?: SeedStatus;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_LIMIT, default: 20 })
+  @IsOptional()
+  @Transform(digits)
+  @IsInt({ message: `limit must be an integer from 0 to ${MAX_LIMIT}` })
+  @Min(0, { message: `limit must be an integer from 0 to ${MAX_LIMIT}` })
+  @Max(MAX_LIMIT, { message: `limit must be an integer from 0 to ${MAX_LIMIT}` })
+  limit: number = 20;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
+  @IsOptional()
+  @Transform(digits)
+  @IsInt({ message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  @Min(0, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  @Max(MAX_OFFSET, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  offset: number = 0;
+
+  @ApiPropertyOptional({
+    enum: ORDER_BY,
+    default: '-created_at',
+    description: 'A column; "-" in front for descending',
+  })
+  @IsOptional()
+  @IsIn(ORDER_BY, {
+    message: `order_by must be one of ${Object.keys(SEED_SORTS).join(', ')}, "-" in front for descending`,
+  })
+  order_by: string = '-created_at';
+
+  /** The query the list service runs (a limit of 0 reads as 1, as the seed service did). */
+  toQuery(): JobListQuery {
+    const desc = this.order_by.startsWith('-');
+    return {
+      statuses: this.status === undefined ? undefined : statusesOfSeed(this.status),
+      sort: SEED_SORTS[desc ? this.order_by.slice(1) : this.order_by]!,
+      order: desc ? 'desc' : 'asc',
+      limit: Math.max(1, this.limit),
+      offset: this.offset,
+    };
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The README's test command before it starts anything: selected tests that launch Chromium, with no
+ * Chromium to launch, stop it at once with what to run — no PostgreSQL, no Temporal, no test file run.
+ * (The decision itself, install as root or stop, is test/scripts/lib/chromium.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { repoRoot } from '../support/stack.js';
+
+describe('npm test (scripts/run-tests.ts) and what its tests need outside npm', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-no-chromium-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('stops before starting any service when the browser tests have no Chromium, saying what to do', async () => {
+    const missing = path.join(tmp, 'bin', 'chromium');
+    // The runner makes its service folder under TMPDIR: an empty one shows whether it got that far.
+    const servicesTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/scripts/run-tests.js'), 'admin/panel'], {
+      cwd: repoRoot,
+      env: { ...process.env, CHROMIUM_PATH: missing, TMPDIR: servicesTmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+
+    assert.equal(code, 1, output);
+    assert.match(
+      output,
+      /^npm test: The admin panel's browser tests \(test\/src\/admin\/panel\.test\.ts\) drive Chromium/,
+    );
+    assert.ok(output.includes(`CHROMIUM_PATH is ${missing}, which does not exist.\n`), output);
+    assert.match(
+      output,
+      /Point CHROMIUM_PATH at a Chromium binary, or unset it to use Debian's \(\/usr\/bin\/chromium/,
+    );
+    assert.match(output, /\nNothing was started\.\n$/);
+    assert.doesNotMatch(output, /services up/);
+    assert.deepEqual(fs.readdirSync(servicesTmp), [], 'no service folder was made');
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * How the workflows call their activities: named groups of options with explicit timeouts and retry
+ * policies, and how a failed activity becomes a stable code for the job (core/failures.ts).
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { PagePlan } from '../core/contracts.js';
+import { INPUT_FAILURE_CODES, isInputFailure } from '../core/failures.js';
+
+const nonRetryableErrorTypes = [...INPUT_FAILURE_CODES];
+
+/** Small DB writes: retried with backoff for as long as the database is away. */
+export const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Opening and checking the whole document once. */
+export const inspection = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
+});
+
+/** Page activities: timeouts and attempts come from the worker's configuration, recorded by inspect. */
+export function pageActivities(plan: PagePlan) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: plan.pageTimeoutSeconds * 1000,
+    heartbeatTimeout: (plan.heartbeatTimeoutSeconds ?? 30) * 1000,
+    // Explicit: left unset, the SDK sends TRY_CANCEL, and a cancelled job would be finalized while its
+    // pages still run. This way each page acknowledges (heartbeat → abort → throw) before the workflow goes on.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: plan.pageMaxAttempts,
+      nonRetryableErrorTypes,
+    },
+  });
+}
+
+/** Classifies a failed activity into a stable code and a message for the client. */
+export function failureOf(err: unknown, what: 'page' | 'document' = 'page'): { code: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure && isInputFailure(cause.type)) {
+    return { code: cause.type, message: cause.message };
+  }
+  if (cause instanceof TimeoutFailure) {
+    const code = what === 'page' ? 'PAGE_TIMEOUT' : 'DOCUMENT_TIMEOUT';
+    return { code, message: `The ${what} did not finish in time (${cause.timeoutType}).` };
+  }
+  // Anything else outlasted its retries: say so without leaking internals as a code.
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const code = what === 'page' ? 'PAGE_FAILED' : 'DOCUMENT_FAILED';
+  return { code, message: `The ${what} failed after its retries: ${detail}` };
+}

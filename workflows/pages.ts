@@ -1,0 +1,62 @@
+/** A document's pages: a sliding window of page activities, and child workflows for long documents. */
+import { executeChild, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { PageCounts, PageRangeWorkflowInput, PageRangeWorkflowOutput } from '../core/contracts.js';
+import { bookkeeping, failureOf, pageActivities } from './activity-options.js';
+
+/**
+ * Runs page activities through a sliding window: `plan.window` lanes, each taking the next page as
+ * soon as its last one finished. A page that fails after its retries is recorded and never stops the rest.
+ */
+async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
+  const pages = pageActivities(input.plan);
+  const { jobId, storageKey, options, pageNumbers, password } = input;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < pageNumbers.length) {
+      const pageNumber = pageNumbers[next++]!;
+      try {
+        await pages.processPage({ jobId, pageNumber, storageKey, options, password });
+        counts.pagesDone++;
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const { code, message } = failureOf(err);
+        await bookkeeping.recordPageFailure({ jobId, pageNumber, code, message });
+        counts.pagesFailed++;
+      }
+    }
+  };
+  // Every lane settles before this returns, also on cancellation: a lane that was about to start its next
+  // page rejects at once, and Promise.all would let the job be finalized while the other lanes' activities
+  // still run. Waiting for them (their cancellation type is WAIT_CANCELLATION_COMPLETED) means
+  // every page in flight has stopped at its heartbeat before the job says `cancelled`.
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(input.plan.window, pageNumbers.length) }, lane),
+  );
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+/** A slice of a long document's pages, run as a child workflow so no single history grows too long. */
+export async function pageRangeWorkflow(input: PageRangeWorkflowInput): Promise<PageRangeWorkflowOutput> {
+  const counts: PageCounts = { pagesDone: 0, pagesFailed: 0 };
+  await runPages(input, counts);
+  return counts;
+}
+
+/** Runs a document's pages: in this workflow, or in child workflows of plan.pagesPerChild pages. */
+export async function runAllPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
+  const { pageNumbers, plan } = input;
+  if (pageNumbers.length <= plan.pagesPerChild) {
+    await runPages(input, counts);
+    return;
+  }
+  for (let start = 0; start < pageNumbers.length; start += plan.pagesPerChild) {
+    const slice = pageNumbers.slice(start, start + plan.pagesPerChild);
+    const result = await executeChild(pageRangeWorkflow, {
+      workflowId: `${workflowInfo().workflowId}-pages-${slice[0]}-${slice[slice.length - 1]}`,
+      args: [{ ...input, pageNumbers: slice }],
+    });
+    counts.pagesDone += result.pagesDone;
+    counts.pagesFailed += result.pagesFailed;
+  }
+}

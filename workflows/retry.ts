@@ -1,0 +1,34 @@
+/** A retry of a finished job's failed pages, in the same job, as a run of its own. */
+import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
+import type { DocumentProgress, DocumentWorkflowOutput, RetryPagesWorkflowInput } from '../core/contracts.js';
+import { bookkeeping } from './activity-options.js';
+import { progressQuery } from './document.js';
+import { runAllPages } from './pages.js';
+
+/**
+ * Re-runs a finished job's failed pages (the API has reset them to pending and reopened the job), then
+ * derives the job's status again from all its pages. Cancellable like documentWorkflow.
+ */
+export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promise<DocumentWorkflowOutput> {
+  const { jobId } = input;
+  const progress: DocumentProgress = {
+    step: 'processing-pages',
+    pageCount: input.pageNumbers.length,
+    pagesDone: 0,
+    pagesFailed: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  try {
+    await runAllPages(input, progress);
+    progress.step = 'finalizing';
+    await bookkeeping.updateJob({ jobId, step: 'finalizing' });
+    const final = await bookkeeping.finalizeDocument({ jobId });
+    progress.step = 'done';
+    return { jobId, pageCount: input.pageNumbers.length, ...final };
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => bookkeeping.finalizeDocument({ jobId, cancelled: true }));
+    }
+    throw err;
+  }
+}

@@ -16,11 +16,16 @@ import { startServices, type Services } from './lib/services.js';
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const root = path.resolve(dist, '..');
 
+/**
+ * The compiled test files whose source is still in test/: tsc never deletes, so a test moved or removed
+ * since the last build leaves its old .js in dist/, which must not run beside (or instead of) the new one.
+ */
 function testFiles(dir: string): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.test.js'))
     .map((e) => path.join(e.parentPath, e.name))
+    .filter((f) => fs.existsSync(path.join(root, path.relative(dist, f)).replace(/\.js$/, '.ts')))
     .sort();
 }
 

@@ -5,15 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { corpusPath } from '../support/corpus.js';
-import {
-  authHeaders,
-  getResult,
-  repoRoot,
-  startApi,
-  startWorker,
-  uniqueTaskQueue,
-  type FolioProcess,
-} from '../support/stack.js';
+import { authHeaders, getResult, repoRoot, startStack, type ApiProcess, type Stack } from '../support/stack.js';
 
 interface Run {
   code: number | null;
@@ -37,21 +29,18 @@ function folio(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 }
 
 describe('folio command-line client', () => {
-  let api: FolioProcess & { url: string; key?: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
   let env: NodeJS.ProcessEnv;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-cli-'));
 
   before(async () => {
-    const queue = uniqueTaskQueue('cli');
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue }),
-      startWorker({ TEMPORAL_TASK_QUEUE: queue }),
-    ]);
+    stack = await startStack({ name: 'cli', worker: true });
+    api = stack.api;
     env = { FOLIO_URL: api.url, FOLIO_API_KEY: api.key };
   });
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await stack?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { QueryTypes } from 'sequelize';
 import { ApiKeysService } from '../../src/auth/api-keys.service.js';
 import { createSequelize } from '../../core/db/connections.js';
 import { initAppModels } from '../../core/db/models.js';
-import { createApiKey, harnessEnv, repoRoot, startApi } from '../support/stack.js';
+import { createApiKey, harnessEnv, repoRoot, startStack } from '../support/stack.js';
 
 const run = promisify(execFile);
 
@@ -104,11 +104,11 @@ describe('API keys', () => {
 
 describe('API key cache in the API process (API_KEY_CACHE_SECONDS)', () => {
   it('drops a key revoked by SQL long before the cache time: the trigger notifies the API', async () => {
-    const api = await startApi({ API_KEY_CACHE_SECONDS: '300' });
+    const stack = await startStack({ name: 'key-cache', api: { API_KEY_CACHE_SECONDS: '300' } });
     const db = createSequelize(harnessEnv().APP_DATABASE_URL!, 1, 'app');
     try {
       const { key, id } = await createApiKey('cached in the API', 'client');
-      const get = () => fetch(`${api.url}/v1/jobs?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+      const get = () => fetch(`${stack.url}/v1/jobs?limit=1`, { headers: { authorization: `Bearer ${key}` } });
       for (let i = 0; i < 2; i++) assert.equal((await get()).status, 200);
       await db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = :id`, { replacements: { id } });
       // Delivery is asynchronous (milliseconds); the cache alone would keep the key for 300 s.
@@ -120,7 +120,7 @@ describe('API key cache in the API process (API_KEY_CACHE_SECONDS)', () => {
       assert.equal(status, 401);
     } finally {
       await db.close();
-      await api.stop();
+      await stack.stop();
     }
   });
 });

@@ -12,32 +12,28 @@ import { corpusPath } from '../support/corpus.js';
 import {
   authHeaders,
   harnessEnv,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
-  type FolioProcess,
+  type ApiProcess,
+  type Stack,
 } from '../support/stack.js';
 
 describe('HTTP API', () => {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
   const { Job, JobPage } = initAppModels(db);
-  let api: FolioProcess & { url: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
   // Above the mixed corpus file read below (210 KB).
   const maxUpload = 300_000;
 
   before(async () => {
-    const queue = uniqueTaskQueue('api');
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue, MAX_UPLOAD_BYTES: String(maxUpload) }),
-      startWorker({ TEMPORAL_TASK_QUEUE: queue }),
-    ]);
+    stack = await startStack({ name: 'api', api: { MAX_UPLOAD_BYTES: String(maxUpload) }, worker: true });
+    api = stack.api;
   });
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await stack?.stop();
     await db.close();
   });
 

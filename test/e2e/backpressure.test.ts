@@ -5,15 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import {
-  authHeaders,
-  startApi,
-  startWorker,
-  submit,
-  uniqueTaskQueue,
-  type FolioProcess,
-  type JobStatusBody,
-} from '../support/stack.js';
+import { authHeaders, startStack, submit, type ApiProcess, type JobStatusBody, type Stack } from '../support/stack.js';
 
 const DOCUMENTS = 1000;
 
@@ -34,19 +26,16 @@ async function countByStatus(apiUrl: string, status: string): Promise<number> {
 }
 
 describe('backpressure', () => {
-  const queue = uniqueTaskQueue('backpressure');
-  let api: FolioProcess & { url: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
 
   before(async () => {
     // Bookkeeping and text-layer pages are short: let the one worker run more of them at once.
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue }),
-      startWorker({ TEMPORAL_TASK_QUEUE: queue, WORKER_MAX_ACTIVITIES: '20' }),
-    ]);
+    stack = await startStack({ name: 'backpressure', worker: { WORKER_MAX_ACTIVITIES: '20' } });
+    api = stack.api;
   });
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await stack?.stop();
   });
 
   it(`accepts ${DOCUMENTS} documents submitted at once and processes them all`, async (t) => {
@@ -56,7 +45,7 @@ describe('backpressure', () => {
     // HTTP answer) is sent once more and cannot create a second job.
     const send = (bytes: Uint8Array, i: number) =>
       submit(api.url, { name: `backpressure-${i + 1}.pdf`, bytes }, {}, undefined, {
-        'idempotency-key': `backpressure-${queue}-${i + 1}`,
+        'idempotency-key': `backpressure-${stack.taskQueue}-${i + 1}`,
       });
     const outcomes = await Promise.all(
       files.map((bytes, i) =>

@@ -12,15 +12,7 @@ import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import type { Word } from '../../activities/adapters/types.js';
 import { characterErrorRate, wordRecall } from '../support/text-metrics.js';
 import { corpusPath, expectedKind, loadManifest, type CorpusEntry } from '../support/corpus.js';
-import {
-  getResult,
-  startApi,
-  startWorker,
-  submit,
-  uniqueTaskQueue,
-  waitForJob,
-  type FolioProcess,
-} from '../support/stack.js';
+import { getResult, startStack, submit, waitForJob, type ApiProcess, type Stack } from '../support/stack.js';
 
 /** Upper CER bounds for OCR through Folio (pdf.js render at 300 dpi → tesseract.js), measured here with headroom. */
 const CER_BOUNDS: Record<string, number> = {
@@ -86,19 +78,16 @@ function record(entry: CorpusEntry, outcome: string): void {
 }
 
 describe('corpus through the API', () => {
-  let api: FolioProcess & { url: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
 
   before(async () => {
-    const queue = uniqueTaskQueue('corpus');
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue }),
-      startWorker({ TEMPORAL_TASK_QUEUE: queue, MAX_PAGES: String(MAX_PAGES) }),
-    ]);
+    stack = await startStack({ name: 'corpus', worker: { MAX_PAGES: String(MAX_PAGES) } });
+    api = stack.api;
   });
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop(), pdf.close()]);
+    await Promise.all([stack?.stop(), pdf.close()]);
     const report = [...outcomes].map(
       ([category, counts]) => `${category}: ${JSON.stringify(Object.fromEntries(counts))}`,
     );

@@ -13,16 +13,7 @@ import { characterErrorRate } from '../support/text-metrics.js';
 import { corpusPath } from '../support/corpus.js';
 import { repeatFirstPage, syntheticPageText, syntheticTextPdf } from '../support/synthetic.js';
 import fs from 'node:fs';
-import {
-  getResult,
-  harnessEnv,
-  startApi,
-  startWorker,
-  submit,
-  uniqueTaskQueue,
-  waitForJob,
-  type FolioProcess,
-} from '../support/stack.js';
+import { harnessEnv, startStack, type Stack } from '../support/stack.js';
 
 describe('durability', () => {
   const env = harnessEnv();
@@ -30,42 +21,39 @@ describe('durability', () => {
   const models: AppModels = initAppModels(db);
   let connection: Connection;
   let client: Client;
-  const procs: FolioProcess[] = [];
+  const stacks: Stack[] = [];
 
   before(async () => {
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
   });
   after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
+    await Promise.all(stacks.map((s) => s.stop()));
     await connection.close();
     await db.close();
   });
 
   it('completes a document whose worker is killed mid-way, storing every page once', { timeout: 300_000 }, async () => {
-    const queue = uniqueTaskQueue('kill');
     // Short heartbeats so the pages the dead worker held are retried soon after the kill.
-    const workerEnv = { TEMPORAL_TASK_QUEUE: queue, OCR_WORKERS: '1', WORKER_MAX_ACTIVITIES: '2' };
-    const api = await startApi({ TEMPORAL_TASK_QUEUE: queue });
-    procs.push(api);
-    let worker = await startWorker(workerEnv);
-    procs.push(worker);
+    const workerEnv = { OCR_WORKERS: '1', WORKER_MAX_ACTIVITIES: '2' };
+    const stack = await startStack({ name: 'kill', worker: workerEnv });
+    stacks.push(stack);
+    let worker = stack.workers[0]!;
 
     const pages = 6;
     const bytes = await repeatFirstPage(corpusPath('scanned/tess-phototest.pdf'), pages);
-    const res = await submit(api.url, { name: 'six-scans.pdf', bytes });
+    const res = await stack.submit({ name: 'six-scans.pdf', bytes });
     assert.equal(res.status, 202);
     const { jobId } = (await res.json()) as { jobId: string };
 
     // Kill the worker as soon as the first page is stored: the others are in flight or queued.
     let killed = false;
-    const status = await waitForJob(api.url, jobId, 240_000, async (s) => {
+    const status = await stack.waitForJob(jobId, 240_000, async (s) => {
       if (!killed && s.progress.pagesDone >= 1) {
         killed = true;
         assert.ok(s.progress.pagesDone < pages, 'the kill lands mid-document');
         await worker.kill();
-        worker = await startWorker(workerEnv);
-        procs.push(worker);
+        worker = await stack.startWorker(workerEnv);
       }
     });
     assert.ok(killed, 'the worker was killed');
@@ -82,7 +70,7 @@ describe('durability', () => {
       'some page was taken over from the killed worker',
     );
     const truth = fs.readFileSync(corpusPath('scanned/tess-phototest.gt.txt'), 'utf8');
-    const result = await getResult(api.url, jobId);
+    const result = await stack.getResult(jobId);
     for (const page of result.pages) {
       // Stored once: each page's text is the page, not two attempts' text appended.
       assert.ok(characterErrorRate(page.text, truth) < 0.03, `page ${page.number}`);
@@ -90,21 +78,18 @@ describe('durability', () => {
   });
 
   it('runs a long document in child workflows and completes every page', { timeout: 300_000 }, async () => {
-    const queue = uniqueTaskQueue('long');
-    const api = await startApi({ TEMPORAL_TASK_QUEUE: queue });
-    procs.push(api);
-    const worker = await startWorker({ TEMPORAL_TASK_QUEUE: queue, PAGES_PER_CHILD_WORKFLOW: '40', PAGE_WINDOW: '8' });
-    procs.push(worker);
+    const stack = await startStack({ name: 'long', worker: { PAGES_PER_CHILD_WORKFLOW: '40', PAGE_WINDOW: '8' } });
+    stacks.push(stack);
 
     const total = 130;
-    const res = await submit(api.url, { name: 'long.pdf', bytes: await syntheticTextPdf(total) });
+    const res = await stack.submit({ name: 'long.pdf', bytes: await syntheticTextPdf(total) });
     assert.equal(res.status, 202);
     const { jobId } = (await res.json()) as { jobId: string };
-    const status = await waitForJob(api.url, jobId, 240_000);
+    const status = await stack.waitForJob(jobId, 240_000);
     assert.equal(status.status, 'completed', JSON.stringify(status.error));
     assert.equal(status.progress.pagesDone, total);
 
-    const result = await getResult(api.url, jobId);
+    const result = await stack.getResult(jobId);
     assert.equal(result.pages.length, total);
     for (const page of result.pages) {
       assert.equal(page.method, 'text-layer');

@@ -22,12 +22,12 @@ import { characterErrorRate } from '../support/text-metrics.js';
 import {
   authHeaders,
   getResult,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
+  type ApiProcess,
   type FolioProcess,
+  type Stack,
 } from '../support/stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,38 +48,36 @@ describe('service faults', () => {
   let models: AppModels;
   let connection: Connection;
   let client: Client;
-  const queue = uniqueTaskQueue('svc-faults');
-  const procs: FolioProcess[] = [];
-  /** What every Folio process of this file runs with: this file's services, short page heartbeats. */
-  let env: NodeJS.ProcessEnv;
+  /** Every Folio process of this file: this file's services, short page heartbeats; started as each test needs. */
+  let stack: Stack;
   const scan = corpusPath('scanned/tess-phototest.pdf');
   const truth = fs.readFileSync(corpusPath('scanned/tess-phototest.gt.txt'), 'utf8');
 
   before(async () => {
     services = await startOwnServices('faults-services');
-    env = { ...services.env, TEMPORAL_TASK_QUEUE: queue, PAGE_HEARTBEAT_SECONDS: '10' };
+    stack = await startStack({
+      name: 'svc-faults',
+      env: { ...services.env, PAGE_HEARTBEAT_SECONDS: '10' },
+      api: false,
+    });
     db = createSequelize(services.env.APP_DATABASE_URL!, 2, 'app');
     models = initAppModels(db);
     connection = await Connection.connect({ address: services.env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
   });
   after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
+    await stack?.stop();
     await connection?.close();
     await db?.close();
     await services?.stop();
   });
 
-  async function worker(extra: NodeJS.ProcessEnv = {}): Promise<FolioProcess> {
-    const w = await startWorker({ ...env, OCR_WORKERS: '2', WORKER_MAX_ACTIVITIES: '2', ...extra });
-    procs.push(w);
-    return w;
+  function worker(extra: NodeJS.ProcessEnv = {}): Promise<FolioProcess> {
+    return stack.startWorker({ OCR_WORKERS: '2', WORKER_MAX_ACTIVITIES: '2', ...extra });
   }
 
-  async function api(extra: NodeJS.ProcessEnv = {}) {
-    const a = await startApi({ ...env, ...extra });
-    procs.push(a);
-    return a;
+  function api(extra: NodeJS.ProcessEnv = {}): Promise<ApiProcess> {
+    return stack.startApi(extra);
   }
 
   /** Every page of a finished scan job once, in order, each the page's text and not two attempts' text. */
@@ -327,8 +325,8 @@ describe('service faults', () => {
 
   async function reconcile(name: string): Promise<ReconcileJobsOutput> {
     return client.workflow.execute<typeof reconcileJobsWorkflow>('reconcileJobsWorkflow', {
-      taskQueue: queue,
-      workflowId: `${queue}-reconcile-${name}`,
+      taskQueue: stack.taskQueue,
+      workflowId: `${stack.taskQueue}-reconcile-${name}`,
       args: [{ graceSeconds: 1 }],
     });
   }

@@ -20,18 +20,16 @@ import { createSequelize } from '../../core/db/connections.js';
 import { initAppModels, type AppModels } from '../../core/db/models.js';
 import type { PagePlan } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import { repeatFirstPage, syntheticPageText, syntheticTextPdf } from '../support/synthetic.js';
 import { characterErrorRate } from '../support/text-metrics.js';
 import {
   getResult,
   harnessEnv,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
-  type FolioProcess,
+  type ApiProcess,
+  type Stack,
 } from '../support/stack.js';
 import { DelegatingPdf } from '../support/engines.js';
 
@@ -82,30 +80,23 @@ describe('worker faults', () => {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
   const models: AppModels = initAppModels(db);
-  const procs: FolioProcess[] = [];
+  const stacks: Stack[] = [];
 
   after(async () => {
-    await Promise.all(procs.map((p) => p.stop()));
+    await Promise.all(stacks.map((s) => s.stop()));
     await db.close();
   });
 
   it('completes a document whose worker is SIGKILLed three times, storing every page once', async () => {
-    const queue = uniqueTaskQueue('kill3');
     // Short page heartbeats: the pages a dead worker held are retried 10 s after the kill, not 30 s.
-    const workerEnv = {
-      TEMPORAL_TASK_QUEUE: queue,
-      OCR_WORKERS: '1',
-      WORKER_MAX_ACTIVITIES: '2',
-      PAGE_HEARTBEAT_SECONDS: '10',
-    };
-    const api = await startApi({ TEMPORAL_TASK_QUEUE: queue });
-    procs.push(api);
-    let worker = await startWorker(workerEnv);
-    procs.push(worker);
+    const workerEnv = { OCR_WORKERS: '1', WORKER_MAX_ACTIVITIES: '2', PAGE_HEARTBEAT_SECONDS: '10' };
+    const stack = await startStack({ name: 'kill3', worker: workerEnv });
+    stacks.push(stack);
+    let worker = stack.workers[0]!;
 
     const pages = 6;
     const kills = 3;
-    const res = await submit(api.url, {
+    const res = await stack.submit({
       name: 'six-scans.pdf',
       bytes: await repeatFirstPage(corpusPath('scanned/tess-phototest.pdf'), pages),
     });
@@ -114,13 +105,12 @@ describe('worker faults', () => {
 
     // Each kill lands once one more page is stored than at the last kill: the rest are in flight or queued.
     const killedAt: number[] = [];
-    const status = await waitForJob(api.url, jobId, 280_000, async (s) => {
+    const status = await stack.waitForJob(jobId, 280_000, async (s) => {
       if (killedAt.length >= kills || s.progress.pagesDone < killedAt.length + 1) return;
       assert.ok(s.progress.pagesDone < pages, 'the kill lands mid-document');
       killedAt.push(s.progress.pagesDone);
       await worker.kill();
-      worker = await startWorker(workerEnv);
-      procs.push(worker);
+      worker = await stack.startWorker(workerEnv);
     });
     assert.equal(killedAt.length, kills, `killed at ${killedAt.join(', ')} pages done`);
     assert.equal(status.status, 'completed', JSON.stringify(status.error));
@@ -135,7 +125,7 @@ describe('worker faults', () => {
       `some page was taken over from a killed worker: attempts ${rows.map((r) => r.attempts).join(', ')}`,
     );
     const truth = fs.readFileSync(corpusPath('scanned/tess-phototest.gt.txt'), 'utf8');
-    const result = await getResult(api.url, jobId);
+    const result = await stack.getResult(jobId);
     assert.equal(result.pages.length, pages);
     for (const page of result.pages) {
       // Stored once: each page's text is the page, not two attempts' text appended.
@@ -149,28 +139,27 @@ describe('worker faults', () => {
   describe('an OCR engine that misbehaves on one page', () => {
     const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
     const ocr = new TesseractEngine({ workers: 1 });
-    let api: FolioProcess & { url: string };
-    let queue: string;
-    let worker: InProcessWorker | undefined;
+    let stack: Stack;
+    let api: ApiProcess;
     let faulty: FaultyOcr | undefined;
 
     before(async () => {
-      queue = uniqueTaskQueue('ocr-faults');
-      api = await startApi({ TEMPORAL_TASK_QUEUE: queue });
-      procs.push(api);
+      stack = await startStack({ name: 'ocr-faults' });
+      stacks.push(stack);
+      api = stack.api;
     });
     after(async () => {
       faulty?.release();
-      await worker?.stop();
+      await stack?.inProcessWorker?.stop();
       await Promise.all([pdf.close(), ocr.close()]);
     });
 
     async function run(fault: 'throw' | 'hang', plan: Partial<PagePlan>) {
       faulty?.release();
-      await worker?.stop();
+      await stack.inProcessWorker?.stop();
       const tagging = new PageTaggingPdf(pdf);
       faulty = new FaultyOcr(ocr, tagging, 2, fault);
-      worker = await startInProcessWorker({ taskQueue: queue, pdf: tagging, ocr: faulty, plan });
+      await stack.startInProcessWorker({ pdf: tagging, ocr: faulty, plan });
       const res = await submit(
         api.url,
         { name: `${fault}.pdf`, bytes: await syntheticTextPdf(3) },

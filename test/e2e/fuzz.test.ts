@@ -5,15 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { corpusPath, loadManifest } from '../support/corpus.js';
-import {
-  repoRoot,
-  startApi,
-  startWorker,
-  submit,
-  uniqueTaskQueue,
-  waitForJob,
-  type FolioProcess,
-} from '../support/stack.js';
+import { repoRoot, startStack, submit, waitForJob, type ApiProcess, type Stack } from '../support/stack.js';
 
 /** schemathesis, installed by scripts/install-schemathesis.sh (run by .ci/run and `npm test`'s pretest). */
 const st = path.join(repoRoot, '.venv-fuzz/bin/st');
@@ -101,20 +93,17 @@ async function fuzz(api: { url: string; key?: string }, pass: string, config?: s
 }
 
 describe('API fuzzing with schemathesis against /openapi.json', () => {
-  let api: FolioProcess & { url: string; key?: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
   let jobId = '';
 
   before(async () => {
-    const queue = uniqueTaskQueue('fuzz');
-    [api, worker] = await Promise.all([
-      startApi({
-        TEMPORAL_TASK_QUEUE: queue,
-        RATE_LIMIT_REQUESTS: '1000000',
-        MAX_IN_FLIGHT_PER_KEY: '1000000',
-      }),
-      startWorker({ TEMPORAL_TASK_QUEUE: queue }),
-    ]);
+    stack = await startStack({
+      name: 'fuzz',
+      api: { RATE_LIMIT_REQUESTS: '1000000', MAX_IN_FLIGHT_PER_KEY: '1000000' },
+      worker: true,
+    });
+    api = stack.api;
     // One real, finished job of the fuzzing key for the second pass: the smallest born-digital document.
     const doc = loadManifest()
       .filter((e) => e.expected === 'text-layer' && e.pages !== null && e.pages <= 3)
@@ -126,7 +115,7 @@ describe('API fuzzing with schemathesis against /openapi.json', () => {
     await waitForJob(api.url, jobId, 120_000);
   });
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await stack?.stop();
   });
 
   it('finds no server error and no response that breaks the schema, with unknown and with real job ids', async () => {

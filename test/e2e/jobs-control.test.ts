@@ -18,17 +18,16 @@ import {
 } from '../../activities/adapters/types.js';
 import { documentWorkflowId, retryWorkflowId } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import { repeatFirstPage, syntheticTextPdf } from '../support/synthetic.js';
 import {
   createApiKey,
   harnessEnv,
-  startApi,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
-  type FolioProcess,
+  type ApiProcess,
   type JobStatusBody,
+  type Stack,
 } from '../support/stack.js';
 import { DelegatingPdf } from '../support/engines.js';
 
@@ -80,8 +79,8 @@ describe('job control: cancel, retry, dedupe, events', () => {
   const faulty = new FaultyPdf(pdf);
   const ocr = new TesseractEngine({ workers: 1 });
   const slowOcr = new SlowOcr(ocr);
-  let api: FolioProcess & { url: string; key?: string };
-  let worker: InProcessWorker;
+  let stack: Stack;
+  let api: ApiProcess;
   let connection: Connection;
   let temporal: Client;
   let key: string;
@@ -99,18 +98,19 @@ describe('job control: cancel, retry, dedupe, events', () => {
   const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
   before(async () => {
-    const queue = uniqueTaskQueue('control');
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue, SSE_POLL_MS: '100' }),
-      startInProcessWorker({ taskQueue: queue, pdf: faulty, ocr: slowOcr, plan: { window: 2 } }),
-    ]);
+    stack = await startStack({
+      name: 'control',
+      api: { SSE_POLL_MS: '100' },
+      inProcessWorker: { pdf: faulty, ocr: slowOcr, plan: { window: 2 } },
+    });
+    api = stack.api;
     key = api.key!;
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     temporal = new Client({ connection });
   });
   after(async () => {
-    await worker?.stop();
-    await Promise.all([api?.stop(), pdf.close(), ocr.close(), connection?.close()]);
+    await stack?.stop();
+    await Promise.all([pdf.close(), ocr.close(), connection?.close()]);
   });
 
   describe('dedupe and cancel', () => {

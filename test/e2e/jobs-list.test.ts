@@ -10,7 +10,7 @@ import { QueryTypes } from 'sequelize';
 import { createSequelize } from '../../core/db/connections.js';
 import { JobsListService, type JobListQuery } from '../../src/jobs/jobs-list.service.js';
 import type { Principal } from '../../src/auth/api-keys.service.js';
-import { createApiKey, harnessEnv, startApi, type FolioProcess } from '../support/stack.js';
+import { createApiKey, harnessEnv, startStack, type ApiProcess, type Stack } from '../support/stack.js';
 
 const ROWS = 100_000;
 const STATUSES = ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelled'];
@@ -38,7 +38,8 @@ interface ListBody {
 describe('jobs list at 100,000 jobs', () => {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
-  let api: FolioProcess & { url: string; key?: string };
+  let stack: Stack;
+  let api: ApiProcess;
   let a: { key: string; id: string };
   let b: { key: string; id: string };
   let bJob: string;
@@ -88,11 +89,12 @@ describe('jobs list at 100,000 jobs', () => {
     );
     await db.query('VACUUM ANALYZE jobs');
     console.log(`# inserted ${ROWS} jobs and analysed in ${Date.now() - started} ms`);
-    api = await startApi();
+    stack = await startStack({ name: 'jobs-list' });
+    api = stack.api;
   });
 
   after(async () => {
-    await api?.stop();
+    await stack?.stop();
     // Generated rows only (they have no pages); other test files' jobs stay.
     await db.query(`DELETE FROM jobs WHERE api_key_id IN (:ids)`, { replacements: { ids: [a.id, b.id] } });
     await db.close();

@@ -7,11 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { documentWorkflowId } from '../../core/contracts.js';
@@ -23,19 +21,19 @@ import {
   harnessEnv,
   recordHistoryFixture,
   repoRoot,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
+  type ApiProcess,
   type FolioProcess,
   type JobStatusBody,
+  type Stack,
 } from '../support/stack.js';
 
 const manifest = loadManifest();
 const needPassword = manifest.filter((e) => e.requiresPassword);
 const ownerOnly = manifest.filter((e) => e.category === 'encrypted' && e.requiresPassword === false);
-/** Recorded history of a job that waited for its password; refresh with FOLIO_RECORD_HISTORIES=1. */
+/** The replay fixture of a job that waited for its password (FOLIO_RECORD_HISTORIES=1 npm test -- passwords). */
 const waitFixture = path.join(repoRoot, 'test/fixtures/histories/document-needs-password.json');
 
 /** Everything a process prints, from the moment it is attached (FolioProcess keeps only the tail). */
@@ -60,29 +58,32 @@ describe('encrypted PDFs that need a password', () => {
   const sent = new Set<string>();
   const workflowIds: string[] = [];
   const logs: string[][] = [];
-  let api: FolioProcess & { url: string };
-  let shortApi: FolioProcess & { url: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
+  let shortApi: ApiProcess;
   let connection: Connection;
   let temporal: Client;
   let waitedJob: string | undefined;
 
   before(async () => {
-    const queue = uniqueTaskQueue('passwords');
-    const verbose = { TEMPORAL_TASK_QUEUE: queue, LOG_LEVEL: 'verbose' };
-    [api, shortApi, worker] = await Promise.all([
-      startApi(verbose),
-      // The same service with a deadline short enough to pass during the test.
-      startApi({ ...verbose, PASSWORD_WAIT_SECONDS: '4' }),
-      startWorker(verbose),
-    ]);
-    for (const proc of [api, shortApi, worker]) logs.push(captureOutput(proc));
+    stack = await startStack({
+      name: 'passwords',
+      env: { LOG_LEVEL: 'verbose' },
+      // The second: the same service with a deadline short enough to pass during the test.
+      api: [true, { PASSWORD_WAIT_SECONDS: '4' }],
+      worker: true,
+    });
+    [api, shortApi] = stack.apis as [ApiProcess, ApiProcess];
+    for (const proc of [api, shortApi, stack.workers[0]!]) logs.push(captureOutput(proc));
     connection = await Connection.connect({ address: harnessEnv().TEMPORAL_ADDRESS! });
     temporal = new Client({ connection });
   });
   after(async () => {
-    await Promise.all([api?.stop(), shortApi?.stop(), worker?.stop(), pdf.close()]);
+    await Promise.all([stack?.stop(), pdf.close()]);
     await connection?.close();
+    // FOLIO_RECORD_HISTORIES=1 refreshes the replay fixture of test/workflows/replay.test.ts from this run.
+    if (process.env.FOLIO_RECORD_HISTORIES && waitedJob)
+      recordHistoryFixture(documentWorkflowId(waitedJob), waitFixture);
   });
 
   async function submitted(url: string, entry: CorpusEntry, password?: string, clientKey?: string): Promise<string> {
@@ -343,20 +344,5 @@ describe('encrypted PDFs that need a password', () => {
     assert.ok(output.length > 0);
     look('API and worker logs', output);
     assert.deepEqual(leaks, []);
-  });
-
-  it('replays the history of a job that waited for its password, and the committed one', async () => {
-    assert.ok(waitedJob, 'a job waited');
-    const bundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };
-    const workflowId = documentWorkflowId(waitedJob);
-    const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-    assert.ok(
-      history.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes),
-      'the history holds the password update',
-    );
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
-    if (process.env.FOLIO_RECORD_HISTORIES) recordHistoryFixture(workflowId, waitFixture);
-    const committed = JSON.parse(fs.readFileSync(waitFixture, 'utf8')) as unknown;
-    await Worker.runReplayHistory({ workflowBundle: bundle }, committed, path.basename(waitFixture));
   });
 });

@@ -1,31 +1,26 @@
 /**
  * Page failures through the real workflow on the real Temporal server: a transient fault is retried and
  * the document completes; a permanent one leaves the document partial with that page's error and every
- * other page's text. The histories these runs leave are replayed against the current workflow code.
+ * other page's text. These runs' histories are the replay fixtures of test/workflows/replay.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import fs from 'node:fs';
 import path from 'node:path';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText, type PdfEngine } from '../../activities/adapters/types.js';
 import { documentWorkflowId } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
 import {
   authHeaders,
   getResult,
-  harnessEnv,
   recordHistoryFixture,
   repoRoot,
-  startApi,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
-  type FolioProcess,
+  type ApiProcess,
+  type Stack,
 } from '../support/stack.js';
 import { DelegatingPdf } from '../support/engines.js';
 
@@ -50,29 +45,32 @@ class FaultyPdf extends DelegatingPdf {
 }
 
 const doc = corpusPath('born-digital/pdfjs-tracemonkey.pdf');
-/** Recorded histories of documentWorkflow; refresh with FOLIO_RECORD_HISTORIES=1 npm test -- pipeline. */
+/** The replay fixtures these runs refresh (FOLIO_RECORD_HISTORIES=1 npm test -- pipeline). */
 const fixturesDir = path.join(repoRoot, 'test/fixtures/histories');
 
 describe('page failures', () => {
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
   const ocr = new TesseractEngine({ workers: 1 });
   const workflowIds: string[] = [];
-  let api: FolioProcess & { url: string };
-  let worker: InProcessWorker | undefined;
-  let queue: string;
+  let stack: Stack;
+  let api: ApiProcess;
 
   before(async () => {
-    queue = uniqueTaskQueue('faults');
-    api = await startApi({ TEMPORAL_TASK_QUEUE: queue });
+    stack = await startStack({ name: 'faults' });
+    api = stack.api;
   });
   after(async () => {
-    await worker?.stop();
-    await Promise.all([api?.stop(), pdf.close(), ocr.close()]);
+    await stack?.stop();
+    await Promise.all([pdf.close(), ocr.close()]);
+    // FOLIO_RECORD_HISTORIES=1 refreshes the committed replay fixtures (test/workflows/replay.test.ts) from these runs.
+    if (process.env.FOLIO_RECORD_HISTORIES) {
+      workflowIds.forEach((id, i) => recordHistoryFixture(id, path.join(fixturesDir, `document-${i + 1}.json`)));
+    }
   });
 
   async function run(faulty: FaultyPdf, pages: string, maxAttempts = 3) {
-    await worker?.stop();
-    worker = await startInProcessWorker({ taskQueue: queue, pdf: faulty, ocr, plan: { pageMaxAttempts: maxAttempts } });
+    await stack.inProcessWorker?.stop();
+    await stack.startInProcessWorker({ pdf: faulty, ocr, plan: { pageMaxAttempts: maxAttempts } });
     const res = await submit(api.url, doc, { pages });
     assert.equal(res.status, 202);
     const { jobId } = (await res.json()) as { jobId: string };
@@ -135,40 +133,5 @@ describe('page failures', () => {
     assert.equal(page1.status, 'failed');
     assert.equal(page1.error?.code, 'PAGE_FAILED');
     assert.equal(status.pages.find((p) => p.number === 2)!.status, 'done');
-  });
-
-  it('replays the recorded histories of these documents with the current workflow code', async () => {
-    assert.ok(workflowIds.length >= 3);
-    const env = harnessEnv();
-    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-    try {
-      const client = new Client({ connection });
-      const histories = workflowIds.map((workflowId) => ({
-        workflowId,
-        history: client.workflow.getHandle(workflowId).fetchHistory(),
-      }));
-      const bundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };
-      for (const { workflowId, history } of histories) {
-        const events = await history;
-        await Worker.runReplayHistory({ workflowBundle: bundle }, events, workflowId);
-        if (process.env.FOLIO_RECORD_HISTORIES) {
-          // Refreshes the committed fixtures (see the test below) from these runs.
-          const name = `document-${workflowIds.indexOf(workflowId) + 1}.json`;
-          recordHistoryFixture(workflowId, path.join(fixturesDir, name));
-        }
-      }
-    } finally {
-      await connection.close();
-    }
-  });
-
-  it('replays the committed histories (a retried page, a failed page) with the current workflow code', async () => {
-    const files = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
-    assert.ok(files.length >= 2, 'fixtures are committed');
-    const bundle = { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') };
-    for (const file of files) {
-      const history = JSON.parse(fs.readFileSync(path.join(fixturesDir, file), 'utf8')) as unknown;
-      await Worker.runReplayHistory({ workflowBundle: bundle }, history, file);
-    }
   });
 });

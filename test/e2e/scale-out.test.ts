@@ -11,12 +11,12 @@ import { documentWorkflowId } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
 import {
   harnessEnv,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
+  type ApiProcess,
   type FolioProcess,
+  type Stack,
 } from '../support/stack.js';
 import { repeatFirstPage } from '../support/synthetic.js';
 
@@ -42,9 +42,9 @@ async function pageWorkers(client: Client, workflowId: string): Promise<Map<numb
 }
 
 describe('scale-out', () => {
-  const queue = uniqueTaskQueue('scale');
-  const oneAtATime = { TEMPORAL_TASK_QUEUE: queue, OCR_WORKERS: '1', WORKER_MAX_ACTIVITIES: '1' };
-  let api: FolioProcess & { url: string };
+  const oneAtATime = { OCR_WORKERS: '1', WORKER_MAX_ACTIVITIES: '1' };
+  let stack: Stack;
+  let api: ApiProcess;
   let workers: FolioProcess[] = [];
   let connection: Connection;
   let client: Client;
@@ -52,14 +52,11 @@ describe('scale-out', () => {
   before(async () => {
     connection = await Connection.connect({ address: harnessEnv().TEMPORAL_ADDRESS });
     client = new Client({ connection });
-    [api, ...workers] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue }),
-      startWorker(oneAtATime),
-      startWorker(oneAtATime),
-    ]);
+    stack = await startStack({ name: 'scale', worker: [oneAtATime, oneAtATime] });
+    [api, workers] = [stack.api, stack.workers];
   });
   after(async () => {
-    await Promise.all([api?.stop(), ...workers.map((w) => w.stop())]);
+    await stack?.stop();
     await connection?.close();
   });
 

@@ -16,7 +16,7 @@ import { SchedulesService } from '../../src/schedules/schedules.service.js';
 import { documentKey } from '../../core/storage/storage.js';
 import { ScheduleIds, documentWorkflowId } from '../../core/contracts.js';
 import { type JobStatus } from '../../core/lifecycle.js';
-import { harnessEnv, startWorker, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
+import { harnessEnv, startStack, uniqueTaskQueue, type FolioProcess, type Stack } from '../support/stack.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -24,32 +24,36 @@ describe('schedules', () => {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
   const models = initAppModels(db);
-  const queue = uniqueTaskQueue('schedules');
-  const workerEnv = {
-    TEMPORAL_TASK_QUEUE: queue,
+  /** The workers' schedules; the worker processes are started (and restarted) by the tests below. */
+  const schedulesEnv = {
     SCHEDULES_UPSERT: 'true',
     CLEANUP_CRON: '15 4 * * *',
     RETENTION_DAYS: '7',
     RECONCILE_CRON: '*/10 * * * *',
     RECONCILE_GRACE_SECONDS: '1',
   };
+  let stack: Stack;
+  /** What a worker of this file runs with: its schedules and the stack's task queue. */
+  let workerEnv: NodeJS.ProcessEnv;
   let connection: Connection;
   let client: Client;
   let worker: FolioProcess | undefined;
 
   before(async () => {
+    stack = await startStack({ name: 'schedules', env: schedulesEnv, api: false });
+    workerEnv = stack.env;
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
   });
   after(async () => {
-    await worker?.stop();
+    await stack?.stop();
     await connection.close();
     await db.close();
   });
 
   async function restartWorker(extra: Record<string, string> = {}): Promise<string> {
     await worker?.stop();
-    worker = await startWorker({ ...workerEnv, ...extra });
+    worker = await stack.startWorker(extra);
     await worker.waitForOutput(/Schedules: created/, 30_000);
     return worker.output.join('');
   }
@@ -65,7 +69,7 @@ describe('schedules', () => {
     const cleanup = await describeArgs(ScheduleIds.cleanupExpiredJobs);
     assert.equal(cleanup.workflowType, 'cleanupExpiredJobsWorkflow');
     assert.deepEqual(cleanup.args, { retentionDays: 7 });
-    assert.equal(cleanup.taskQueue, queue);
+    assert.equal(cleanup.taskQueue, stack.taskQueue);
     const calendar = cleanup.d.spec.calendars?.[0];
     assert.deepEqual(
       [calendar?.hour, calendar?.minute],

@@ -9,9 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { documentKey } from '../../core/storage/storage.js';
-import { createApiKey, harnessEnv, startApi, submit, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
-
-type Api = FolioProcess & { url: string; key?: string };
+import { createApiKey, harnessEnv, startStack, submit, type ApiProcess, type Stack } from '../support/stack.js';
 
 async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: harnessEnv().APP_DATABASE_URL });
@@ -36,17 +34,19 @@ function storedFiles(): number {
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 describe('API rate limit per key, shared by replicas', () => {
-  let a: Api;
-  let b: Api;
+  let stack: Stack;
+  let a: ApiProcess;
+  let b: ApiProcess;
 
   before(async () => {
     const env = { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '120' };
-    [a, b] = await Promise.all([startApi(env), startApi(env)]);
+    stack = await startStack({ name: 'rate', api: [env, env] });
+    [a, b] = stack.apis as [ApiProcess, ApiProcess];
     // The per-address count is shared by every API process of the test DB: start this test from none.
     await sql(`DELETE FROM rate_limits WHERE key LIKE 'api:ip:%'`);
   });
   after(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await stack?.stop();
     await sql(`DELETE FROM rate_limits WHERE key LIKE 'api:ip:%'`);
   });
 
@@ -93,14 +93,16 @@ describe('API rate limit per key, shared by replicas', () => {
 });
 
 describe('documents in flight per key', () => {
-  let api: Api;
+  let stack: Stack;
+  let api: ApiProcess;
 
   before(async () => {
     // No worker on this queue: accepted documents stay queued, i.e. in flight.
-    api = await startApi({ TEMPORAL_TASK_QUEUE: uniqueTaskQueue('inflight'), MAX_IN_FLIGHT_PER_KEY: '2' });
+    stack = await startStack({ name: 'inflight', api: { MAX_IN_FLIGHT_PER_KEY: '2' } });
+    api = stack.api;
   });
   after(async () => {
-    await api?.stop();
+    await stack?.stop();
   });
 
   it('accepts up to the cap, then answers 429 DOCUMENTS_IN_FLIGHT_LIMIT without storing the upload', async () => {
@@ -148,17 +150,20 @@ describe('documents in flight per key', () => {
 });
 
 describe('API keys, file names, headers and CORS', () => {
-  let api: Api;
-  let open: Api;
+  let stacks: Stack[] = [];
+  let api: ApiProcess;
+  let open: ApiProcess;
 
   before(async () => {
-    [api, open] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sec'), CORS_ORIGINS: 'https://app.example.com' }),
-      startApi({ TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sec-open') }),
+    // Two stacks, each API on a queue of its own.
+    stacks = await Promise.all([
+      startStack({ name: 'sec', api: { CORS_ORIGINS: 'https://app.example.com' } }),
+      startStack({ name: 'sec-open' }),
     ]);
+    [api, open] = stacks.map((s) => s.api) as [ApiProcess, ApiProcess];
   });
   after(async () => {
-    await Promise.all([api?.stop(), open?.stop()]);
+    await Promise.all(stacks.map((s) => s.stop()));
   });
 
   it('keeps a client file name such as ../../etc/passwd only as data; the stored name is the job id', async () => {

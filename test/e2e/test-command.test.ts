@@ -1,7 +1,7 @@
 /**
  * The README's test command before it starts anything: selected tests that launch Chromium, with no
  * Chromium to launch, stop it at once with what to run — no PostgreSQL, no Temporal, no test file run.
- * (The decision itself, install as root or stop, is test/unit/chromium.test.ts.)
+ * (The decision itself, install as root or stop, is test/scripts/lib/chromium.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -30,7 +30,10 @@ describe('npm test (scripts/run-tests.ts) and what its tests need outside npm', 
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
 
     assert.equal(code, 1, output);
-    assert.match(output, /^npm test: The admin panel's browser tests \(test\/admin\/panel\.test\.ts\) drive Chromium/);
+    assert.match(
+      output,
+      /^npm test: The admin panel's browser tests \(test\/src\/admin\/panel\.test\.ts\) drive Chromium/,
+    );
     assert.ok(output.includes(`CHROMIUM_PATH is ${missing}, which does not exist.\n`), output);
     assert.match(
       output,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { corpusDir } from './stack.js';
+import { corpusDir } from './harness.js';
 
 /** One entry of ../shared/corpus/manifest.json. */
 export interface CorpusEntry {

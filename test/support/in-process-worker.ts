@@ -7,22 +7,28 @@ import { createSequelize } from '../../core/db/connections.js';
 import { initAppModels, type AppModels } from '../../core/db/models.js';
 import { LocalStorage } from '../../core/storage/storage.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
-import { harnessEnv, repoRoot } from './stack.js';
+import { harnessEnv, repoRoot } from './harness.js';
 
 /** A real Temporal worker in the test process, with adapters the test chooses (for deliberate faults). */
 export interface InProcessWorker {
   models: AppModels;
+  /** Stops the worker and closes its connections; again, it does nothing. */
   stop(): Promise<void>;
 }
 
-export async function startInProcessWorker(options: {
+export interface InProcessWorkerOptions {
   taskQueue: string;
   pdf: PdfEngine;
   ocr: OcrEngine;
   plan?: Partial<ActivityDeps['settings']['plan']>;
   metrics?: PageMetrics;
-}): Promise<InProcessWorker> {
-  const env = harnessEnv();
+  /** The app DB, Temporal and storage to use instead of the harness's (the variables a Folio process reads). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Started through a stack (stack.ts), which stops it with the rest. */
+export async function startInProcessWorker(options: InProcessWorkerOptions): Promise<InProcessWorker> {
+  const env = { ...harnessEnv(), ...options.env };
   const db = createSequelize(env.APP_DATABASE_URL!, 4, 'app');
   const models = initAppModels(db);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
@@ -49,13 +55,17 @@ export async function startInProcessWorker(options: {
     maxHeartbeatThrottleInterval: '1 second',
   });
   const running = worker.run();
+  let stopped: Promise<void> | undefined;
   return {
     models,
-    async stop() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await db.close();
+    stop() {
+      stopped ??= (async () => {
+        worker.shutdown();
+        await running;
+        await connection.close();
+        await db.close();
+      })();
+      return stopped;
     },
   };
 }

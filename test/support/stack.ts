@@ -1,26 +1,25 @@
+/**
+ * The whole-system test fixture: `startStack` starts Folio as the tests need it — API processes, worker
+ * processes, a worker inside the test process with engines the test chooses — on a task queue of its own,
+ * against the harness's PostgreSQL and Temporal (or services the test passes in `env`), and stops all of it
+ * in `stop()`. The helpers below it (submit, waitForJob, getResult, authHeaders, createApiKey) speak to any
+ * of its API processes by URL.
+ */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../scripts/lib/services.js';
 import pg from 'pg';
 import { generateApiKey, type ApiKeyRole } from '../../src/auth/api-keys.service.js';
 import { WORKER_PROCESS_ENV } from '../../src/common/worker-env.js';
+import { startInProcessWorker, type InProcessWorker, type InProcessWorkerOptions } from './in-process-worker.js';
 
-/** Repo root, found from the compiled file's place (dist/test/support/). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const corpusDir = path.resolve(process.env.FOLIO_CORPUS_DIR ?? path.join(repoRoot, '../shared/corpus'));
+import { harnessEnv, repoRoot } from './harness.js';
 
-/** Environment the test harness (scripts/run-tests.ts) set up: real Temporal and PostgreSQL. */
-export function harnessEnv(): NodeJS.ProcessEnv {
-  for (const name of ['APP_DATABASE_URL', 'LEGACY_DATABASE_URL', 'TEMPORAL_ADDRESS', 'STORAGE_DIR']) {
-    if (!process.env[name]) throw new Error(`${name} is not set: run the tests with "npm test"`);
-  }
-  return process.env;
-}
+/** Re-exported: most tests take them from here with the fixture. */
+export { corpusDir, harnessEnv, repoRoot } from './harness.js';
 
-/** A task queue of a test's own, so its workers never take another test's work. */
 /**
  * Writes a workflow's history as a replay fixture: the CLI's JSON export (the format the Temporal UI
  * downloads and Worker.runReplayHistory reads), with this machine's paths in stack traces replaced by /app.
@@ -41,6 +40,7 @@ export function recordHistoryFixture(workflowId: string, file: string): void {
   fs.writeFileSync(file, json.split(repoRoot).join('/app'));
 }
 
+/** A task queue of a test's own, so its workers never take another test's work. */
 export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
@@ -132,12 +132,16 @@ export async function createApiKey(
   }
 }
 
+/** An API process of a stack: its base URL, and the admin key made for it (none with API_AUTH=disabled). */
+export type ApiProcess = FolioProcess & { url: string; key?: string };
+
 /**
- * Starts the API process and waits until it answers. Unless the test turns auth off, it gets an admin
+ * Starts the API process and waits until it answers (tests start theirs through startStack; the bench
+ * starts its own). Unless the test turns auth off, it gets an admin
  * key of its own (`key`), which submit/waitForJob/getResult and authHeaders(url) send; each API process
  * having its own owner also keeps dedupe from joining another test's job.
  */
-export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<FolioProcess & { url: string; key?: string }> {
+export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiProcess> {
   const port = await freePort();
   const proc = spawnFolio('api', 'dist/src/main.js', { HOST: '127.0.0.1', PORT: String(port), ...env });
   const url = `http://127.0.0.1:${port}`;
@@ -164,6 +168,143 @@ export async function startWorker(env: NodeJS.ProcessEnv = {}): Promise<FolioPro
   const proc = spawnFolio('worker', 'dist/src/worker.js', { ...WORKER_PROCESS_ENV, SCHEDULES_UPSERT: 'false', ...env });
   await proc.waitForOutput(/Worker polling/, 90_000);
   return proc;
+}
+
+/** Variables for a process; `true` for the stack's own alone. */
+type ProcessEnv = true | NodeJS.ProcessEnv;
+
+export interface StackOptions {
+  /** Names the stack's task queue, `<name>-<random>`: every process of the stack runs on it. */
+  name?: string;
+  /** Variables for every process of the stack, e.g. a PostgreSQL and Temporal of the test's own (own-services.ts). */
+  env?: NodeJS.ProcessEnv;
+  /** API processes: one (true, or its own variables), several (a list), or none (false). Default: one. */
+  api?: false | ProcessEnv | ProcessEnv[];
+  /** Worker processes, likewise. Default: none. */
+  worker?: false | ProcessEnv | ProcessEnv[];
+  /** A worker inside the test process, with the engines the test chooses (deliberate faults). */
+  inProcessWorker?: Omit<InProcessWorkerOptions, 'taskQueue' | 'env'>;
+}
+
+/** Folio as a test runs it; everything it starts is stopped by stop(). */
+export interface Stack {
+  readonly taskQueue: string;
+  /** What every process of the stack runs with: the options' env and the task queue. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The API processes, in the order asked for; later ones are added by startApi. */
+  readonly apis: ApiProcess[];
+  /** The first API process, and its URL and key. */
+  readonly api: ApiProcess;
+  readonly url: string;
+  readonly key: string | undefined;
+  /** The worker processes, in the order started (a killed or stopped one stays listed). */
+  readonly workers: FolioProcess[];
+  /** The in-process worker, if one was started. */
+  readonly inProcessWorker: InProcessWorker | undefined;
+  /** Another API process on the stack's queue, with variables of its own on top of the stack's. */
+  startApi(env?: NodeJS.ProcessEnv): Promise<ApiProcess>;
+  /** Another worker process on the stack's queue (e.g. in place of a killed one). */
+  startWorker(env?: NodeJS.ProcessEnv): Promise<FolioProcess>;
+  /** A worker in the test process on the stack's queue; stop the previous one first to replace it. */
+  startInProcessWorker(options: Omit<InProcessWorkerOptions, 'taskQueue' | 'env'>): Promise<InProcessWorker>;
+  /** submit, waitForJob and getResult on the first API process, with its key. */
+  submit(
+    file: string | { name: string; bytes: Uint8Array },
+    fields?: SubmitFields,
+    route?: string,
+    headers?: Record<string, string>,
+  ): Promise<Response>;
+  waitForJob(
+    jobId: string,
+    timeoutMs: number,
+    onPoll?: (s: JobStatusBody) => void | Promise<void>,
+  ): Promise<JobStatusBody>;
+  getResult(jobId: string): Promise<JobResultBody>;
+  /** Stops every process and in-process worker the stack started (those still running), at once. */
+  stop(): Promise<void>;
+}
+
+function listOf(spec: false | ProcessEnv | ProcessEnv[] | undefined, byDefault: boolean): NodeJS.ProcessEnv[] {
+  const list = spec === undefined ? (byDefault ? [true as const] : []) : spec === false ? [] : [spec].flat();
+  return list.map((env) => (env === true ? {} : env));
+}
+
+/**
+ * Starts a stack: its API processes, worker processes and in-process worker at once, each waited for until it
+ * answers (API) or polls (workers). If one fails to start, the others are stopped before the error is thrown.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const taskQueue = uniqueTaskQueue(options.name ?? 'stack');
+  const env: NodeJS.ProcessEnv = { ...options.env, TEMPORAL_TASK_QUEUE: taskQueue };
+  const apis: ApiProcess[] = [];
+  const workers: FolioProcess[] = [];
+  const inProcess: InProcessWorker[] = [];
+
+  const stack: Stack = {
+    taskQueue,
+    env,
+    apis,
+    get api() {
+      const first = apis[0];
+      if (!first) throw new Error('this stack has no API process');
+      return first;
+    },
+    get url() {
+      return stack.api.url;
+    },
+    get key() {
+      return stack.api.key;
+    },
+    workers,
+    get inProcessWorker() {
+      return inProcess.at(-1);
+    },
+    async startApi(extra = {}) {
+      const api = await startApi({ ...env, ...extra });
+      apis.push(api);
+      return api;
+    },
+    async startWorker(extra = {}) {
+      const worker = await startWorker({ ...env, ...extra });
+      workers.push(worker);
+      return worker;
+    },
+    async startInProcessWorker(worker) {
+      const started = await startInProcessWorker({ ...worker, taskQueue, env });
+      inProcess.push(started);
+      return started;
+    },
+    submit: (file, fields, route, headers) => submit(stack.url, file, fields, route, headers),
+    waitForJob: (jobId, timeoutMs, onPoll) => waitForJob(stack.url, jobId, timeoutMs, onPoll),
+    getResult: (jobId) => getResult(stack.url, jobId),
+    async stop() {
+      await Promise.all([
+        ...inProcess.map((w) => w.stop()),
+        ...apis.map((a) => a.stop()),
+        ...workers.map((w) => w.stop()),
+      ]);
+    },
+  };
+
+  // All at once; each kept in the order asked for, so `apis[1]` is the second API of the options.
+  const [apiStarts, workerStarts, inProcessStarts] = await Promise.all([
+    Promise.allSettled(listOf(options.api, true).map((extra) => startApi({ ...env, ...extra }))),
+    Promise.allSettled(listOf(options.worker, false).map((extra) => startWorker({ ...env, ...extra }))),
+    Promise.allSettled(
+      options.inProcessWorker ? [startInProcessWorker({ ...options.inProcessWorker, taskQueue, env })] : [],
+    ),
+  ]);
+  const fulfilled = <T>(results: PromiseSettledResult<T>[]): T[] =>
+    results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  apis.push(...fulfilled(apiStarts));
+  workers.push(...fulfilled(workerStarts));
+  inProcess.push(...fulfilled(inProcessStarts));
+  const failed = [...apiStarts, ...workerStarts, ...inProcessStarts].find((r) => r.status === 'rejected');
+  if (failed) {
+    await stack.stop();
+    throw failed.reason;
+  }
+  return stack;
 }
 
 export interface SubmitFields {

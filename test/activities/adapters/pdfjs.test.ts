@@ -4,27 +4,23 @@
  * process or the engine down with it.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PdfjsEngine } from '../../../activities/adapters/pdfjs.js';
-import { InputError, type PdfEngine, type RenderedPage } from '../../../activities/adapters/types.js';
-import type { InputFailureCode } from '../../../core/failures.js';
-import { renderForOcr, type RenderRequest } from '../../../activities/page-render.js';
-
-/** The page activity's render step (activities/page-render.ts) on `pdf`, as the pipeline runs it. */
-function renderPage(pdf: PdfEngine, file: string, pageNumber: number, request: Omit<RenderRequest, 'hasText'>) {
-  const hasText = () =>
-    pdf.extractText(file, pageNumber, { password: request.password }).then(
-      (t) => t.hasAnyText,
-      () => true,
-    );
-  return renderForOcr(pdf, file, pageNumber, { ...request, hasText });
-}
+import { InputError, type RenderedPage } from '../../../activities/adapters/types.js';
+import {
+  DPI,
+  MAX_PIXELS,
+  assertSanePgm,
+  hasInk,
+  outcome,
+  rejectsWith,
+  renderPage,
+  type Outcome,
+} from '../../support/rendering.js';
 
 interface ManifestEntry {
   file: string;
@@ -42,32 +38,10 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const corpusDir = process.env.FOLIO_CORPUS_DIR ?? path.resolve(repoRoot, '../shared/corpus');
 const manifest = JSON.parse(await readFile(path.join(corpusDir, 'manifest.json'), 'utf8')) as ManifestEntry[];
 
-const DPI = 300;
-const MAX_PIXELS = 40_000_000;
 const engine = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_000 });
 after(() => engine.close());
 
 const corpusFile = (file: string): string => path.join(corpusDir, file);
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: InputError };
-
-/** Settles a call into a result or an InputError; anything else fails the test. */
-async function outcome<T>(promise: Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    if (error instanceof InputError) return { ok: false, error };
-    throw error;
-  }
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: InputFailureCode): Promise<InputError> {
-  const result = await outcome(promise);
-  assert.equal(result.ok, false, `expected ${code}, got a result`);
-  assert.ok(!result.ok);
-  assert.equal(result.error.code, code, result.error.message);
-  return result.error;
-}
 
 async function hasPdfHeader(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
@@ -77,30 +51,6 @@ async function hasPdfHeader(file: string): Promise<boolean> {
   } finally {
     await handle.close();
   }
-}
-
-/**
- * Checks a render's PGM header and size against the reported dimensions and the pixel cap. The floor is
- * 50 dpi of the page as drawn, so 5 dpi of a page that /UserUnit 10 enlarges.
- */
-function assertSanePgm(page: RenderedPage, pageWidthPt: number, pageHeightPt: number, minDpi = 50): void {
-  const header = Buffer.from(page.pgm.subarray(0, 32)).toString('latin1');
-  const match = /^P5\n(\d+) (\d+)\n255\n/.exec(header);
-  assert.ok(match, `not a binary PGM header: ${JSON.stringify(header)}`);
-  assert.equal(Number(match[1]), page.width);
-  assert.equal(Number(match[2]), page.height);
-  assert.equal(page.pgm.length, match[0].length + page.width * page.height);
-  assert.ok(page.width * page.height <= MAX_PIXELS, `${page.width}×${page.height} is over the pixel cap`);
-  assert.ok(page.dpi >= minDpi && page.dpi <= DPI, `dpi ${page.dpi}`);
-  // The bitmap has the page's shape (after /Rotate) at the resolution reported.
-  const at = `at ${page.dpi} dpi for ${pageWidthPt} × ${pageHeightPt} pt`;
-  assert.ok(Math.abs(page.width - (pageWidthPt * page.dpi) / 72) <= 2, `width ${page.width} ${at}`);
-  assert.ok(Math.abs(page.height - (pageHeightPt * page.dpi) / 72) <= 2, `height ${page.height} ${at}`);
-}
-
-function hasInk(page: RenderedPage): boolean {
-  const headerLength = page.pgm.length - page.width * page.height;
-  return page.pgm.subarray(headerLength).some((value) => value < 128);
 }
 
 describe('PdfjsEngine on the corpus', () => {
@@ -191,99 +141,11 @@ describe('PdfjsEngine on the corpus', () => {
 });
 
 describe('PdfjsEngine specifics', () => {
-  it('lowers the resolution of a huge page to stay under the pixel cap', async () => {
-    const page = await renderPage(engine, corpusFile('huge/ocrmypdf-enormous.pdf'), 1, {
-      dpi: DPI,
-      maxPixels: MAX_PIXELS,
-    });
-    assert.ok(page.dpi < DPI && page.dpi >= 50, `dpi ${page.dpi}`);
-    assert.ok(page.width * page.height <= MAX_PIXELS);
-    assertSanePgm(page, 2160, 2160);
-    assert.ok(hasInk(page), 'the 9000 × 9000 px scan was not drawn');
-  });
-
-  it('fails a page whose image is beyond the decode limit instead of returning it blank', async () => {
-    // One 35000 × 35000 px image: pdf.js leaves it out silently, which would read as an empty page.
-    const error = await rejectsWith(
-      renderPage(engine, corpusFile('huge/ocrmypdf-hugemono.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
-      'PAGE_TOO_LARGE',
-    );
-    assert.match(error.message, /Page 1 holds an image/);
-  });
-
-  it('reads a page made of one scan at the resolution of the scan, between 150 dpi and the one asked', async () => {
-    const at = async (file: string, dpi: number) => {
-      const page = await renderPage(engine, corpusFile(file), 1, { dpi, maxPixels: MAX_PIXELS });
-      return [page.dpi, page.width, page.height];
-    };
-    // A 1200 × 1461 px scan at 150 dpi: drawn 1:1 instead of at 2400 × 2922.
-    assert.deepEqual(await at('scanned/scribe-multicol_05.pdf', DPI), [150, 1200, 1461]);
-    // A 96 dpi scan is enlarged to 150 dpi, not to 300.
-    assert.deepEqual(await at('scanned/scribe-table_02.pdf', DPI), [150, 1495, 479]);
-    // A 300 dpi scan stays at 300 dpi; and no page is drawn finer than asked.
-    assert.deepEqual(await at('scanned/ocrmypdf-linn.pdf', DPI), [300, 2550, 3300]);
-    assert.deepEqual(await at('scanned/ocrmypdf-linn.pdf', 200), [200, 1700, 2200]);
-    // Turned for OCR, the same resolution.
-    const turned = await renderPage(engine, corpusFile('scanned/scribe-multicol_05.pdf'), 1, {
-      dpi: DPI,
-      maxPixels: MAX_PIXELS,
-      rotation: 90,
-    });
-    assert.deepEqual([turned.dpi, turned.width, turned.height], [150, 1461, 1200]);
-  });
-
-  it('keeps the resolution asked for on a page where a scan shares the page with text or vector art', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'folio-render-dpi-'));
-    try {
-      const jpg = await readFile(corpusFile('scanned/scribe-multicol_05.jpg'));
-      const make = async (extra: 'text' | 'rectangle' | 'none') => {
-        const doc = await PDFDocument.create();
-        const image = await doc.embedJpg(jpg);
-        // 1200 × 1461 px drawn at 150 dpi.
-        const page = doc.addPage([576, 701.28]);
-        page.drawImage(image, { x: 0, y: 0, width: 576, height: 701.28 });
-        if (extra === 'text') {
-          page.drawText('Caption', { x: 20, y: 20, size: 8, font: await doc.embedFont(StandardFonts.Helvetica) });
-        }
-        if (extra === 'rectangle') page.drawRectangle({ x: 20, y: 20, width: 100, height: 2, color: rgb(0, 0, 0) });
-        const file = path.join(dir, `${extra}.pdf`);
-        await writeFile(file, await doc.save());
-        return (await renderPage(engine, file, 1, { dpi: DPI, maxPixels: MAX_PIXELS })).dpi;
-      };
-      assert.equal(await make('none'), 150);
-      assert.equal(await make('text'), DPI);
-      assert.equal(await make('rectangle'), DPI);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
   it('turns a page a quarter on request, on top of its /Rotate', async () => {
     const file = corpusFile('rotated/tess-phototest-rotated-L.pdf');
     const plain = await renderPage(engine, file, 1, { dpi: 150, maxPixels: MAX_PIXELS });
     const turned = await renderPage(engine, file, 1, { dpi: 150, maxPixels: MAX_PIXELS, rotation: 90 });
     assert.deepEqual([turned.width, turned.height], [plain.height, plain.width]);
-  });
-
-  it('caps the render of a /UserUnit 10 poster and keeps its content', async () => {
-    const inspection = await engine.inspect(corpusFile('huge/ocrmypdf-poster.pdf'));
-    // /UserUnit 10 makes the 1800 × 3600 pt MediaBox 18000 × 36000 pt.
-    assert.deepEqual([inspection.pages[0]?.width, inspection.pages[0]?.height], [18000, 36000]);
-    const page = await renderPage(engine, corpusFile('huge/ocrmypdf-poster.pdf'), 1, {
-      dpi: DPI,
-      maxPixels: MAX_PIXELS,
-    });
-    // 18 dpi of the enlarged page is 180 dpi of the page as drawn: legible, and within the cap.
-    assertSanePgm(page, 18000, 36000, 5);
-    assert.ok(hasInk(page));
-  });
-
-  it('refuses a page that would fall below 50 dpi under the cap', async () => {
-    const error = await rejectsWith(
-      renderPage(engine, corpusFile('huge/ocrmypdf-enormous.pdf'), 1, { dpi: DPI, maxPixels: 1_000_000 }),
-      'PAGE_TOO_LARGE',
-    );
-    assert.match(error.message, /Page 1 is 30 × 30 inches/);
   });
 
   it('answers an over-limit page count from the count alone', async () => {

@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { migrate } from '../../scripts/migrate.js';
-import { hashPassword } from '../../src/admin/operators.service.js';
-import { DEVELOPMENT_OPERATOR } from '../../src/config/operator-password.js';
-import { harnessEnv, repoRoot } from '../support/stack.js';
+import { migrate } from '../../../scripts/migrate.js';
+import { hashPassword } from '../../../src/admin/operators.service.js';
+import { DEVELOPMENT_OPERATOR } from '../../../src/config/operator-password.js';
+import { harnessEnv, repoRoot } from '../../support/stack.js';
 
 /** Starts the API and collects its output until it exits (or 60 s pass). */
 function runApi(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSequelize } from '../../core/db/connections.js';
-import { initAppModels } from '../../core/db/models.js';
-import { ensureOperator } from '../support/operators.js';
-import { signIn } from '../support/panel.js';
-import { harnessEnv, startApi, type FolioProcess } from '../support/stack.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { initAppModels } from '../../../core/db/models.js';
+import { ensureOperator } from '../../support/operators.js';
+import { signIn } from '../../support/panel.js';
+import { harnessEnv, startStack, type ApiProcess, type Stack } from '../../support/stack.js';
 
 const ADMIN_EMAIL = 'keys@folio.test';
 const ADMIN_PASSWORD = 'another long unguessable passphrase';
@@ -24,18 +24,23 @@ describe('admin panel: API keys', () => {
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
   const models = initAppModels(db);
   const { ApiKey } = models;
-  let api: FolioProcess & { url: string };
+  let stack: Stack;
+  let api: ApiProcess;
   let headers: Record<string, string> = {};
 
   before(async () => {
-    api = await startApi({ ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'api-keys-panel-test-secret-0123456789' });
+    stack = await startStack({
+      name: 'panel-keys',
+      api: { ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'api-keys-panel-test-secret-0123456789' },
+    });
+    api = stack.api;
     await ensureOperator(models, ADMIN_EMAIL, ADMIN_PASSWORD);
     const signedIn = await signIn(api.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     assert.equal(signedIn.status, 302);
     headers = signedIn.headers!;
   });
   after(async () => {
-    await api?.stop();
+    await stack?.stop();
     await db.close();
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectionRefusedError, DatabaseError, UniqueConstraintError, ValidationError } from 'sequelize';
-import { isDatabaseUnavailable } from '../../core/db/connections.js';
+import { isDatabaseUnavailable } from '../../../core/db/connections.js';
 
 /** A driver error as pg raises it: a message and, from the server, a SQLSTATE code. */
 function pgError(message: string, code?: string): Error & { sql: string; parameters: object } {

@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { createSequelize } from '../../core/db/connections.js';
-import { initAppModels } from '../../core/db/models.js';
-import { ScheduleIds } from '../../core/contracts.js';
-import { ensureOperator } from '../support/operators.js';
-import { launchChromium, signIn } from '../support/panel.js';
-import { harnessEnv, repoRoot, startApi, startWorker, uniqueTaskQueue, type FolioProcess } from '../support/stack.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { initAppModels } from '../../../core/db/models.js';
+import { ScheduleIds } from '../../../core/contracts.js';
+import { ensureOperator } from '../../support/operators.js';
+import { launchChromium, signIn } from '../../support/panel.js';
+import { harnessEnv, repoRoot, startStack, type ApiProcess, type Stack } from '../../support/stack.js';
 
 const ADMIN_EMAIL = 'scheduler@folio.test';
 const ADMIN_PASSWORD = 'a long and unguessable passphrase';
@@ -29,17 +29,17 @@ describe('admin panel: Schedules', () => {
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
   const models = initAppModels(db);
   const { ScheduleAudit } = models;
-  let api: FolioProcess & { url: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
   let connection: Connection;
   let client: Client;
   let headers: Record<string, string> = {};
 
   before(async () => {
-    const queue = uniqueTaskQueue('sched-panel');
     const panelEnv = { ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'schedules-panel-test-secret-0123456789' };
-    worker = await startWorker({ TEMPORAL_TASK_QUEUE: queue, SCHEDULES_UPSERT: 'true' });
-    api = await startApi({ TEMPORAL_TASK_QUEUE: queue, ...panelEnv });
+    // The worker first: it upserts the schedules the panel then shows.
+    stack = await startStack({ name: 'sched-panel', api: false, worker: { SCHEDULES_UPSERT: 'true' } });
+    api = await stack.startApi(panelEnv);
     connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
     await ensureOperator(models, ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -48,7 +48,7 @@ describe('admin panel: Schedules', () => {
     headers = signedIn.headers!;
   });
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await stack?.stop();
     await connection?.close();
     await db.close();
   });

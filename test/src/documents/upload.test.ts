@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
-import { looksLikePdf } from '../../src/documents/upload.js';
-import { corpusPath, loadManifest } from '../support/corpus.js';
+import { looksLikePdf } from '../../../src/documents/upload.js';
+import { corpusPath, loadManifest } from '../../support/corpus.js';
 
 describe('PDF sniffing by content', () => {
   it('agrees with the manifest on every corpus file: PDFs (even headerless) pass, non-PDFs do not', () => {

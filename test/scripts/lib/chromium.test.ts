@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { planChromium, testsNeedingChromium } from '../../scripts/lib/chromium.js';
-import { repoRoot } from '../support/stack.js';
+import { planChromium, testsNeedingChromium } from '../../../scripts/lib/chromium.js';
+import { repoRoot } from '../../support/stack.js';
 
-const NEEDED_BY = ['test/admin/panel.test.ts'];
+const NEEDED_BY = ['test/src/admin/panel.test.ts'];
 
 /** A machine with these files, as root or not, with this environment. */
 function machine(files: string[], isRoot: boolean, env: NodeJS.ProcessEnv = {}) {
@@ -36,7 +36,7 @@ describe('npm test and Chromium (planChromium)', () => {
     assert.equal(plan.action, 'stop');
     const { message } = plan as { message: string };
     assert.match(message, /^ {2}sudo apt-get install -y chromium$/m);
-    assert.match(message, /test\/admin\/panel\.test\.ts/);
+    assert.match(message, /test\/src\/admin\/panel\.test\.ts/);
     assert.match(message, /CHROMIUM_PATH/);
 
     const elsewhere = planChromium(machine([], false), NEEDED_BY);
@@ -52,8 +52,12 @@ describe('npm test and Chromium (planChromium)', () => {
 
   it('asks for Chromium only for the selected test files that launch it', () => {
     const compiled = (f: string) => path.join(repoRoot, 'dist', f.replace(/\.ts$/, '.js'));
-    const files = ['test/admin/panel.test.ts', 'test/admin/schedules-panel.test.ts', 'test/unit/page-range.test.ts'];
+    const files = [
+      'test/src/admin/panel.test.ts',
+      'test/src/admin/schedules-panel.test.ts',
+      'test/core/page-range.test.ts',
+    ];
     assert.deepEqual(testsNeedingChromium(files.map(compiled), repoRoot), files.slice(0, 2));
-    assert.deepEqual(testsNeedingChromium([compiled('test/admin/first-operator.test.ts')], repoRoot), []);
+    assert.deepEqual(testsNeedingChromium([compiled('test/src/admin/first-operator.test.ts')], repoRoot), []);
   });
 });

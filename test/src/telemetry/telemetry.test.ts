@@ -2,18 +2,18 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { freePort } from '../../scripts/lib/services.js';
-import { corpusPath } from '../support/corpus.js';
+import { freePort } from '../../../scripts/lib/services.js';
+import { corpusPath } from '../../support/corpus.js';
 import {
   authHeaders,
   harnessEnv,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
+  type ApiProcess,
   type FolioProcess,
-} from '../support/stack.js';
+  type Stack,
+} from '../../support/stack.js';
 
 /** One sample of a Prometheus exposition: its name, labels and value. */
 interface Sample {
@@ -72,7 +72,8 @@ function captureStdout(proc: FolioProcess): string[] {
 
 describe('metrics and logs', () => {
   const env = harnessEnv();
-  let api: FolioProcess & { url: string; key?: string };
+  let stack: Stack;
+  let api: ApiProcess;
   let worker: FolioProcess;
   let apiMetricsPort: number;
   let workerMetricsPort: number;
@@ -84,12 +85,13 @@ describe('metrics and logs', () => {
   let workerBefore: Sample[];
 
   before(async () => {
-    const queue = uniqueTaskQueue('telemetry');
     [apiMetricsPort, workerMetricsPort] = [await freePort(), await freePort()];
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue, LOG_LEVEL: 'info', METRICS_PORT: String(apiMetricsPort) }),
-      startWorker({ TEMPORAL_TASK_QUEUE: queue, LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(workerMetricsPort) }),
-    ]);
+    stack = await startStack({
+      name: 'telemetry',
+      api: { LOG_LEVEL: 'info', METRICS_PORT: String(apiMetricsPort) },
+      worker: { LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(workerMetricsPort) },
+    });
+    [api, worker] = [stack.api, stack.workers[0]!];
     // Both started with stdout piped; lines written before this point are in FolioProcess.output.
     apiStdout = captureStdout(api);
     workerStdout = captureStdout(worker);
@@ -120,7 +122,7 @@ describe('metrics and logs', () => {
       assert.equal((await waitForJob(api.url, id, 180_000)).status, 'completed');
   });
   after(async () => {
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await stack?.stop();
   });
 
   it("counts the worker's pages by method and outcome, with render, OCR and attempt histograms", async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/config.js';
-import { createRootLogger, resolveLogFormat, TemporalPinoLogger } from '../../src/telemetry/logger.js';
+import { loadConfig } from '../../../src/config/config.js';
+import { createRootLogger, resolveLogFormat, TemporalPinoLogger } from '../../../src/telemetry/logger.js';
 
 /** A logger writing into an array of parsed JSON lines. */
 function capture(env: NodeJS.ProcessEnv = {}) {

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { appDatabaseUrl, localDataDir } from '../../scripts/lib/local-stack.js';
-import { repoRoot } from '../support/stack.js';
+import { appDatabaseUrl, localDataDir } from '../../../scripts/lib/local-stack.js';
+import { repoRoot } from '../../support/stack.js';
 
 /** A pid no process can have (above Linux's largest pid_max). */
 const NO_SUCH_PID = 2 ** 22 + 1;

@@ -12,23 +12,22 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { clearSignInLimits, launchChromium, signIn } from '../support/panel.js';
-import { createSequelize } from '../../core/db/connections.js';
-import { initAppModels } from '../../core/db/models.js';
-import { createLegacyFixture } from '../../scripts/legacy-fixture.js';
-import { corpusPath } from '../support/corpus.js';
-import { repeatFirstPage } from '../support/synthetic.js';
+import { clearSignInLimits, launchChromium, signIn } from '../../support/panel.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { initAppModels } from '../../../core/db/models.js';
+import { createLegacyFixture } from '../../../scripts/legacy-fixture.js';
+import { corpusPath } from '../../support/corpus.js';
+import { repeatFirstPage } from '../../support/synthetic.js';
 import {
   createApiKey,
   harnessEnv,
   repoRoot,
-  startApi,
-  startWorker,
+  startStack,
   submit,
-  uniqueTaskQueue,
   waitForJob,
-  type FolioProcess,
-} from '../support/stack.js';
+  type ApiProcess,
+  type Stack,
+} from '../../support/stack.js';
 
 const ADMIN_EMAIL = 'ops@folio.test';
 const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -51,8 +50,8 @@ describe('admin panel', () => {
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
   const { Job, Operator, ApiKey } = initAppModels(db);
   const panelEnv = { ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'x'.repeat(8) + 'panel-test-secret-0123456789' };
-  let api: FolioProcess & { url: string };
-  let worker: FolioProcess;
+  let stack: Stack;
+  let api: ApiProcess;
   let browser: Browser;
   let page: Page;
   let panelStartMs = 0;
@@ -60,12 +59,9 @@ describe('admin panel', () => {
   before(async () => {
     fs.mkdirSync(screenshots, { recursive: true });
     await createLegacyFixture(env.LEGACY_DATABASE_URL!);
-    const queue = uniqueTaskQueue('panel');
     const started = Date.now();
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue, ...panelEnv }),
-      startWorker({ TEMPORAL_TASK_QUEUE: queue, OCR_WORKERS: '1', PAGE_WINDOW: '1' }),
-    ]);
+    stack = await startStack({ name: 'panel', api: panelEnv, worker: { OCR_WORKERS: '1', PAGE_WINDOW: '1' } });
+    api = stack.api;
     await waitForBundle(api.url);
     panelStartMs = Date.now() - started;
     console.log(`panel ready (API up, components bundled) in ${panelStartMs} ms`);
@@ -74,7 +70,7 @@ describe('admin panel', () => {
   });
   after(async () => {
     await browser?.close();
-    await Promise.all([api?.stop(), worker?.stop()]);
+    await stack?.stop();
     await db.close();
   });
 
@@ -327,20 +323,20 @@ describe('admin panel', () => {
 });
 
 describe('admin panel login rate limit', () => {
-  let api: FolioProcess & { url: string };
+  let stack: Stack;
+  let api: ApiProcess;
 
   before(async () => {
     // The count lives in the shared app DB: start from none, and leave none for the next panel tests.
     await clearSignInLimits();
-    api = await startApi({
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      ADMIN_LOGIN_MAX_ATTEMPTS: '3',
-      TEMPORAL_TASK_QUEUE: uniqueTaskQueue('panel-limit'),
+    stack = await startStack({
+      name: 'panel-limit',
+      api: { ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_LOGIN_MAX_ATTEMPTS: '3' },
     });
+    api = stack.api;
   });
   after(async () => {
-    await api?.stop();
+    await stack?.stop();
     await clearSignInLimits();
   });
 

@@ -10,8 +10,7 @@ import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText } from '../../activities/adapters/types.js';
 import { createPageMetrics } from '../../activities/page-metrics.js';
 import { corpusPath } from '../support/corpus.js';
-import { startInProcessWorker, type InProcessWorker } from '../support/in-process-worker.js';
-import { startApi, submit, uniqueTaskQueue, waitForJob, type FolioProcess } from '../support/stack.js';
+import { startStack, submit, waitForJob, type ApiProcess, type Stack } from '../support/stack.js';
 import { DelegatingPdf } from '../support/engines.js';
 
 /** Reads real text layers, except that page 1 fails once (transient) and page 2 always (permanent). */
@@ -31,24 +30,19 @@ describe('page metrics on failures', () => {
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
   const ocr = new TesseractEngine({ workers: 1 });
   const registry = new Registry();
-  let api: FolioProcess & { url: string };
-  let worker: InProcessWorker;
+  let stack: Stack;
+  let api: ApiProcess;
 
   before(async () => {
-    const queue = uniqueTaskQueue('page-metrics');
-    [api, worker] = await Promise.all([
-      startApi({ TEMPORAL_TASK_QUEUE: queue }),
-      startInProcessWorker({
-        taskQueue: queue,
-        pdf: new FailingPages(pdf),
-        ocr,
-        metrics: createPageMetrics(registry),
-      }),
-    ]);
+    stack = await startStack({
+      name: 'page-metrics',
+      inProcessWorker: { pdf: new FailingPages(pdf), ocr, metrics: createPageMetrics(registry) },
+    });
+    api = stack.api;
   });
   after(async () => {
-    await worker?.stop();
-    await Promise.all([api?.stop(), pdf.close(), ocr.close()]);
+    await stack?.stop();
+    await Promise.all([pdf.close(), ocr.close()]);
   });
 
   async function value(name: string, labels: Record<string, string> = {}): Promise<number> {

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Sequelize, DataTypes } from 'sequelize';
-import { createSequelize } from '../../core/db/connections.js';
-import { guardLegacyConnection, LegacyWriteRefused } from '../../src/legacy/guard.js';
-import { initLegacyModels } from '../../src/legacy/models.js';
-import { createLegacyFixture } from '../../scripts/legacy-fixture.js';
-import { grantLegacyRole } from '../../scripts/legacy-role.js';
-import { harnessEnv } from '../support/stack.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { guardLegacyConnection, LegacyWriteRefused } from '../../../src/legacy/guard.js';
+import { initLegacyModels } from '../../../src/legacy/models.js';
+import { createLegacyFixture } from '../../../scripts/legacy-fixture.js';
+import { grantLegacyRole } from '../../../scripts/legacy-role.js';
+import { harnessEnv } from '../../support/stack.js';
 
 describe('legacy DB guards', () => {
   const env = harnessEnv();

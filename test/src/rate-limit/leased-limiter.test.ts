@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { RateLimiterPostgres } from 'rate-limiter-flexible';
-import { createSequelize } from '../../core/db/connections.js';
-import { LeasedLimiter, LimitExceeded, leaseSize } from '../../src/rate-limit/leased-limiter.js';
-import { harnessEnv } from '../support/stack.js';
+import { createSequelize } from '../../../core/db/connections.js';
+import { LeasedLimiter, LimitExceeded, leaseSize } from '../../../src/rate-limit/leased-limiter.js';
+import { harnessEnv } from '../../support/stack.js';
 
 describe('LeasedLimiter (shared limit in leases)', () => {
   const db = createSequelize(harnessEnv().APP_DATABASE_URL!, 4, 'app');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RestartPolicy, type RestartDecision } from '../../scripts/lib/supervisor.js';
+import { RestartPolicy, type RestartDecision } from '../../../scripts/lib/supervisor.js';
 
 /** The decisions for crashes at these seconds. */
 function decide(policy: RestartPolicy, seconds: number[]): string[] {

@@ -1,0 +1,62 @@
+/**
+ * The recorded histories in test/fixtures/histories/ (real runs: a retried page, a page failed for good, a
+ * page failed after its retries, a job that waited for its password) replay against the current workflow
+ * code: a change that would break the workflows running in production breaks this test. Refresh them with
+ * `FOLIO_RECORD_HISTORIES=1 npm test -- pipeline passwords` (see test/fixtures/README.md). The histories
+ * of the scenarios in document.test.ts are replayed there.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker, type History } from '@temporalio/worker';
+import { repoRoot } from '../support/stack.js';
+import { quietTemporalLogs, workflowBundle } from '../support/temporal.js';
+
+const fixturesDir = path.join(repoRoot, 'test/fixtures/histories');
+
+function load(file: string): History {
+  return JSON.parse(fs.readFileSync(path.join(fixturesDir, file), 'utf8')) as History;
+}
+
+describe('replay of the recorded histories', () => {
+  quietTemporalLogs();
+  const files = fs.readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
+
+  it('has the recorded histories', () => {
+    assert.deepEqual(files.sort(), [
+      'document-1.json',
+      'document-2.json',
+      'document-3.json',
+      'document-needs-password.json',
+    ]);
+    const waited = load('document-needs-password.json');
+    assert.ok(
+      waited.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes),
+      'the history holds the password update',
+    );
+  });
+
+  it('replays the committed histories (a retried page, a failed page, a password wait) with the current workflow code', async () => {
+    assert.ok(files.length >= 2, 'fixtures are committed');
+    const histories = files.map((file) => ({ workflowId: file, history: load(file) }));
+    const replayed: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
+      assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+      replayed.push(result.workflowId);
+    }
+    assert.deepEqual(replayed, files);
+  });
+
+  it('fails the replay of a history whose commands the code would not give', async () => {
+    // The first activity the workflow scheduled, renamed: the code schedules updateJob there.
+    const history = load('document-1.json');
+    const first = history.events?.find((e) => e.activityTaskScheduledEventAttributes);
+    const activityType = first?.activityTaskScheduledEventAttributes?.activityType;
+    assert.ok(activityType);
+    assert.equal(activityType.name, 'updateJob');
+    activityType.name = 'somethingElse';
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle }, history, 'altered'), DeterminismViolationError);
+  });
+});

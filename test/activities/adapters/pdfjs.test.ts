@@ -13,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PdfjsEngine } from '../../../activities/adapters/pdfjs.js';
 import { InputError, type InputErrorCode, type RenderedPage } from '../../../activities/adapters/types.js';
+import { formFanOutPdf } from '../../support/synthetic.js';
 
 interface ManifestEntry {
   file: string;
@@ -36,6 +37,13 @@ const engine = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_0
 after(() => engine.close());
 
 const corpusFile = (file: string): string => path.join(corpusDir, file);
+
+// A page that never finishes drawing, for the time, memory and abort tests. (The corpus's
+// operator_list_cycle.pdf did this until pdf.js 6.0 learnt to break its cycle.)
+const scratch = await mkdtemp(path.join(tmpdir(), 'folio-pdfjs-'));
+const endlessPage = path.join(scratch, 'form-fan-out.pdf');
+await writeFile(endlessPage, await formFanOutPdf());
+after(() => rm(scratch, { recursive: true, force: true }));
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: InputError };
 
@@ -353,11 +361,11 @@ describe('PdfjsEngine specifics', () => {
   });
 
   it('stops a call that runs past its time limit with PAGE_RESOURCE_LIMIT, and keeps working', async () => {
-    // With this much heap the operator-list cycle runs until the clock stops it.
+    // With this much heap the endless page runs until the clock stops it.
     const hurried = new PdfjsEngine({ threads: 1, maxHeapMb: 2048, taskTimeoutMs: 1500 });
     try {
       const error = await rejectsWith(
-        hurried.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+        hurried.render(endlessPage, 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
         'PAGE_RESOURCE_LIMIT',
       );
       assert.match(error.message, /1500 ms time limit/);
@@ -373,7 +381,7 @@ describe('PdfjsEngine specifics', () => {
     const small = new PdfjsEngine({ threads: 1, maxHeapMb: 128, taskTimeoutMs: 300_000 });
     try {
       const error = await rejectsWith(
-        small.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+        small.render(endlessPage, 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
         'PAGE_RESOURCE_LIMIT',
       );
       assert.match(error.message, /128 MB memory limit/);
@@ -385,9 +393,9 @@ describe('PdfjsEngine specifics', () => {
   it('runs at most maxRenders renders at once, leaving the other threads to text extraction', async () => {
     const limited = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_000, maxRenders: 1 });
     try {
-      // The cycle never finishes drawing on its own: it holds the only render slot until aborted.
+      // The endless page never finishes drawing on its own: it holds the only render slot until aborted.
       const running = new AbortController();
-      const endless = limited.render(corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, {
+      const endless = limited.render(endlessPage, 1, {
         dpi: DPI,
         maxPixels: MAX_PIXELS,
         signal: running.signal,
@@ -416,13 +424,12 @@ describe('PdfjsEngine specifics', () => {
     const single = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 20_000 });
     const isAbort = (error: Error): boolean => error.name === 'AbortError' && !(error instanceof InputError);
     try {
-      const cycle = corpusFile('other/pdfjs-operator_list_cycle.pdf');
       const phototest = corpusFile('scanned/tess-phototest.pdf');
       await assert.rejects(single.inspect(phototest, { signal: AbortSignal.abort() }), isAbort);
 
-      // Aborted while running (the cycle never finishes on its own before its limits): the thread is stopped.
+      // Aborted while running (the endless page never finishes on its own before its limits): the thread is stopped.
       const running = new AbortController();
-      const first = single.render(cycle, 1, { dpi: DPI, maxPixels: MAX_PIXELS, signal: running.signal });
+      const first = single.render(endlessPage, 1, { dpi: DPI, maxPixels: MAX_PIXELS, signal: running.signal });
       // Aborted while waiting behind it for the only thread.
       const waiting = new AbortController();
       const queued = single.inspect(phototest, { signal: waiting.signal });

@@ -7,13 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import {
-  getDocument,
-  PagesMapper,
-  Util,
-  type PDFDocumentProxy,
-  type PDFPageProxy,
-} from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { getDocument, Util, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { isUsableText } from './text-quality.js';
@@ -552,14 +546,6 @@ const documents: CachedDocument[] = [];
  * The key includes size and modification time so a replaced file is parsed again.
  */
 async function openDocument(path: string, password: string | undefined): Promise<PDFDocumentProxy> {
-  const doc = await cachedDocument(path, password);
-  // pdf.js 5.4 keeps the page count of the last document it opened in a process-wide singleton and checks
-  // every getPage against it, so a cached document must make itself current again.
-  PagesMapper.instance.pagesNumber = doc.numPages;
-  return doc;
-}
-
-async function cachedDocument(path: string, password: string | undefined): Promise<PDFDocumentProxy> {
   const info = await stat(path);
   const key = JSON.stringify([path, info.size, info.mtimeMs, password ?? null]);
   const index = documents.findIndex((entry) => entry.key === key);
@@ -574,7 +560,7 @@ async function cachedDocument(path: string, password: string | undefined): Promi
   documents.push(entry);
   while (documents.length > CACHED_DOCUMENTS) {
     const evicted = documents.shift();
-    void evicted?.doc.then((doc) => doc.destroy()).catch(() => undefined);
+    void evicted?.doc.then((doc) => doc.loadingTask.destroy()).catch(() => undefined);
   }
   entry.doc.catch(() => {
     const at = documents.indexOf(entry);

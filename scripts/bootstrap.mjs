@@ -14,9 +14,7 @@ if (!existsSync('node_modules/.package-lock.json')) run('npm', ['ci', '--no-audi
 
 // The Node the package scripts after this one will run on: the project's own where the platform has one.
 const local = 'node_modules/.bin/node';
-const version = existsSync(local)
-  ? execFileSync(local, ['--version'], { encoding: 'utf8' }).trim()
-  : process.version;
+const version = existsSync(local) ? execFileSync(local, ['--version'], { encoding: 'utf8' }).trim() : process.version;
 const [major = 0, minor = 0] = version.replace(/^v/, '').split('.').map(Number);
 if (major < REQUIRED[0] || (major === REQUIRED[0] && minor < REQUIRED[1])) {
   console.error(

@@ -7,13 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import {
-  getDocument,
-  PagesMapper,
-  Util,
-  type PDFDocumentProxy,
-  type PDFPageProxy,
-} from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { getDocument, Util, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { InputFailureCode } from '../../core/failures.js';
@@ -511,14 +505,6 @@ const documents: CachedDocument[] = [];
  * The key includes size and modification time so a replaced file is parsed again.
  */
 async function openDocument(path: string, password: string | undefined): Promise<PDFDocumentProxy> {
-  const doc = await cachedDocument(path, password);
-  // pdf.js 5.4 keeps the page count of the last document it opened in a process-wide singleton and checks
-  // every getPage against it, so a cached document must make itself current again.
-  PagesMapper.instance.pagesNumber = doc.numPages;
-  return doc;
-}
-
-async function cachedDocument(path: string, password: string | undefined): Promise<PDFDocumentProxy> {
   const info = await stat(path);
   const key = JSON.stringify([path, info.size, info.mtimeMs, password ?? null]);
   const index = documents.findIndex((entry) => entry.key === key);
@@ -533,7 +519,7 @@ async function cachedDocument(path: string, password: string | undefined): Promi
   documents.push(entry);
   while (documents.length > CACHED_DOCUMENTS) {
     const evicted = documents.shift();
-    void evicted?.doc.then((doc) => doc.destroy()).catch(() => undefined);
+    void evicted?.doc.then((doc) => doc.loadingTask.destroy()).catch(() => undefined);
   }
   entry.doc.catch(() => {
     const at = documents.indexOf(entry);
@@ -549,9 +535,9 @@ async function load(path: string, size: number, password: string | undefined): P
       'The file is empty (0 bytes). Upload it again; the upload may have been interrupted.',
     );
   }
-  // A wrong password is retried in its SASLprep form (AES-256 revision 6 passwords are normalised, which
-  // pdf.js 5.4 does not do), then without one: a file with only an owner password opens without it.
-  const attempts = password === undefined ? [undefined] : [...new Set([password, saslPrep(password)]), undefined];
+  // A wrong password is retried without one: a file with only an owner password opens without it.
+  // (pdf.js itself applies SASLprep to AES-256 revision 6 passwords.)
+  const attempts = password === undefined ? [undefined] : [password, undefined];
   let lastError: unknown;
   for (const attempt of attempts) {
     // Read for every attempt: pdf.js may take over the buffer it is given.
@@ -583,15 +569,15 @@ async function parse(data: Uint8Array, password: string | undefined): Promise<PD
 }
 
 /**
- * How every document is opened. Nothing in a file is ever executed or fetched: no eval of font programs,
- * no XFA, no system fonts; fonts, cMaps and decoders come from the installed package. pdf.js's core has
- * no scripting (that lives in the viewer's separate sandbox, never loaded here) and loads nothing but
- * these folders.
+ * How every document is opened. Nothing in a file is ever executed or fetched: no XFA, no system fonts;
+ * fonts, cMaps and decoders come from the installed package. pdf.js 5.7+ has no eval path at all (PostScript
+ * functions are compiled to WebAssembly from a parsed program, not to JavaScript source), so there is no
+ * eval switch to turn off. pdf.js's core has no scripting (that lives in the viewer's separate sandbox,
+ * never loaded here) and loads nothing but these folders.
  */
 function documentOptions(password: string | undefined) {
   return {
     password,
-    isEvalSupported: false,
     enableXfa: false,
     useSystemFonts: false,
     standardFontDataUrl: `${pdfjsRoot}/standard_fonts/`,
@@ -631,20 +617,6 @@ function classifyOpenError(error: unknown): unknown {
     );
   }
   return error;
-}
-
-/**
- * The mapping half of SASLprep (RFC 4013): non-ASCII spaces become spaces, characters "mapped to nothing"
- * (soft hyphen, zero-width joiners, variation selectors…) go, then NFKC.
- */
-function saslPrep(password: string): string {
-  // The classes list single code points from RFC 3454 tables B.1 and C.1.2, not sequences.
-  /* eslint-disable no-misleading-character-class */
-  return password
-    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
-    .normalize('NFKC');
-  /* eslint-enable no-misleading-character-class */
 }
 
 function round(value: number): number {

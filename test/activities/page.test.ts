@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -21,6 +23,7 @@ import type { OcrMode } from '../../core/lifecycle.js';
 import { acceptJob, metricValue, mockActivity, openActivityTestBed } from '../support/activities.js';
 import { corpusPath } from '../support/corpus.js';
 import { DelegatingPdf } from '../support/engines.js';
+import { formFanOutPdf } from '../support/synthetic.js';
 import { characterErrorRate } from '../support/text-metrics.js';
 
 /** The real engine, counting the text-layer reads. */
@@ -193,9 +196,13 @@ describe('processPage', () => {
   });
 
   it('honours cancellation: the render running in pdf.js stops, nothing is recorded, the attempt counts as cancelled', async () => {
-    // This page's drawing never ends on its own (a cycle in its content); only the abort stops it.
+    // This page's drawing never ends on its own (a billion fills from a few kilobytes); only the abort stops it.
     const { processPage, metric } = pageActivity();
-    const job = await inspected(corpusPath('other/pdfjs-operator_list_cycle.pdf'), 'force');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-endless-'));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const endless = path.join(dir, 'form-fan-out.pdf');
+    fs.writeFileSync(endless, await formFanOutPdf());
+    const job = await inspected(endless, 'force');
     const { env, run, heartbeats, messages } = mockActivity();
     const running = run(processPage, input(job, 1));
     while (heartbeats.length < 3) await sleep(20);

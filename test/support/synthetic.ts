@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { drawObject, PDFDocument, StandardFonts, type PDFDict } from 'pdf-lib';
 
 /** A PDF made of `times` copies of the first page of an existing one (a scanned page makes a long scan). */
 export async function repeatFirstPage(file: string, times: number): Promise<Uint8Array> {
@@ -38,4 +38,25 @@ export async function repeatDocument(file: string, times: number): Promise<Uint8
     for (const page of await out.copyPages(source, indices)) out.addPage(page);
   }
   return out.save();
+}
+
+/**
+ * A one-page PDF of ~3 KB that never finishes drawing: each form XObject draws the next one `fanOut` times,
+ * `depth` levels down, so the page asks for fanOut^depth fills (10^9 by default) and pdf.js's operator list
+ * grows until a time or memory limit stops it. There is no cycle for a reader's cycle check to catch.
+ */
+export async function formFanOutPdf(fanOut = 10, depth = 9): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const { context } = doc;
+  const form = (content: string, resources: PDFDict = context.obj({})) =>
+    context.register(
+      context.stream(content, { Type: 'XObject', Subtype: 'Form', BBox: [0, 0, 612, 792], Resources: resources }),
+    );
+  let inner = form('0 0 10 10 re f');
+  for (let level = 0; level < depth; level++) {
+    inner = form(Array.from({ length: fanOut }, () => '/X Do').join(' '), context.obj({ XObject: { X: inner } }));
+  }
+  const page = doc.addPage([612, 792]);
+  page.pushOperators(drawObject(page.node.newXObject('X', inner)));
+  return doc.save();
 }

@@ -4,7 +4,8 @@
  * process or the engine down with it.
  */
 import assert from 'node:assert/strict';
-import { open, readFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,6 +22,7 @@ import {
   renderPage,
   type Outcome,
 } from '../../support/rendering.js';
+import { formFanOutPdf } from '../../support/synthetic.js';
 
 interface ManifestEntry {
   file: string;
@@ -42,6 +44,13 @@ const engine = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_0
 after(() => engine.close());
 
 const corpusFile = (file: string): string => path.join(corpusDir, file);
+
+// A page that never finishes drawing, for the time, memory and abort tests. (The corpus's
+// operator_list_cycle.pdf did this until pdf.js 6.0 learnt to break its cycle.)
+const scratch = await mkdtemp(path.join(tmpdir(), 'folio-pdfjs-'));
+const endlessPage = path.join(scratch, 'form-fan-out.pdf');
+await writeFile(endlessPage, await formFanOutPdf());
+after(() => rm(scratch, { recursive: true, force: true }));
 
 async function hasPdfHeader(file: string): Promise<boolean> {
   const handle = await open(file, 'r');
@@ -233,11 +242,11 @@ describe('PdfjsEngine specifics', () => {
   });
 
   it('stops a call that runs past its time limit with PAGE_RESOURCE_LIMIT, and keeps working', async () => {
-    // With this much heap the operator-list cycle runs until the clock stops it.
+    // With this much heap the endless page runs until the clock stops it.
     const hurried = new PdfjsEngine({ threads: 1, maxHeapMb: 2048, taskTimeoutMs: 1500 });
     try {
       const error = await rejectsWith(
-        renderPage(hurried, corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+        renderPage(hurried, endlessPage, 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
         'PAGE_RESOURCE_LIMIT',
       );
       assert.match(error.message, /1500 ms time limit/);
@@ -253,7 +262,7 @@ describe('PdfjsEngine specifics', () => {
     const small = new PdfjsEngine({ threads: 1, maxHeapMb: 128, taskTimeoutMs: 300_000 });
     try {
       const error = await rejectsWith(
-        renderPage(small, corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
+        renderPage(small, endlessPage, 1, { dpi: DPI, maxPixels: MAX_PIXELS }),
         'PAGE_RESOURCE_LIMIT',
       );
       assert.match(error.message, /128 MB memory limit/);
@@ -265,9 +274,9 @@ describe('PdfjsEngine specifics', () => {
   it('runs at most maxRenders renders at once, leaving the other threads to text extraction', async () => {
     const limited = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_000, maxRenders: 1 });
     try {
-      // The cycle never finishes drawing on its own: it holds the only render slot until aborted.
+      // The endless page never finishes drawing on its own: it holds the only render slot until aborted.
       const running = new AbortController();
-      const endless = renderPage(limited, corpusFile('other/pdfjs-operator_list_cycle.pdf'), 1, {
+      const endless = renderPage(limited, endlessPage, 1, {
         dpi: DPI,
         maxPixels: MAX_PIXELS,
         signal: running.signal,
@@ -297,13 +306,12 @@ describe('PdfjsEngine specifics', () => {
     const single = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 20_000 });
     const isAbort = (error: Error): boolean => error.name === 'AbortError' && !(error instanceof InputError);
     try {
-      const cycle = corpusFile('other/pdfjs-operator_list_cycle.pdf');
       const phototest = corpusFile('scanned/tess-phototest.pdf');
       await assert.rejects(single.inspect(phototest, { signal: AbortSignal.abort() }), isAbort);
 
-      // Aborted while running (the cycle never finishes on its own before its limits): the thread is stopped.
+      // Aborted while running (the endless page never finishes on its own before its limits): the thread is stopped.
       const running = new AbortController();
-      const first = renderPage(single, cycle, 1, { dpi: DPI, maxPixels: MAX_PIXELS, signal: running.signal });
+      const first = renderPage(single, endlessPage, 1, { dpi: DPI, maxPixels: MAX_PIXELS, signal: running.signal });
       // Aborted while waiting behind it for the only thread.
       const waiting = new AbortController();
       const queued = single.inspect(phototest, { signal: waiting.signal });

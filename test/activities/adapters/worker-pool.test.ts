@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkerPool } from '../../../activities/adapters/tesseract.js';
+import { WorkerPool } from '../../../activities/adapters/worker-pool.js';
 
 /** Stands in for a tesseract.js worker: counts its jobs and whether it was terminated. */
 class FakeWorker {

@@ -127,13 +127,12 @@ async function scannedSuite() {
   stacks.push(single);
   const pair = await folio.startStack('two-workers', 2, { OCR_WORKERS: '1' });
   stacks.push(pair);
-  // Folio on the model the native fast run and OCRmyPDF use: Debian's tessdata_fast through OCR_TESSDATA_DIR.
-  const fast = await folio.startStack('fast', 1, { OCR_WORKERS: String(cores), OCR_TESSDATA_DIR: DEBIAN_TESSDATA });
-  stacks.push(fast);
+  // Folio on the npm packages' best_int model (the default until issue 12), against native best_int.
+  const bestIntStack = await folio.startStack('best-int', 1, { OCR_WORKERS: String(cores), OCR_MODEL: 'best_int' });
+  stacks.push(bestIntStack);
   // And doing only what the native CLI does: no orientation detection, no deskew (what those cost, end to end).
   const lean = await folio.startStack('lean', 1, {
     OCR_WORKERS: String(cores),
-    OCR_TESSDATA_DIR: DEBIAN_TESSDATA,
     OCR_DETECT_ORIENTATION: 'false',
     OCR_DESKEW: 'false',
   });
@@ -143,7 +142,7 @@ async function scannedSuite() {
     for (const stack of stacks) await folio.submitAndWait(stack, scannedDocs.slice(0, cores));
     const passes: Record<string, EnginePass[]> = {
       folio: [],
-      folioFast: [],
+      folioBestInt: [],
       folioLean: [],
       ocrmypdf: [],
       tesseractBestInt: [],
@@ -172,7 +171,7 @@ async function scannedSuite() {
       passes.tesseractBestInt!.push(await nativeTesseract(pages, cores, bestInt, tmp));
       passes.tesseractFast!.push(await nativeTesseract(pages, cores, DEBIAN_TESSDATA, tmp));
       for (const [name, stack] of [
-        ['folioFast', fast],
+        ['folioBestInt', bestIntStack],
         ['folioLean', lean],
         ['folioOneWorker', single],
         ['folioTwoWorkers', pair],
@@ -193,24 +192,26 @@ async function scannedSuite() {
       pages: pages.map((p) => p.file),
       engines,
       models: {
-        folio: '@tesseract.js-data/eng 4.0.0_best_int (tesseract.js 7, LSTM only, PSM 3)',
-        folioFast: `Debian tesseract-ocr-eng (tessdata_fast) through OCR_TESSDATA_DIR=${DEBIAN_TESSDATA}`,
-        folioLean: 'as folioFast, with OCR_DETECT_ORIENTATION=false and OCR_DESKEW=false',
+        folio:
+          'its default: Debian tesseract-ocr-eng (tessdata_fast) in .tools/tessdata (tesseract.js 7, LSTM only, PSM 3)',
+        folioBestInt: '@tesseract.js-data/eng 4.0.0_best_int through OCR_MODEL=best_int',
+        folioLean: 'the default model, with OCR_DETECT_ORIENTATION=false and OCR_DESKEW=false',
         tesseractBestInt: 'the same best_int file, native tesseract CLI (--oem 1 --psm 3 --dpi 300)',
         tesseractFast: `Debian tesseract-ocr-eng (tessdata_fast), ${DEBIAN_TESSDATA}`,
         ocrmypdf: 'Debian tesseract-ocr-eng (tessdata_fast), its default',
       },
       ratios: {
         folioOverOcrmypdf: median('folio') / median('ocrmypdf'),
-        folioOverTesseractBestInt: median('folio') / median('tesseractBestInt'),
         folioOverTesseractFast: median('folio') / median('tesseractFast'),
-        folioFastOverOcrmypdf: median('folioFast') / median('ocrmypdf'),
-        folioFastOverTesseractFast: median('folioFast') / median('tesseractFast'),
-        cerPointsFastOverTesseractFast: engines.folioFast!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
+        cerPointsOverTesseractFast: engines.folio!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
+        cerPointsOverOcrmypdf: engines.folio!.cerPercent.median - engines.ocrmypdf!.cerPercent.median,
+        folioBestIntOverOcrmypdf: median('folioBestInt') / median('ocrmypdf'),
+        folioBestIntOverTesseractBestInt: median('folioBestInt') / median('tesseractBestInt'),
         folioLeanOverTesseractFast: median('folioLean') / median('tesseractFast'),
         cerPointsLeanOverTesseractFast: engines.folioLean!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
         twoWorkersOverOne: median('folioTwoWorkers') / median('folioOneWorker'),
-        cerPointsOverTesseractBestInt: engines.folio!.cerPercent.median - engines.tesseractBestInt!.cerPercent.median,
+        cerPointsBestIntOverTesseractBestInt:
+          engines.folioBestInt!.cerPercent.median - engines.tesseractBestInt!.cerPercent.median,
       },
       orchestration: {
         overheadPercent: summary(overheads.map((o) => o.overheadPercent)),

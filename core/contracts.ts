@@ -12,6 +12,8 @@ export interface Word {
   bbox: { x0: number; y0: number; x1: number; y1: number };
   /** 0–100; 100 for text-layer words. */
   confidence: number;
+  /** OCR words: the index of the word's text line on the page, in reading order (0 first). */
+  line?: number;
 }
 
 /** Options a client chose for one document. */

@@ -249,14 +249,22 @@ async function recognizeWith(
  */
 export function wordsOfTsv(tsv: string): Word[] {
   const words: Word[] = [];
+  let lineKey = '';
+  let line = -1;
   for (const row of tsv.split('\n')) {
     const cells = row.split('\t');
     if (cells[0] !== '5' || cells.length < 12) continue;
     const text = cells.slice(11).join('\t');
     if (text.trim() === '') continue;
+    // Block, paragraph and line number: a new combination is the next text line in reading order.
+    const key = cells.slice(2, 5).join('.');
+    if (key !== lineKey) {
+      lineKey = key;
+      line += 1;
+    }
     const [left, top, width, height, conf] = cells.slice(6, 11).map(Number) as [number, number, number, number, number];
     const confidence = Math.round(conf * 100) / 100;
-    words.push({ text, bbox: { x0: left, y0: top, x1: left + width, y1: top + height }, confidence });
+    words.push({ text, bbox: { x0: left, y0: top, x1: left + width, y1: top + height }, confidence, line });
   }
   return words;
 }

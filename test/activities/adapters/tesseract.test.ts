@@ -416,17 +416,19 @@ describe('words from tesseract TSV', () => {
     }
   });
 
-  it('skips the page, block, paragraph and line rows and blank words, and keeps a tab inside a word', () => {
+  it('skips the page, block, paragraph and line rows and blank words, keeps a tab inside a word, and numbers the lines', () => {
     const tsv = [
       '1\t1\t0\t0\t0\t0\t0\t0\t100\t50\t-1\t',
       '4\t1\t1\t1\t1\t0\t10\t10\t80\t12\t-1\t',
       '5\t1\t1\t1\t1\t1\t10\t10\t30\t12\t91.456\tHello',
       '5\t1\t1\t1\t1\t2\t45\t10\t5\t12\t95\t ',
       '5\t1\t1\t1\t1\t3\t55\t11\t35\t11\t88\ta\tb',
+      '5\t1\t1\t1\t2\t1\t10\t30\t30\t12\t90\tnext',
     ].join('\n');
     assert.deepEqual(wordsOfTsv(tsv), [
-      { text: 'Hello', bbox: { x0: 10, y0: 10, x1: 40, y1: 22 }, confidence: 91.46 },
-      { text: 'a\tb', bbox: { x0: 55, y0: 11, x1: 90, y1: 22 }, confidence: 88 },
+      { text: 'Hello', bbox: { x0: 10, y0: 10, x1: 40, y1: 22 }, confidence: 91.46, line: 0 },
+      { text: 'a\tb', bbox: { x0: 55, y0: 11, x1: 90, y1: 22 }, confidence: 88, line: 0 },
+      { text: 'next', bbox: { x0: 10, y0: 30, x1: 40, y1: 42 }, confidence: 90, line: 1 },
     ]);
   });
 });

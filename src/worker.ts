@@ -75,8 +75,7 @@ async function main(): Promise<void> {
   });
   const ocr = new TesseractEngine({
     workers: p.ocrWorkers,
-    model: p.ocrModel,
-    tessdataDir: p.tessdataDir,
+    ...p.models,
     maxPagesPerWorker: p.ocrWorkerMaxPages,
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });

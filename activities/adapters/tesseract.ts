@@ -237,22 +237,36 @@ async function recognizeWith(
   // A PGM carries no resolution, and tesseract's fallback of 70 dpi misjudges the text size.
   await worker.setParameters({ user_defined_dpi: String(Math.round(dpi)) });
   const page = await recognizePage(worker, Buffer.from(image.buffer, image.byteOffset, image.byteLength), deskew);
-  const words: Word[] = (page.blocks ?? [])
-    .flatMap((block) => block.paragraphs)
-    .flatMap((paragraph) => paragraph.lines)
-    .flatMap((line) => line.words)
-    .filter((word) => word.text.trim() !== '')
-    .map(({ text, bbox: { x0, y0, x1, y1 }, confidence }) => ({ text, bbox: { x0, y0, x1, y1 }, confidence }));
+  const words = wordsOfTsv(page.tsv ?? '');
   const confidence = words.length === 0 ? 0 : words.reduce((sum, word) => sum + word.confidence, 0) / words.length;
   return { text: page.text, confidence, words };
 }
 
+/**
+ * The words of tesseract's TSV output (level 5 rows: left, top, width, height, confidence, text), in reading
+ * order. TSV rather than tesseract.js's blocks tree: the same boxes and confidences, and building the tree's
+ * JavaScript objects for every symbol cost 12 % of a page's OCR time (measured, fast model, 6 scans).
+ */
+export function wordsOfTsv(tsv: string): Word[] {
+  const words: Word[] = [];
+  for (const row of tsv.split('\n')) {
+    const cells = row.split('\t');
+    if (cells[0] !== '5' || cells.length < 12) continue;
+    const text = cells.slice(11).join('\t');
+    if (text.trim() === '') continue;
+    const [left, top, width, height, conf] = cells.slice(6, 11).map(Number) as [number, number, number, number, number];
+    const confidence = Math.round(conf * 100) / 100;
+    words.push({ text, bbox: { x0: left, y0: top, x1: left + width, y1: top + height }, confidence });
+  }
+  return words;
+}
+
 async function recognizePage(worker: TesseractWorker, image: Buffer, deskew: boolean): Promise<Page> {
   try {
-    // Text plus the blocks tree, which carries each word's box and confidence; no other output.
+    // Text and TSV (each word's box and confidence); no other output.
     // rotateAuto straightens a skewed scan (a few degrees) by tesseract's own line angle before reading;
     // quarter turns are the orientation detection's job. Word boxes are then in the straightened image.
-    const { data } = await worker.recognize(image, { rotateAuto: deskew }, { text: true, blocks: true });
+    const { data } = await worker.recognize(image, { rotateAuto: deskew }, { text: true, tsv: true });
     return data;
   } catch (error) {
     // Job failures arrive as strings; this one means leptonica could not decode the image.

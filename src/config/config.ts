@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { installedLanguages } from '../../core/languages.js';
+import { installedLanguages, type ModelSource } from '../../core/languages.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
 import { passwordProblem } from './operator-password.js';
 
@@ -48,7 +48,11 @@ const schema = z.object({
   OCR_DPI: z.coerce.number().int().min(72).max(1200).default(300),
   RENDER_MAX_PIXELS: positiveInt.default(50_000_000),
   OCR_WORKERS: positiveInt.default(2),
-  OCR_MODEL: z.enum(['best_int', 'default']).default('best_int'),
+  /**
+   * fast (default): tesseract's tessdata_fast models from OCR_TESSDATA_DIR (installed from Debian or PyPI by
+   * scripts/install-languages.sh); best_int / default: the @tesseract.js-data npm packages' models.
+   */
+  OCR_MODEL: z.enum(['fast', 'best_int', 'default']).default('fast'),
   OCR_TESSDATA_DIR: z.string().min(1).optional(),
   OCR_WORKER_MAX_PAGES: positiveInt.default(200),
   DEFAULT_LANGUAGES: z.string().default('eng'),
@@ -126,6 +130,8 @@ export interface Config {
     renderMaxPixels: number;
     ocrWorkers: number;
     ocrModel: Env['OCR_MODEL'];
+    /** Where the OCR models come from: the folder, or the npm packages' model folder. */
+    models: ModelSource;
     /** A folder of traineddata files read instead of the @tesseract.js-data packages; absent: the packages. */
     tessdataDir: string | undefined;
     /** Straighten slightly skewed scans before reading them. */
@@ -236,20 +242,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
     .map((l) => l.trim())
     .filter(Boolean);
   if (languages.length === 0) throw new ConfigError('Invalid configuration:\n  DEFAULT_LANGUAGES: empty');
-  const tessdataDir = e.OCR_TESSDATA_DIR === undefined ? undefined : path.resolve(cwd, e.OCR_TESSDATA_DIR);
-  if (tessdataDir !== undefined) {
-    let found: string[];
-    try {
-      found = installedLanguages({ tessdataDir });
-    } catch (err) {
-      throw new ConfigError(`Invalid configuration:\n  OCR_TESSDATA_DIR: cannot read ${tessdataDir} (${String(err)})`);
-    }
-    const missing = languages.filter((l) => !found.includes(l));
-    if (missing.length > 0) {
-      throw new ConfigError(
-        `Invalid configuration:\n  OCR_TESSDATA_DIR: ${tessdataDir} has no <code>.traineddata[.gz] for ${missing.join(', ')} (DEFAULT_LANGUAGES); it has: ${found.join(', ') || 'none'}`,
-      );
-    }
+  // The fast models live in a folder (by default the one scripts/install-languages.sh fills); the packaged
+  // ones are read from the npm packages unless a folder is named.
+  const tessdataDir =
+    e.OCR_TESSDATA_DIR !== undefined
+      ? path.resolve(cwd, e.OCR_TESSDATA_DIR)
+      : e.OCR_MODEL === 'fast'
+        ? path.resolve(cwd, DEFAULT_TESSDATA_DIR)
+        : undefined;
+  // A folder named explicitly is checked for every process; the default one only where pages are read or
+  // languages checked (the API and the worker), so migrate and api-key run before any model is installed.
+  if (tessdataDir !== undefined && (e.OCR_TESSDATA_DIR !== undefined || role !== 'tool')) {
+    checkModels(tessdataDir, languages);
   }
 
   return {
@@ -273,6 +277,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       renderMaxPixels: e.RENDER_MAX_PIXELS,
       ocrWorkers: e.OCR_WORKERS,
       ocrModel: e.OCR_MODEL,
+      models:
+        tessdataDir !== undefined ? { tessdataDir } : { model: e.OCR_MODEL === 'default' ? 'default' : 'best_int' },
       tessdataDir,
       deskew: e.OCR_DESKEW === 'true',
       ocrWorkerMaxPages: e.OCR_WORKER_MAX_PAGES,
@@ -322,6 +328,27 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       waitSeconds: e.PASSWORD_WAIT_SECONDS,
     },
   };
+}
+
+/** Where OCR_MODEL=fast reads its models when OCR_TESSDATA_DIR is unset. */
+export const DEFAULT_TESSDATA_DIR = path.join('.tools', 'tessdata');
+
+/** The models of every default language are in `tessdataDir`, or a ConfigError says how to install them. */
+function checkModels(tessdataDir: string, languages: string[]): void {
+  let found: string[];
+  try {
+    found = installedLanguages({ tessdataDir });
+  } catch (err) {
+    throw new ConfigError(
+      `Invalid configuration:\n  OCR_TESSDATA_DIR: cannot read ${tessdataDir} (${String(err)}); install the models with \`bash scripts/install-languages.sh ${languages.join(' ')}\`, or set OCR_MODEL=best_int for the npm packages' models`,
+    );
+  }
+  const missing = languages.filter((l) => !found.includes(l));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  OCR_TESSDATA_DIR: ${tessdataDir} has no <code>.traineddata[.gz] for ${missing.join(', ')} (DEFAULT_LANGUAGES); it has: ${found.join(', ') || 'none'}. Install them with \`bash scripts/install-languages.sh ${missing.join(' ')}\`.`,
+    );
+  }
 }
 
 /**

@@ -77,8 +77,7 @@ export class DocumentsService {
     private readonly control: JobControlService,
   ) {
     // The languages the workers can read: the API and the workers share OCR_MODEL and OCR_TESSDATA_DIR.
-    const { ocrModel, tessdataDir } = config.pipeline;
-    this.languages = new Set(installedLanguages({ model: ocrModel, tessdataDir }));
+    this.languages = new Set(installedLanguages(config.pipeline.models));
   }
 
   /**

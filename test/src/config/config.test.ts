@@ -100,9 +100,21 @@ describe('configuration', () => {
   });
 
   it('reads models from OCR_TESSDATA_DIR only when it holds every default language', () => {
-    assert.equal(loadConfig({}).pipeline.tessdataDir, undefined);
+    // tessdata_fast from .tools/tessdata by default; the npm packages with OCR_MODEL=best_int.
+    assert.equal(loadConfig({}).pipeline.tessdataDir, path.resolve('.tools/tessdata'));
+    assert.deepEqual(loadConfig({ OCR_MODEL: 'best_int' }).pipeline.models, { model: 'best_int' });
+    assert.equal(loadConfig({ OCR_MODEL: 'best_int' }).pipeline.tessdataDir, undefined);
     const dir = mkdtempSync(path.join(tmpdir(), 'folio-config-tessdata-'));
     try {
+      // The default folder is checked only where models are read: the API and the worker.
+      const absent = path.join(dir, 'absent');
+      assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'development' }, 'tool'));
+      assert.throws(
+        () => loadConfig({ NODE_ENV: 'development', OCR_TESSDATA_DIR: absent }, 'worker'),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          /install the models with `bash scripts\/install-languages.sh eng`/.test(err.message),
+      );
       assert.throws(
         () => loadConfig({ OCR_TESSDATA_DIR: path.join(dir, 'absent') }),
         (err: unknown) => err instanceof ConfigError && /OCR_TESSDATA_DIR: cannot read/.test(err.message),
@@ -111,7 +123,11 @@ describe('configuration', () => {
       writeFileSync(path.join(dir, 'deu.traineddata.gz'), '');
       assert.throws(
         () => loadConfig({ OCR_TESSDATA_DIR: dir }),
-        (err: unknown) => err instanceof ConfigError && /has no .* for eng .* it has: deu$/.test(err.message),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          /has no .* for eng .* it has: deu\. Install them with `bash scripts\/install-languages.sh eng`\.$/.test(
+            err.message,
+          ),
       );
       writeFileSync(path.join(dir, 'eng.traineddata'), '');
       assert.equal(loadConfig({ OCR_TESSDATA_DIR: dir }).pipeline.tessdataDir, dir);

@@ -8,6 +8,10 @@
  *   npm run bench -- --only scanned,load     suites: profile, scanned, born, load, memory (default all)
  *   npm run bench -- --worker-pages 1000     pages of the long scanned document for the worker's peak RSS
  *   npm run bench -- --upload-mb 500         size of the upload for the API's RSS
+ *   npm run bench -- --stacks lean,best-int  the scanned suite's other Folio stacks (default: best-int, lean,
+ *                                            one-worker, two-workers; an empty value for none)
+ *   npm run bench -- --compare ../other      the scanned suite also runs another checkout's build (built),
+ *                                            interleaved with this one: before and after in one run
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -26,7 +30,8 @@ import {
   ocrmypdf,
   type EnginePass,
 } from './baselines.js';
-import { ensureDebianPackages, machine, pooledCer, scannedWithTruth, summary } from './lib.js';
+import { ensureDebianPackages, gitHead, machine, pooledCer, scannedWithTruth, summary } from './lib.js';
+import type { FolioStack } from './folio.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
@@ -36,6 +41,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'worker-pages': { type: 'string' },
     'upload-mb': { type: 'string' },
+    stacks: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 const quick = args.quick;
@@ -43,6 +50,10 @@ const runs = Number(args.runs ?? (quick ? 1 : 3));
 const suites = new Set((args.only ?? 'profile,scanned,born,load,memory').split(','));
 const workerPages = Number(args['worker-pages'] ?? (quick ? 20 : 100));
 const uploadMb = Number(args['upload-mb'] ?? (quick ? 50 : 500));
+// The scanned suite's Folio stacks beside the default one (all unless named).
+const stackNames = new Set((args.stacks ?? 'best-int,lean,one-worker,two-workers').split(',').filter(Boolean));
+// Another checkout of Folio, built (npm run build), run as the scanned suite's `baseline` stack.
+const compareRoot = args.compare ? path.resolve(args.compare) : undefined;
 const cores = os.cpus().length;
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -64,6 +75,7 @@ const load = await import('./load.js');
 const { authHeaders } = await import('../test/support/stack.js');
 const connection = await Connection.connect({ address: services.env.TEMPORAL_ADDRESS! });
 const client = new Client({ connection });
+folio.useTemporal(client);
 
 const result: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
@@ -112,84 +124,129 @@ async function profileSuite() {
   };
 }
 
+/** The shapes in which the scanned pages are submitted to Folio: as OCRmyPDF gets them, and as clients send them. */
+type Shape = 'tenDocuments' | 'oneDocument' | 'twoDocuments';
+
 async function scannedSuite() {
-  log(`scanned: ${pages.length} pages with ground truth, ${runs} runs, ${cores} cores`);
+  log(
+    `scanned: ${pages.length} pages with ground truth, ${runs} runs, ${cores} cores, stacks ${[...stackNames].join(',') || 'none'}`,
+  );
   const bestInt = bestIntTessdata(tmp);
   const combined = path.join(tmp, 'scanned-combined.pdf');
   await combinedPdf(pages, combined);
+  const half = Math.ceil(pages.length / 2);
+  const halves = [path.join(tmp, 'scanned-first.pdf'), path.join(tmp, 'scanned-second.pdf')] as const;
+  await combinedPdf(pages.slice(0, half), halves[0]);
+  await combinedPdf(pages.slice(half), halves[1]);
+  const shapes: Record<Shape, { name: string; bytes: Uint8Array }[]> = {
+    tenDocuments: scannedDocs,
+    oneDocument: [{ name: 'scanned-combined.pdf', bytes: fs.readFileSync(combined) }],
+    twoDocuments: halves.map((file) => ({ name: path.basename(file), bytes: fs.readFileSync(file) })),
+  };
   // Folio with its defaults (one worker, OCR_WORKERS = cores); and the scale-out pair: one worker with
   // one OCR thread against two such workers on one task queue.
   // One at a time: each API bundles the panel's components at start.
   const stacks = [];
-  const main = await folio.startStack('scanned', 1, { OCR_WORKERS: String(cores) });
+  const defaults = { OCR_WORKERS: String(cores) };
+  const main = await folio.startStack('scanned', 1, defaults);
   stacks.push(main);
-  const single = await folio.startStack('one-worker', 1, { OCR_WORKERS: '1' });
-  stacks.push(single);
-  const pair = await folio.startStack('two-workers', 2, { OCR_WORKERS: '1' });
-  stacks.push(pair);
-  // Folio on the npm packages' best_int model (the default until issue 12), against native best_int.
-  const bestIntStack = await folio.startStack('best-int', 1, { OCR_WORKERS: String(cores), OCR_MODEL: 'best_int' });
-  stacks.push(bestIntStack);
-  // And doing only what the native CLI does: no orientation detection, no deskew (what those cost, end to end).
-  const lean = await folio.startStack('lean', 1, {
-    OCR_WORKERS: String(cores),
-    OCR_DETECT_ORIENTATION: 'false',
-    OCR_DESKEW: 'false',
-  });
-  stacks.push(lean);
+  // The same defaults on another checkout's build (--compare): before and after, in the same run.
+  const baseline = compareRoot ? await folio.startStack('baseline', 1, defaults, {}, compareRoot) : undefined;
+  if (baseline) stacks.push(baseline);
+  const extra: [string, FolioStack][] = [];
+  const extraStack = async (engine: string, name: string, workers: number, env: NodeJS.ProcessEnv) => {
+    if (!stackNames.has(name)) return;
+    const stack = await folio.startStack(name, workers, env);
+    stacks.push(stack);
+    extra.push([engine, stack]);
+  };
   try {
+    // Folio on the npm packages' best_int model (the default until issue 12), against native best_int.
+    await extraStack('folioBestInt', 'best-int', 1, { ...defaults, OCR_MODEL: 'best_int' });
+    // And doing only what the native CLI does: no orientation detection, no deskew (what those cost, end to end).
+    await extraStack('folioLean', 'lean', 1, {
+      ...defaults,
+      OCR_DETECT_ORIENTATION: 'false',
+      OCR_DESKEW: 'false',
+    });
+    await extraStack('folioOneWorker', 'one-worker', 1, { OCR_WORKERS: '1' });
+    await extraStack('folioTwoWorkers', 'two-workers', 2, { OCR_WORKERS: '1' });
     // Warm-up: each worker starts its OCR threads on first use.
     for (const stack of stacks) await folio.submitAndWait(stack, scannedDocs.slice(0, cores));
-    const passes: Record<string, EnginePass[]> = {
-      folio: [],
-      folioBestInt: [],
-      folioLean: [],
-      ocrmypdf: [],
-      tesseractBestInt: [],
-      tesseractFast: [],
-      folioOneWorker: [],
-      folioTwoWorkers: [],
-    };
-    const overheads = [];
+    const passes: Record<string, EnginePass[]> = {};
+    const push = (engine: string, pass: EnginePass) => (passes[engine] ??= []).push(pass);
+    const overheads: ReturnType<typeof folio.orchestrationOverhead>[] = [];
+    // The orchestration overhead on the cores, and each pass's timeline, per stack (main, baseline) and shape.
+    const onCores: Record<string, ReturnType<typeof folio.coreOverhead>[]> = {};
+    const timelines: Record<string, ReturnType<typeof folio.compactTimeline>[]> = {};
     // Where the page time went, per stack: each phase's seconds summed over the pass's pages.
     const phases: Record<string, Record<string, number>[]> = {};
-    const folioPass = async (stack: typeof main) => {
+    const folioPass = async (stack: FolioStack, documents = scannedDocs) => {
       const before = await stack.phaseSeconds();
-      const pass = await folio.submitAndWait(stack, scannedDocs);
+      const pass = await folio.measuredPass(stack, documents);
       const after = await stack.phaseSeconds();
-      (phases[stack.name] ??= []).push(
-        Object.fromEntries(Object.entries(after).map(([phase, sum]) => [phase, sum - (before[phase] ?? 0)])),
-      );
-      return { pass, texts: await folio.texts(stack, pass) };
+      if (documents === scannedDocs) {
+        (phases[stack.name] ??= []).push(
+          Object.fromEntries(Object.entries(after).map(([phase, sum]) => [phase, sum - (before[phase] ?? 0)])),
+        );
+      }
+      return { pass, texts: await folio.pageTexts(stack, pass) };
+    };
+    // The main stack (and the baseline) in each shape; the overhead and timeline of each pass kept.
+    const shapedPasses = async (stack: FolioStack, prefix: string) => {
+      for (const [shape, documents] of Object.entries(shapes) as [Shape, typeof scannedDocs][]) {
+        const { pass, texts } = await folioPass(stack, documents);
+        const engine = shape === 'tenDocuments' ? prefix : `${prefix}${shape[0]!.toUpperCase()}${shape.slice(1)}`;
+        push(engine, { seconds: pass.seconds, texts });
+        const timeline = await folio.passTimeline(client, pass.jobIds);
+        (onCores[engine] ??= []).push(folio.coreOverhead(pass, timeline));
+        (timelines[engine] ??= []).push(folio.compactTimeline(pass, timeline));
+        if (stack === main && shape === 'tenDocuments') {
+          overheads.push(folio.orchestrationOverhead(pass.seconds, folio.pageIntervals(timeline), main.pageSlots));
+        }
+      }
     };
     for (let i = 0; i < runs; i++) {
-      const { pass, texts } = await folioPass(main);
-      passes.folio!.push({ seconds: pass.seconds, texts });
-      const intervals = await folio.pageActivityIntervals(client, pass.jobIds);
-      overheads.push(folio.orchestrationOverhead(pass.seconds, intervals, main.pageSlots));
-      passes.ocrmypdf!.push(await ocrmypdf(combined, pages.length, cores, tmp));
-      passes.tesseractBestInt!.push(await nativeTesseract(pages, cores, bestInt, tmp));
-      passes.tesseractFast!.push(await nativeTesseract(pages, cores, DEBIAN_TESSDATA, tmp));
-      for (const [name, stack] of [
-        ['folioBestInt', bestIntStack],
-        ['folioLean', lean],
-        ['folioOneWorker', single],
-        ['folioTwoWorkers', pair],
-      ] as const) {
+      // Before and after alternate which goes first, so neither always meets the machine warmer.
+      const pair: [FolioStack, string][] = [
+        [main, 'folio'],
+        ...(baseline ? [[baseline, 'baseline'] as [FolioStack, string]] : []),
+      ];
+      for (const [stack, prefix] of i % 2 === 0 ? pair : pair.reverse()) await shapedPasses(stack, prefix);
+      push('ocrmypdf', await ocrmypdf(combined, pages.length, cores, tmp));
+      push('tesseractBestInt', await nativeTesseract(pages, cores, bestInt, tmp));
+      push('tesseractFast', await nativeTesseract(pages, cores, DEBIAN_TESSDATA, tmp));
+      for (const [engine, stack] of extra) {
         const one = await folioPass(stack);
-        passes[name]!.push({ seconds: one.pass.seconds, texts: one.texts });
+        push(engine, { seconds: one.pass.seconds, texts: one.texts });
       }
       log(
         `scanned run ${i + 1}: ` +
           Object.entries(passes)
             .map(([name, list]) => `${name} ${(list.at(-1)!.seconds / pages.length).toFixed(2)} s/page`)
+            .join(', ') +
+          '; overhead on the cores ' +
+          Object.entries(onCores)
+            .map(([name, list]) => `${name} ${list.at(-1)!.overheadPercent.toFixed(1)} %`)
             .join(', '),
       );
     }
     const engines = Object.fromEntries(Object.entries(passes).map(([name, list]) => [name, figures(list)]));
-    const median = (name: string) => engines[name]!.pagesPerMinute.median;
+    const median = (name: string) => engines[name]?.pagesPerMinute.median ?? NaN;
+    const cerMedian = (name: string) => engines[name]?.cerPercent.median ?? NaN;
+    // Ratios of the same pass order in each run, then their median: what the load did to both cancels out.
+    const pairedRatio = (a: string, b: string) =>
+      passes[a] && passes[b] ? summary(passes[a].map((p, i) => passes[b]![i]!.seconds / p.seconds)) : undefined;
     return {
       pages: pages.map((p) => p.file),
+      shapes: {
+        tenDocuments: 'the 10 pages as 10 one-page documents, submitted at once',
+        oneDocument: 'the 10 pages as one 10-page document (the PDF OCRmyPDF reads)',
+        twoDocuments: `pages 1-${half} and ${half + 1}-${pages.length} as two documents, submitted at once`,
+      },
+      compare: compareRoot
+        ? { root: compareRoot, commit: gitHead(compareRoot), branchCommit: gitHead(root) }
+        : undefined,
       engines,
       models: {
         folio:
@@ -202,24 +259,46 @@ async function scannedSuite() {
       },
       ratios: {
         folioOverOcrmypdf: median('folio') / median('ocrmypdf'),
+        folioOneDocumentOverOcrmypdf: median('folioOneDocument') / median('ocrmypdf'),
+        folioTwoDocumentsOverOneDocument: median('folioTwoDocuments') / median('folioOneDocument'),
+        baselineOverOcrmypdf: median('baseline') / median('ocrmypdf'),
+        baselineOneDocumentOverOcrmypdf: median('baselineOneDocument') / median('ocrmypdf'),
         folioOverTesseractFast: median('folio') / median('tesseractFast'),
-        cerPointsOverTesseractFast: engines.folio!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
-        cerPointsOverOcrmypdf: engines.folio!.cerPercent.median - engines.ocrmypdf!.cerPercent.median,
+        cerPointsOverTesseractFast: cerMedian('folio') - cerMedian('tesseractFast'),
+        cerPointsOverOcrmypdf: cerMedian('folio') - cerMedian('ocrmypdf'),
         folioBestIntOverOcrmypdf: median('folioBestInt') / median('ocrmypdf'),
         folioBestIntOverTesseractBestInt: median('folioBestInt') / median('tesseractBestInt'),
         folioLeanOverTesseractFast: median('folioLean') / median('tesseractFast'),
-        cerPointsLeanOverTesseractFast: engines.folioLean!.cerPercent.median - engines.tesseractFast!.cerPercent.median,
+        cerPointsLeanOverTesseractFast: cerMedian('folioLean') - cerMedian('tesseractFast'),
         twoWorkersOverOne: median('folioTwoWorkers') / median('folioOneWorker'),
-        cerPointsBestIntOverTesseractBestInt:
-          engines.folioBestInt!.cerPercent.median - engines.tesseractBestInt!.cerPercent.median,
+        cerPointsBestIntOverTesseractBestInt: cerMedian('folioBestInt') - cerMedian('tesseractBestInt'),
       },
+      // Speed of this build over the baseline's, pass by pass in the same run (baseline seconds / ours).
+      overBaseline: compareRoot
+        ? {
+            tenDocuments: pairedRatio('folio', 'baseline'),
+            oneDocument: pairedRatio('folioOneDocument', 'baselineOneDocument'),
+            twoDocuments: pairedRatio('folioTwoDocuments', 'baselineTwoDocuments'),
+          }
+        : undefined,
       orchestration: {
+        // As before (comparable with earlier results): end to end against the page activities' summed
+        // time over the activity slots; it counts a page's wait for an OCR thread as page work.
         overheadPercent: summary(overheads.map((o) => o.overheadPercent)),
         outsidePageActivitiesPercent: summary(overheads.map((o) => o.outsidePageActivitiesPercent)),
         runs: overheads,
+        // On the cores: the workers' CPU time is the page work; see bench/folio.ts coreOverhead.
+        onCores: Object.fromEntries(
+          Object.entries(onCores).map(([engine, list]) => [
+            engine,
+            { overheadPercent: summary(list.map((o) => o.overheadPercent)), runs: list },
+          ]),
+        ),
       },
       // Seconds per phase summed over each pass's pages (from the workers' metrics), by stack.
       phaseSeconds: phases,
+      // Each pass's document workflows, ms from the pass's first upload (bench/folio.ts compactTimeline).
+      timelines,
     };
   } finally {
     await Promise.all(stacks.map((s) => s.stop()));

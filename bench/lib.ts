@@ -35,6 +35,11 @@ export function machine() {
   };
 }
 
+/** The commit a checkout is at, for the results file. */
+export function gitHead(dir: string): string {
+  return execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+}
+
 /** Resident set size of a process, in MB: now, and the kernel's high-water mark since it started. */
 export function rssMb(pid: number): { now: number; peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

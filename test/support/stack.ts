@@ -88,10 +88,10 @@ export class FolioProcess {
   }
 }
 
-function spawnFolio(name: string, entry: string, env: NodeJS.ProcessEnv): FolioProcess {
-  const child = spawn(process.execPath, [path.join(repoRoot, entry)], {
+function spawnFolio(name: string, entry: string, env: NodeJS.ProcessEnv, root = repoRoot): FolioProcess {
+  const child = spawn(process.execPath, [path.join(root, entry)], {
     env: { ...harnessEnv(), ...env },
-    cwd: repoRoot,
+    cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new FolioProcess(name, child);
@@ -136,14 +136,14 @@ export async function createApiKey(
 export type ApiProcess = FolioProcess & { url: string; key?: string };
 
 /**
- * Starts the API process and waits until it answers (tests start theirs through startStack; the bench
+ * Starts the API process (of `root`'s build) and waits until it answers (tests start theirs through startStack; the bench
  * starts its own). Unless the test turns auth off, it gets an admin
  * key of its own (`key`), which submit/waitForJob/getResult and authHeaders(url) send; each API process
  * having its own owner also keeps dedupe from joining another test's job.
  */
-export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiProcess> {
+export async function startApi(env: NodeJS.ProcessEnv = {}, root = repoRoot): Promise<ApiProcess> {
   const port = await freePort();
-  const proc = spawnFolio('api', 'dist/src/main.js', { HOST: '127.0.0.1', PORT: String(port), ...env });
+  const proc = spawnFolio('api', 'dist/src/main.js', { HOST: '127.0.0.1', PORT: String(port), ...env }, root);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -162,10 +162,18 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<ApiProcess>
   return Object.assign(proc, { url, key });
 }
 
-/** Starts a worker process and waits until it polls its task queue. */
-export async function startWorker(env: NodeJS.ProcessEnv = {}): Promise<FolioProcess> {
+/**
+ * Starts a worker process and waits until it polls its task queue. `root`: another checkout's build (the
+ * bench's `--compare`), run against the same services.
+ */
+export async function startWorker(env: NodeJS.ProcessEnv = {}, root = repoRoot): Promise<FolioProcess> {
   // Test workers run on task queues of their own; only a test about schedules lets one claim them.
-  const proc = spawnFolio('worker', 'dist/src/worker.js', { ...WORKER_PROCESS_ENV, SCHEDULES_UPSERT: 'false', ...env });
+  const proc = spawnFolio(
+    'worker',
+    'dist/src/worker.js',
+    { ...WORKER_PROCESS_ENV, SCHEDULES_UPSERT: 'false', ...env },
+    root,
+  );
   await proc.waitForOutput(/Worker polling/, 90_000);
   return proc;
 }

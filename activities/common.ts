@@ -44,10 +44,13 @@ export function passwordOpener(secretKey: Buffer | undefined) {
 
 export type PasswordOpener = ReturnType<typeof passwordOpener>;
 
-/** Heartbeats on a timer while `work` runs, so a long OCR call is seen alive and learns of cancellation. */
+/**
+ * Heartbeats on a timer while `work` runs, so a long OCR call is seen alive and learns of cancellation.
+ * The first one after `intervalMs`, not at the start: the heartbeat timeout runs from the attempt's start
+ * anyway, and a page read within the interval then costs Temporal no heartbeat at all.
+ */
 export async function withHeartbeat<T>(intervalMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const ctx = Context.current();
-  ctx.heartbeat();
   const timer = setInterval(() => ctx.heartbeat(), intervalMs);
   try {
     return await work(ctx.cancellationSignal);

@@ -15,6 +15,7 @@ import type {
   UpdateJobInput,
 } from '../core/contracts.js';
 import type { JobStore } from '../core/job-store.js';
+import { runOrder } from '../core/page-plan.js';
 import { selectPages } from '../core/page-range.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
 import { InputError, type PdfEngine } from './adapters/types.js';
@@ -59,15 +60,18 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
       const selection = selectPages(input.pages, inspection.pageCount);
       if ('error' in selection) throw ApplicationFailure.nonRetryable(selection.error, 'PAGE_RANGE_INVALID');
       const selected = new Set(selection.pages);
+      const pages = inspection.pages.filter((p) => selected.has(p.number));
       await jobs.recordInspection(input.jobId, {
         pageCount: inspection.pageCount,
         encrypted: inspection.encrypted,
-        pages: inspection.pages.filter((p) => selected.has(p.number)),
+        pages,
       });
+      const order = runOrder(pages);
       return {
         pageCount: inspection.pageCount,
         encrypted: inspection.encrypted,
         pageNumbers: selection.pages,
+        ...(order ? { runOrder: order } : {}),
         plan: deps.plan,
       };
     } catch (err) {

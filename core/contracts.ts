@@ -91,6 +91,7 @@ export interface PageRangeWorkflowInput {
   jobId: string;
   storageKey: string;
   options: DocumentOptions;
+  /** The pages, in the order they are run. */
   pageNumbers: number[];
   plan: PagePlan;
   password?: SealedPassword;
@@ -119,6 +120,11 @@ export interface InspectDocumentOutput {
   encrypted: boolean;
   /** Selected pages in ascending order. */
   pageNumbers: number[];
+  /**
+   * The selected pages in the order to run them, the largest first (core/page-plan.ts); absent when that is
+   * page order, and in histories from before it existed (which ran their pages in page order).
+   */
+  runOrder?: number[];
   plan: PagePlan;
 }
 

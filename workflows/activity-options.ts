@@ -7,7 +7,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   TimeoutFailure,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { PagePlan } from '../core/contracts.js';
@@ -15,11 +17,33 @@ import { INPUT_FAILURE_CODES, isInputFailure } from '../core/failures.js';
 
 const nonRetryableErrorTypes = [...INPUT_FAILURE_CODES];
 
-/** Small DB writes: retried with backoff for as long as the database is away. */
-export const bookkeeping = proxyActivities<Activities>({
+/** Small DB writes (the job's state, a failed page, the end): retried for as long as the database is away. */
+const bookkeepingOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+
+/**
+ * The patch that made the bookkeeping local activities. Before it, each was an activity on the task
+ * queue: a trip through matching, a slot taken beside the pages (a finished document's last write waited
+ * behind other documents' pages), and a workflow task of its own when it finished.
+ */
+export const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
+
+/**
+ * The bookkeeping activities of this run: local activities — run by the worker that runs the workflow
+ * task, within that task — unless the run's history began before they were (it replays them queued).
+ * Called once at the start of each workflow.
+ */
+export function bookkeepingFor(): Bookkeeping {
+  return patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : queuedBookkeeping;
+}
+
+const queuedBookkeeping = proxyActivities<Activities>(bookkeepingOptions);
+const localBookkeeping = proxyLocalActivities<Activities>(bookkeepingOptions);
+
+/** The bookkeeping activities a workflow was handed (bookkeepingFor). */
+export type Bookkeeping = typeof queuedBookkeeping;
 
 /** Opening and checking the whole document once. */
 export const inspection = proxyActivities<Activities>({

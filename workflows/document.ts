@@ -15,7 +15,7 @@ import {
   type InspectDocumentOutput,
 } from '../core/contracts.js';
 import { isPasswordFailure } from '../core/failures.js';
-import { bookkeeping, failureOf, inspection } from './activity-options.js';
+import { bookkeepingFor, failureOf, inspection } from './activity-options.js';
 import { runAllPages } from './pages.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
@@ -34,6 +34,7 @@ export const progressQuery = defineQuery<DocumentProgress>(documentProgressQuery
  */
 export async function documentWorkflow(input: DocumentWorkflowInput): Promise<DocumentWorkflowOutput> {
   const { jobId, storageKey, options } = input;
+  const bookkeeping = bookkeepingFor();
   let { password } = input;
   const progress: DocumentProgress = { step: 'inspecting', pageCount: 0, pagesDone: 0, pagesFailed: 0 };
   setHandler(progressQuery, () => progress);
@@ -53,7 +54,13 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
         if (isPasswordFailure(error.code)) {
           progress.step = 'waiting-for-password';
           const waitSeconds = input.passwordWaitSeconds ?? DEFAULT_PASSWORD_WAIT_SECONDS;
-          password = await waitForPassword(jobId, gate, { code: error.code, message: error.message }, waitSeconds);
+          password = await waitForPassword(
+            jobId,
+            gate,
+            { code: error.code, message: error.message },
+            waitSeconds,
+            bookkeeping,
+          );
           if (password !== undefined) {
             progress.step = 'inspecting';
             await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting', error: null });
@@ -74,12 +81,12 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
       }
     }
 
-    const { pageNumbers, plan } = inspected;
+    const { pageNumbers, runOrder, plan } = inspected;
     progress.pageCount = pageNumbers.length;
     progress.step = 'processing-pages';
     await bookkeeping.updateJob({ jobId, step: 'processing-pages' });
 
-    await runAllPages({ jobId, storageKey, options, pageNumbers, plan, password }, progress);
+    await runAllPages({ jobId, storageKey, options, pageNumbers, runOrder, plan, password }, progress, bookkeeping);
 
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });

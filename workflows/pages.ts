@@ -1,13 +1,13 @@
 /** A document's pages: a sliding window of page activities, and child workflows for long documents. */
 import { executeChild, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { PageCounts, PageRangeWorkflowInput, PageRangeWorkflowOutput } from '../core/contracts.js';
-import { bookkeeping, failureOf, pageActivities } from './activity-options.js';
+import { bookkeepingFor, failureOf, pageActivities, type Bookkeeping } from './activity-options.js';
 
 /**
  * Runs page activities through a sliding window: `plan.window` lanes, each taking the next page as
  * soon as its last one finished. A page that fails after its retries is recorded and never stops the rest.
  */
-async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
+async function runPages(input: PageRangeWorkflowInput, counts: PageCounts, bookkeeping: Bookkeeping): Promise<void> {
   const pages = pageActivities(input.plan);
   const { jobId, storageKey, options, pageNumbers, password } = input;
   let next = 0;
@@ -39,22 +39,34 @@ async function runPages(input: PageRangeWorkflowInput, counts: PageCounts): Prom
 /** A slice of a long document's pages, run as a child workflow so no single history grows too long. */
 export async function pageRangeWorkflow(input: PageRangeWorkflowInput): Promise<PageRangeWorkflowOutput> {
   const counts: PageCounts = { pagesDone: 0, pagesFailed: 0 };
-  await runPages(input, counts);
+  await runPages(input, counts, bookkeepingFor());
   return counts;
 }
 
-/** Runs a document's pages: in this workflow, or in child workflows of plan.pagesPerChild pages. */
-export async function runAllPages(input: PageRangeWorkflowInput, counts: PageCounts): Promise<void> {
-  const { pageNumbers, plan } = input;
+/**
+ * Runs a document's pages: in this workflow, or in child workflows of plan.pagesPerChild consecutive pages
+ * (named by their first and last). Each run takes its pages in `runOrder` (the largest first) when given,
+ * else in page order.
+ */
+export async function runAllPages(
+  input: PageRangeWorkflowInput & { runOrder?: number[] },
+  counts: PageCounts,
+  bookkeeping: Bookkeeping,
+): Promise<void> {
+  const { runOrder, ...pages } = input;
+  const { pageNumbers, plan } = pages;
+  const rank = new Map(runOrder?.map((page, i) => [page, i]));
+  const ordered = (slice: number[]) =>
+    runOrder ? [...slice].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0)) : slice;
   if (pageNumbers.length <= plan.pagesPerChild) {
-    await runPages(input, counts);
+    await runPages({ ...pages, pageNumbers: ordered(pageNumbers) }, counts, bookkeeping);
     return;
   }
   for (let start = 0; start < pageNumbers.length; start += plan.pagesPerChild) {
     const slice = pageNumbers.slice(start, start + plan.pagesPerChild);
     const result = await executeChild(pageRangeWorkflow, {
       workflowId: `${workflowInfo().workflowId}-pages-${slice[0]}-${slice[slice.length - 1]}`,
-      args: [{ ...input, pageNumbers: slice }],
+      args: [{ ...pages, pageNumbers: ordered(slice) }],
     });
     counts.pagesDone += result.pagesDone;
     counts.pagesFailed += result.pagesFailed;

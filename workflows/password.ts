@@ -7,7 +7,7 @@ import {
   type SealedPassword,
 } from '../core/contracts.js';
 import type { FailureCode, PasswordFailureCode } from '../core/failures.js';
-import { bookkeeping, inspection } from './activity-options.js';
+import { inspection, type Bookkeeping } from './activity-options.js';
 
 /** Delivers a sealed password to a job in `needs_password`; fails with PDF_PASSWORD_INCORRECT if it does not open the file. */
 export const providePasswordUpdate = defineUpdate<ProvidePasswordOutput, [ProvidePasswordInput]>(
@@ -60,6 +60,7 @@ export async function waitForPassword(
   gate: PasswordGate,
   reason: { code: PasswordFailureCode; message: string },
   waitSeconds: number,
+  bookkeeping: Bookkeeping,
 ): Promise<SealedPassword | undefined> {
   const message =
     `${reason.message} POST it as {"password": "…"} to /v1/jobs/${jobId}/password within ` +

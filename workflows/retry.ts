@@ -1,7 +1,7 @@
 /** A retry of a finished job's failed pages, in the same job, as a run of its own. */
 import { CancellationScope, isCancellation, setHandler } from '@temporalio/workflow';
 import type { DocumentProgress, DocumentWorkflowOutput, RetryPagesWorkflowInput } from '../core/contracts.js';
-import { bookkeeping } from './activity-options.js';
+import { bookkeepingFor } from './activity-options.js';
 import { progressQuery } from './document.js';
 import { runAllPages } from './pages.js';
 
@@ -11,6 +11,7 @@ import { runAllPages } from './pages.js';
  */
 export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promise<DocumentWorkflowOutput> {
   const { jobId } = input;
+  const bookkeeping = bookkeepingFor();
   const progress: DocumentProgress = {
     step: 'processing-pages',
     pageCount: input.pageNumbers.length,
@@ -19,7 +20,7 @@ export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promis
   };
   setHandler(progressQuery, () => progress);
   try {
-    await runAllPages(input, progress);
+    await runAllPages(input, progress, bookkeeping);
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });
     const final = await bookkeeping.finalizeDocument({ jobId });

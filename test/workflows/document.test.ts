@@ -61,6 +61,8 @@ interface Script {
   /** The pages inspect selects (default 1..n for a number). */
   pages?: number[] | number;
   plan?: Partial<PagePlan>;
+  /** The order inspect says to run the pages in (the largest first); absent: page order. */
+  runOrder?: number[];
   inspect?: (input: InspectDocumentInput, attempt: number) => Promise<void>;
   page?: (input: ProcessPageInput, attempt: number) => Promise<void>;
 }
@@ -143,6 +145,7 @@ const activities: Mocked = {
       pageCount: Math.max(...job.pageNumbers),
       encrypted: false,
       pageNumbers: job.pageNumbers,
+      ...(job.script.runOrder ? { runOrder: job.script.runOrder } : {}),
       plan: job.plan,
     };
   },
@@ -317,6 +320,48 @@ describe('document workflows with mocked activities', () => {
         'page 1 done',
       ]);
       assert.equal(job.maxInFlight, 2);
+    });
+
+    it('runs the pages in the order inspect gives (the largest first), in child workflows too', async () => {
+      const order = [4, 2, 5, 1, 3];
+      const job = new Job({ pages: 5, plan: { window: 1 }, runOrder: order });
+      await (await start(job)).result();
+      assert.deepEqual(job.pagesStarted(), order);
+
+      // A long document: each child takes its own consecutive slice, in the given order within it.
+      const long = new Job({ pages: 6, plan: { window: 1, pagesPerChild: 3 }, runOrder: [6, 3, 5, 2, 4, 1] });
+      await (await start(long)).result();
+      assert.deepEqual(long.pagesStarted(), [3, 2, 1, 6, 5, 4]);
+      assert.deepEqual(
+        [...new Set(long.calls.filter((c) => c.activity === 'processPage').map((c) => c.workflowId))],
+        [`${long.workflowId}-pages-1-3`, `${long.workflowId}-pages-4-6`],
+      );
+    });
+
+    it('writes the job state with local activities: only inspect and the pages go through the task queue', async () => {
+      const job = new Job({
+        pages: 2,
+        plan: { pageMaxAttempts: 1 },
+        page: ({ pageNumber }) =>
+          pageNumber === 2 ? Promise.reject(ApplicationFailure.nonRetryable('bad page', 'PAGE_UNREADABLE')) : sleep(20),
+      });
+      const handle = await start(job);
+      const result = await handle.result();
+      assert.equal(result.status, 'partial');
+      const { events } = await handle.fetchHistory();
+      const queued = (events ?? []).flatMap((e) => {
+        const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        return type ? [type] : [];
+      });
+      assert.deepEqual(queued.sort(), ['inspectDocument', 'processPage', 'processPage']);
+      const markers = (events ?? []).filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      );
+      // processing, processing-pages, the failed page, finalizing, finalize.
+      assert.equal(markers.length, 5);
+      assert.deepEqual(job.inputsOf('recordPageFailure'), [
+        { jobId: job.id, pageNumber: 2, code: 'PAGE_UNREADABLE', message: 'bad page' },
+      ]);
     });
 
     it('records a page that fails after its retries, runs the others and finalizes the job as partial', async () => {

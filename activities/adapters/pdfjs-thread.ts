@@ -4,9 +4,11 @@
  * Problems that lie in the file come back as `{ ok: false, code, message }` (errors lose their class and
  * fields when they cross the thread boundary); anything else is thrown and left to the retry policy.
  */
+import { once } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
 import { getDocument, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
@@ -19,10 +21,25 @@ export type ThreadTask =
   | { op: 'inspect'; path: string; password?: string; maxPages?: number }
   | { op: 'extractText'; path: string; pageNumber: number; password?: string }
   | { op: 'geometry'; path: string; pageNumber: number; password?: string }
-  | { op: 'draw'; path: string; pageNumber: number; password?: string; scale: number; rotation: QuarterTurn }
+  | {
+      op: 'draw';
+      path: string;
+      pageNumber: number;
+      password?: string;
+      scale: number;
+      rotation: QuarterTurn;
+      /** Where to send what a drawing at `scale` holds and receive the scale to draw at (a `Rescale` exchange). */
+      rescale?: MessagePort;
+    }
   | { op: 'largestImage'; path: string; pageNumber: number };
 
 export type ThreadReply<T> = { ok: true; value: T } | { ok: false; code: InputFailureCode; message: string };
+
+/**
+ * The exchange on a draw's `rescale` port: the thread sends the content a drawing at the scale asked holds;
+ * the caller answers with the scale to draw at, or with none to stop the draw (its chooser failed).
+ */
+export type Rescale = { content: DrawnContent } | { scale: number | undefined };
 
 /** Open documents kept per thread: page activities for one file arrive one after another. */
 const CACHED_DOCUMENTS = 2;
@@ -170,14 +187,50 @@ async function drawPage({
   password,
   scale,
   rotation,
+  rescale,
 }: Extract<ThreadTask, { op: 'draw' }>): Promise<DrawnPage> {
   const doc = await openDocument(path, password);
   const page = await openPage(doc, pageNumber);
+  const turn = (page.rotate + rotation) % 360;
   try {
-    return await draw(doc, page, pageNumber, scale, (page.rotate + rotation) % 360);
+    if (!rescale) return await draw(doc, page, pageNumber, scale, turn);
+    // pdf.js keeps a page's operator list and decoded images until cleanup(), so the drawing after the look
+    // reuses both: the page is parsed and its images decoded once.
+    const content = await look(doc, page, pageNumber, scale, turn);
+    return await draw(doc, page, pageNumber, await settle(rescale, content), turn);
   } finally {
     page.cleanup();
+    rescale?.close();
   }
+}
+
+/**
+ * What a drawing at `scale` holds, without its pixels: the page drawn at `scale` onto a 1 × 1 canvas, so
+ * pdf.js goes through every operation with the same transforms (and so hands watchDrawing the same images,
+ * reduced the same way) as the real drawing, while the canvas clips nearly all the painting away.
+ */
+async function look(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  pageNumber: number,
+  scale: number,
+  rotation: number,
+): Promise<DrawnContent> {
+  const factory = doc.canvasFactory as CanvasFactory;
+  const target = factory.create(1, 1);
+  try {
+    return (await render(page, pageNumber, target, page.getViewport({ scale, rotation }), scale)).content;
+  } finally {
+    factory.destroy(target);
+  }
+}
+
+/** Sends the caller what the page holds and waits for the scale to draw it at. */
+async function settle(port: MessagePort, content: DrawnContent): Promise<number> {
+  port.postMessage({ content } satisfies Rescale);
+  const [reply] = (await once(port, 'message')) as [Rescale];
+  if (!('scale' in reply) || reply.scale === undefined) throw new Error('The caller stopped the drawing');
+  return reply.scale;
 }
 
 /** Renders the page at `scale` into a grayscale PGM, noting what was drawn. */
@@ -195,19 +248,29 @@ async function draw(
   const factory = doc.canvasFactory as CanvasFactory;
   const target = factory.create(width, height);
   try {
-    const context = target.context;
-    if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
-    const drawn = watchDrawing(context as unknown as Drawing, scale);
-    const parameters = { canvasContext: context, canvas: target.canvas, viewport, background: 'white' };
-    await page
-      .render(parameters as unknown as Parameters<PDFPageProxy['render']>[0])
-      .promise.catch((error: unknown) => {
-        throw unreadable(pageNumber, error);
-      });
-    return { pgm: toPgm(context, width, height), width, height, content: drawn };
+    const { context, content } = await render(page, pageNumber, target, viewport, scale);
+    return { pgm: toPgm(context, width, height), width, height, scale, content };
   } finally {
     factory.destroy(target);
   }
+}
+
+/** Renders the page onto a canvas on a white background, watching what it draws. */
+async function render(
+  page: PDFPageProxy,
+  pageNumber: number,
+  target: CanvasAndContext,
+  viewport: ReturnType<PDFPageProxy['getViewport']>,
+  scale: number,
+): Promise<{ context: PixelSource; content: DrawnContent }> {
+  const context = target.context;
+  if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
+  const content = watchDrawing(context as unknown as Drawing, scale);
+  const parameters = { canvasContext: context, canvas: target.canvas, viewport, background: 'white' };
+  await page.render(parameters as unknown as Parameters<PDFPageProxy['render']>[0]).promise.catch((error: unknown) => {
+    throw unreadable(pageNumber, error);
+  });
+  return { context, content };
 }
 
 /** The parts of a 2D context a render draws through. */

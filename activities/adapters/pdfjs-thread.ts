@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import { getDocument, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { OPS, getDocument, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { InputFailureCode } from '../../core/failures.js';
@@ -50,6 +50,8 @@ const CACHED_DOCUMENTS = 2;
  */
 export const MAX_IMAGE_PIXELS = 100_000_000;
 const PARSER_ERRORS = new Set(['InvalidPDFException', 'UnknownErrorException', 'FormatError', 'MissingPDFException']);
+/** The long side of the canvas a page is looked at on before it is drawn (look): a few dpi, enough to see every path. */
+const LOOK_PIXELS = 256;
 /** Rows read back from the canvas at a time, so the RGBA copy stays small on a huge page. */
 const READBACK_ROWS = 256;
 
@@ -205,9 +207,10 @@ async function drawPage({
 }
 
 /**
- * What a drawing at `scale` holds, without its pixels: the page drawn at `scale` onto a 1 × 1 canvas, so
- * pdf.js goes through every operation with the same transforms (and so hands watchDrawing the same images,
- * reduced the same way) as the real drawing, while the canvas clips nearly all the painting away.
+ * What a drawing at `scale` holds, without drawing it: the page drawn small (pdf.js leaves out what falls
+ * outside the canvas, so the canvas must cover the page) with every operation and transform of the real
+ * drawing. An image drawn straight onto the page is not painted at all (pdf.js would convert all its pixels
+ * first): its size and the transform it would be drawn with give its own scale exactly, however small.
  */
 async function look(
   doc: PDFDocumentProxy,
@@ -216,13 +219,67 @@ async function look(
   scale: number,
   rotation: number,
 ): Promise<DrawnContent> {
+  const full = page.getViewport({ scale: 1, rotation });
+  const small = Math.min(scale, LOOK_PIXELS / Math.max(full.width, full.height));
+  const viewport = page.getViewport({ scale: small, rotation });
   const factory = doc.canvasFactory as CanvasFactory;
-  const target = factory.create(1, 1);
+  const target = factory.create(Math.max(1, Math.floor(viewport.width)), Math.max(1, Math.floor(viewport.height)));
   try {
-    return (await render(page, pageNumber, target, page.getViewport({ scale, rotation }), scale)).content;
+    const context = target.context as unknown as Drawing | null;
+    if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
+    // An image pdf.js paints here (in a group, under a soft mask, an image mask) was reduced to this small
+    // size first, so its estimate would be far too low: it counts as needing the scale asked, as drawn today.
+    const content = watchDrawing(context, () => scale);
+    // Once pdf.js may be drawing on a canvas of its own (a group, a soft mask) or hiding content, this canvas's
+    // transform no longer says where an image lands: from there on images are painted, and watched.
+    let straight = true;
+    const operationsFilter = (index: number, list: OperatorList): boolean => {
+      const fn = list.fnArray[index];
+      const args = list.argsArray[index];
+      if (straight && drawsElsewhere(fn, args)) straight = false;
+      if (!straight) return true;
+      const size = imageSize(fn, args);
+      if (!size) return true;
+      noteImage(content, small, size.width, size.height, context.getTransform());
+      return false;
+    };
+    await render(page, pageNumber, target, viewport, operationsFilter);
+    return content;
   } finally {
     factory.destroy(target);
   }
+}
+
+/** pdf.js's operator list as a render's operationsFilter sees it. */
+interface OperatorList {
+  fnArray: number[];
+  argsArray: unknown[];
+}
+
+/** Operations after which pdf.js may draw on another canvas than the page's, or leave content out. */
+function drawsElsewhere(fn: number | undefined, args: unknown): boolean {
+  switch (fn) {
+    case OPS.beginGroup:
+    case OPS.beginAnnotation:
+      return true;
+    case OPS.beginMarkedContentProps:
+      return Array.isArray(args) && args[0] === 'OC';
+    case OPS.setGState:
+      return Array.isArray(args) && (args[0] as [string, unknown][]).some(([key, value]) => key === 'SMask' && value);
+    default:
+      return false;
+  }
+}
+
+/** The pixel size of an image an operation draws through the current transform's unit square, if it is one. */
+function imageSize(fn: number | undefined, args: unknown): { width: number; height: number } | undefined {
+  if (!Array.isArray(args)) return undefined;
+  if (fn === OPS.paintImageXObject) return { width: Number(args[1]), height: Number(args[2]) };
+  if (fn === OPS.paintInlineImageXObject) {
+    const image = args[0] as { width: number; height: number };
+    return { width: image.width, height: image.height };
+  }
+  return undefined;
 }
 
 /** Sends the caller what the page holds and waits for the scale to draw it at. */
@@ -248,29 +305,37 @@ async function draw(
   const factory = doc.canvasFactory as CanvasFactory;
   const target = factory.create(width, height);
   try {
-    const { context, content } = await render(page, pageNumber, target, viewport, scale);
+    const context = target.context;
+    if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
+    const content = watchDrawing(
+      context as unknown as Drawing,
+      (sourcePixels, devicePixels) => (scale * sourcePixels) / devicePixels,
+    );
+    await render(page, pageNumber, target, viewport);
     return { pgm: toPgm(context, width, height), width, height, scale, content };
   } finally {
     factory.destroy(target);
   }
 }
 
-/** Renders the page onto a canvas on a white background, watching what it draws. */
+/** Renders the page onto a canvas on a white background. */
 async function render(
   page: PDFPageProxy,
   pageNumber: number,
   target: CanvasAndContext,
   viewport: ReturnType<PDFPageProxy['getViewport']>,
-  scale: number,
-): Promise<{ context: PixelSource; content: DrawnContent }> {
-  const context = target.context;
-  if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
-  const content = watchDrawing(context as unknown as Drawing, scale);
-  const parameters = { canvasContext: context, canvas: target.canvas, viewport, background: 'white' };
+  operationsFilter?: (index: number, list: OperatorList) => boolean,
+): Promise<void> {
+  const parameters = {
+    canvasContext: target.context,
+    canvas: target.canvas,
+    viewport,
+    background: 'white',
+    operationsFilter,
+  };
   await page.render(parameters as unknown as Parameters<PDFPageProxy['render']>[0]).promise.catch((error: unknown) => {
     throw unreadable(pageNumber, error);
   });
-  return { context, content };
 }
 
 /** The parts of a 2D context a render draws through. */
@@ -285,11 +350,14 @@ interface Drawing {
 
 /**
  * Watches one context while pdf.js draws on it: any path or glyph makes the page vector; each image's
- * source pixels against the device pixels it covers give the scale at which it would be drawn 1:1. pdf.js
+ * source pixels against the device pixels it covers give (`ownScale`) the scale at which it would be drawn 1:1. pdf.js
  * hands over images already reduced when they are drawn much smaller, and masks at device size, so the
  * estimate errs high (towards the resolution asked for), never low.
  */
-function watchDrawing(context: Drawing, scale: number): DrawnContent {
+function watchDrawing(
+  context: Drawing,
+  ownScale: (sourcePixels: number, devicePixels: number) => number,
+): DrawnContent {
   const drawn: DrawnContent = { vector: false, finestImageScale: undefined };
   const drawImage = context.drawImage.bind(context);
   context.drawImage = (image, ...rest) => {
@@ -301,10 +369,7 @@ function watchDrawing(context: Drawing, scale: number): DrawnContent {
           : [image.width, 0, image.width];
     const { a, b } = context.getTransform();
     const devicePixels = Math.abs(dw) * Math.hypot(a, b);
-    if (sw > 0 && devicePixels >= 1) {
-      const own = (scale * sw) / devicePixels;
-      drawn.finestImageScale = Math.max(drawn.finestImageScale ?? 0, own);
-    }
+    if (sw > 0 && devicePixels >= 1) note(drawn, ownScale(sw, devicePixels));
     drawImage(image, ...rest);
   };
   for (const name of ['fill', 'stroke', 'fillText', 'strokeText'] as const) {
@@ -315,6 +380,27 @@ function watchDrawing(context: Drawing, scale: number): DrawnContent {
     };
   }
   return drawn;
+}
+
+/**
+ * Notes an image of `width` × `height` pixels drawn onto the unit square of `transform` (device pixels per
+ * unit of the page drawn at `scale`): the scale at which its finer direction would be drawn 1:1.
+ */
+function noteImage(
+  drawn: DrawnContent,
+  scale: number,
+  width: number,
+  height: number,
+  transform: { a: number; b: number; c: number; d: number },
+): void {
+  const across = Math.hypot(transform.a, transform.b);
+  const down = Math.hypot(transform.c, transform.d);
+  if (!(width > 0 && height > 0 && across >= 1 && down >= 1)) return;
+  note(drawn, scale * Math.max(width / across, height / down));
+}
+
+function note(drawn: DrawnContent, own: number): void {
+  drawn.finestImageScale = Math.max(drawn.finestImageScale ?? 0, own);
 }
 
 /**

@@ -396,7 +396,9 @@ function noteImage(
   const across = Math.hypot(transform.a, transform.b);
   const down = Math.hypot(transform.c, transform.d);
   if (!(width > 0 && height > 0 && across >= 1 && down >= 1)) return;
-  note(drawn, scale * Math.max(width / across, height / down));
+  // The canvas keeps its transform in single precision: rounded up to a millionth, a scan drawn 1:1 at this
+  // scale keeps its last column and row.
+  note(drawn, Math.ceil(scale * Math.max(width / across, height / down) * 1e6) / 1e6);
 }
 
 function note(drawn: DrawnContent, own: number): void {

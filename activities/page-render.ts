@@ -29,15 +29,17 @@ export interface RenderRequest {
   password?: string;
   signal?: AbortSignal;
   /**
-   * Whether the page has text of its own. Asked only of a page drawn from images alone; the pipeline
-   * answers from the text layer it read (or reads it then, once).
+   * Whether the page has text of its own. Asked only of a page drawn from images alone at their own
+   * resolution (a scan with text keeps the resolution asked for); the pipeline answers from the text layer
+   * it read (or reads it then, once).
    */
   hasText(): Promise<boolean>;
 }
 
 /**
  * Draws a page for OCR: at the resolution asked, lowered to fit the pixel cap; a scan at its own resolution
- * when lower (drawing a 150 dpi image at 300 dpi adds pixels for OCR to work through, and no detail).
+ * when lower (drawing a 150 dpi image at 300 dpi adds pixels for OCR to work through, and no detail). The
+ * engine settles the resolution from the page's content before drawing it, so a page is drawn once.
  * Refuses a page that would fall below MIN_RENDER_DPI under the cap, and one whose image the engine left out
  * for its size (it would read as blank), with PAGE_TOO_LARGE.
  */
@@ -57,21 +59,41 @@ export async function renderForOcr(
       `Page ${pageNumber} is ${inches}: rendering it within the ${request.maxPixels}-pixel limit would need a resolution below ${MIN_RENDER_DPI} dpi, too coarse to read. Re-export the page at its real size.`,
     );
   }
-  const first = await pdf.draw(path, pageNumber, { scale, rotation, password, signal });
-  if (isBlank(first.pgm, first.width * first.height) && (await dropsLargeImage(pdf, path, pageNumber, signal))) {
+  const drawn = await pdf.draw(path, pageNumber, {
+    scale,
+    rotation,
+    password,
+    signal,
+    rescale: (content) => drawingScale(content, geometry, scale),
+  });
+  if (isBlank(drawn.pgm, drawn.width * drawn.height) && (await dropsLargeImage(pdf, path, pageNumber, signal))) {
     throw new InputError(
       'PAGE_TOO_LARGE',
       `Page ${pageNumber} holds an image of more than ${pdf.maxImagePixels} pixels, beyond what this service decodes. Scan or export the page at a lower resolution.`,
     );
   }
-  if (isScan(first.content) && !(await request.hasText())) {
-    const own = scanScale(first.content, geometry);
-    if (own !== undefined && own < scale * SCAN_SCALE_MARGIN) {
-      const again = await pdf.draw(path, pageNumber, { scale: own, rotation, password, signal });
-      return { pgm: again.pgm, width: again.width, height: again.height, dpi: round(own * 72) };
-    }
+  // Whether the scan has text of its own is asked only of a scan drawn at its own resolution, after it was
+  // drawn: such a page (an earlier OCR's invisible layer) is rare, and is drawn again at the one asked.
+  if (drawn.scale !== scale && (await request.hasText())) {
+    const again = await pdf.draw(path, pageNumber, { scale, rotation, password, signal });
+    return { pgm: again.pgm, width: again.width, height: again.height, dpi: round(scale * 72) };
   }
-  return { pgm: first.pgm, width: first.width, height: first.height, dpi: round(scale * 72) };
+  return { pgm: drawn.pgm, width: drawn.width, height: drawn.height, dpi: round(drawn.scale * 72) };
+}
+
+/**
+ * The scale a page is drawn at, from what a drawing at the scale asked holds: a scan at its own resolution
+ * when that saves enough of the one asked, anything else at the one asked.
+ */
+export function drawingScale(content: DrawnContent, page: Pick<PageGeometry, 'userUnit'>, asked: number): number {
+  if (!isScan(content)) return asked;
+  const own = scanScale(content, page);
+  return own !== undefined && savesEnough(own, asked) ? own : asked;
+}
+
+/** Whether drawing a scan at its own scale instead of the one asked saves enough to be worth it. */
+export function savesEnough(own: number, asked: number): boolean {
+  return own < asked * SCAN_SCALE_MARGIN;
 }
 
 /** The largest scale up to `wanted` whose whole-pixel canvas stays within `maxPixels`. */

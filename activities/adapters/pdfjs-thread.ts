@@ -4,10 +4,12 @@
  * Problems that lie in the file come back as `{ ok: false, code, message }` (errors lose their class and
  * fields when they cross the thread boundary); anything else is thrown and left to the retry policy.
  */
+import { once } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { getDocument, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { MessagePort } from 'node:worker_threads';
+import { OPS, getDocument, type PDFDocumentProxy, type PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject } from 'pdf-lib';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import type { InputFailureCode } from '../../core/failures.js';
@@ -19,10 +21,25 @@ export type ThreadTask =
   | { op: 'inspect'; path: string; password?: string; maxPages?: number }
   | { op: 'extractText'; path: string; pageNumber: number; password?: string }
   | { op: 'geometry'; path: string; pageNumber: number; password?: string }
-  | { op: 'draw'; path: string; pageNumber: number; password?: string; scale: number; rotation: QuarterTurn }
+  | {
+      op: 'draw';
+      path: string;
+      pageNumber: number;
+      password?: string;
+      scale: number;
+      rotation: QuarterTurn;
+      /** Where to send what a drawing at `scale` holds and receive the scale to draw at (a `Rescale` exchange). */
+      rescale?: MessagePort;
+    }
   | { op: 'largestImage'; path: string; pageNumber: number };
 
 export type ThreadReply<T> = { ok: true; value: T } | { ok: false; code: InputFailureCode; message: string };
+
+/**
+ * The exchange on a draw's `rescale` port: the thread sends the content a drawing at the scale asked holds;
+ * the caller answers with the scale to draw at, or with none to stop the draw (its chooser failed).
+ */
+export type Rescale = { content: DrawnContent } | { scale: number | undefined };
 
 /** Open documents kept per thread: page activities for one file arrive one after another. */
 const CACHED_DOCUMENTS = 2;
@@ -33,6 +50,8 @@ const CACHED_DOCUMENTS = 2;
  */
 export const MAX_IMAGE_PIXELS = 100_000_000;
 const PARSER_ERRORS = new Set(['InvalidPDFException', 'UnknownErrorException', 'FormatError', 'MissingPDFException']);
+/** The long side of the canvas a page is looked at on before it is drawn (look): a few dpi, enough to see every path. */
+const LOOK_PIXELS = 256;
 /** Rows read back from the canvas at a time, so the RGBA copy stays small on a huge page. */
 const READBACK_ROWS = 256;
 
@@ -170,14 +189,105 @@ async function drawPage({
   password,
   scale,
   rotation,
+  rescale,
 }: Extract<ThreadTask, { op: 'draw' }>): Promise<DrawnPage> {
   const doc = await openDocument(path, password);
   const page = await openPage(doc, pageNumber);
+  const turn = (page.rotate + rotation) % 360;
   try {
-    return await draw(doc, page, pageNumber, scale, (page.rotate + rotation) % 360);
+    if (!rescale) return await draw(doc, page, pageNumber, scale, turn);
+    // pdf.js keeps a page's operator list and decoded images until cleanup(), so the drawing after the look
+    // reuses both: the page is parsed and its images decoded once.
+    const content = await look(doc, page, pageNumber, scale, turn);
+    return await draw(doc, page, pageNumber, await settle(rescale, content), turn);
   } finally {
     page.cleanup();
+    rescale?.close();
   }
+}
+
+/**
+ * What a drawing at `scale` holds, without drawing it: the page drawn small (pdf.js leaves out what falls
+ * outside the canvas, so the canvas must cover the page) with every operation and transform of the real
+ * drawing. An image drawn straight onto the page is not painted at all (pdf.js would convert all its pixels
+ * first): its size and the transform it would be drawn with give its own scale exactly, however small.
+ */
+async function look(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  pageNumber: number,
+  scale: number,
+  rotation: number,
+): Promise<DrawnContent> {
+  const full = page.getViewport({ scale: 1, rotation });
+  const small = Math.min(scale, LOOK_PIXELS / Math.max(full.width, full.height));
+  const viewport = page.getViewport({ scale: small, rotation });
+  const factory = doc.canvasFactory as CanvasFactory;
+  const target = factory.create(Math.max(1, Math.floor(viewport.width)), Math.max(1, Math.floor(viewport.height)));
+  try {
+    const context = target.context as unknown as Drawing | null;
+    if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
+    // An image pdf.js paints here (in a group, under a soft mask, an image mask) was reduced to this small
+    // size first, so its estimate would be far too low: it counts as needing the scale asked, as drawn today.
+    const content = watchDrawing(context, () => scale);
+    // Once pdf.js may be drawing on a canvas of its own (a group, a soft mask) or hiding content, this canvas's
+    // transform no longer says where an image lands: from there on images are painted, and watched.
+    let straight = true;
+    const operationsFilter = (index: number, list: OperatorList): boolean => {
+      const fn = list.fnArray[index];
+      const args = list.argsArray[index];
+      if (straight && drawsElsewhere(fn, args)) straight = false;
+      if (!straight) return true;
+      const size = imageSize(fn, args);
+      if (!size) return true;
+      noteImage(content, small, size.width, size.height, context.getTransform());
+      return false;
+    };
+    await render(page, pageNumber, target, viewport, operationsFilter);
+    return content;
+  } finally {
+    factory.destroy(target);
+  }
+}
+
+/** pdf.js's operator list as a render's operationsFilter sees it. */
+interface OperatorList {
+  fnArray: number[];
+  argsArray: unknown[];
+}
+
+/** Operations after which pdf.js may draw on another canvas than the page's, or leave content out. */
+function drawsElsewhere(fn: number | undefined, args: unknown): boolean {
+  switch (fn) {
+    case OPS.beginGroup:
+    case OPS.beginAnnotation:
+      return true;
+    case OPS.beginMarkedContentProps:
+      return Array.isArray(args) && args[0] === 'OC';
+    case OPS.setGState:
+      return Array.isArray(args) && (args[0] as [string, unknown][]).some(([key, value]) => key === 'SMask' && value);
+    default:
+      return false;
+  }
+}
+
+/** The pixel size of an image an operation draws through the current transform's unit square, if it is one. */
+function imageSize(fn: number | undefined, args: unknown): { width: number; height: number } | undefined {
+  if (!Array.isArray(args)) return undefined;
+  if (fn === OPS.paintImageXObject) return { width: Number(args[1]), height: Number(args[2]) };
+  if (fn === OPS.paintInlineImageXObject) {
+    const image = args[0] as { width: number; height: number };
+    return { width: image.width, height: image.height };
+  }
+  return undefined;
+}
+
+/** Sends the caller what the page holds and waits for the scale to draw it at. */
+async function settle(port: MessagePort, content: DrawnContent): Promise<number> {
+  port.postMessage({ content } satisfies Rescale);
+  const [reply] = (await once(port, 'message')) as [Rescale];
+  if (!('scale' in reply) || reply.scale === undefined) throw new Error('The caller stopped the drawing');
+  return reply.scale;
 }
 
 /** Renders the page at `scale` into a grayscale PGM, noting what was drawn. */
@@ -197,17 +307,35 @@ async function draw(
   try {
     const context = target.context;
     if (!context) throw new Error('pdf.js canvas factory returned no 2D context');
-    const drawn = watchDrawing(context as unknown as Drawing, scale);
-    const parameters = { canvasContext: context, canvas: target.canvas, viewport, background: 'white' };
-    await page
-      .render(parameters as unknown as Parameters<PDFPageProxy['render']>[0])
-      .promise.catch((error: unknown) => {
-        throw unreadable(pageNumber, error);
-      });
-    return { pgm: toPgm(context, width, height), width, height, content: drawn };
+    const content = watchDrawing(
+      context as unknown as Drawing,
+      (sourcePixels, devicePixels) => (scale * sourcePixels) / devicePixels,
+    );
+    await render(page, pageNumber, target, viewport);
+    return { pgm: toPgm(context, width, height), width, height, scale, content };
   } finally {
     factory.destroy(target);
   }
+}
+
+/** Renders the page onto a canvas on a white background. */
+async function render(
+  page: PDFPageProxy,
+  pageNumber: number,
+  target: CanvasAndContext,
+  viewport: ReturnType<PDFPageProxy['getViewport']>,
+  operationsFilter?: (index: number, list: OperatorList) => boolean,
+): Promise<void> {
+  const parameters = {
+    canvasContext: target.context,
+    canvas: target.canvas,
+    viewport,
+    background: 'white',
+    operationsFilter,
+  };
+  await page.render(parameters as unknown as Parameters<PDFPageProxy['render']>[0]).promise.catch((error: unknown) => {
+    throw unreadable(pageNumber, error);
+  });
 }
 
 /** The parts of a 2D context a render draws through. */
@@ -222,11 +350,14 @@ interface Drawing {
 
 /**
  * Watches one context while pdf.js draws on it: any path or glyph makes the page vector; each image's
- * source pixels against the device pixels it covers give the scale at which it would be drawn 1:1. pdf.js
+ * source pixels against the device pixels it covers give (`ownScale`) the scale at which it would be drawn 1:1. pdf.js
  * hands over images already reduced when they are drawn much smaller, and masks at device size, so the
  * estimate errs high (towards the resolution asked for), never low.
  */
-function watchDrawing(context: Drawing, scale: number): DrawnContent {
+function watchDrawing(
+  context: Drawing,
+  ownScale: (sourcePixels: number, devicePixels: number) => number,
+): DrawnContent {
   const drawn: DrawnContent = { vector: false, finestImageScale: undefined };
   const drawImage = context.drawImage.bind(context);
   context.drawImage = (image, ...rest) => {
@@ -238,10 +369,7 @@ function watchDrawing(context: Drawing, scale: number): DrawnContent {
           : [image.width, 0, image.width];
     const { a, b } = context.getTransform();
     const devicePixels = Math.abs(dw) * Math.hypot(a, b);
-    if (sw > 0 && devicePixels >= 1) {
-      const own = (scale * sw) / devicePixels;
-      drawn.finestImageScale = Math.max(drawn.finestImageScale ?? 0, own);
-    }
+    if (sw > 0 && devicePixels >= 1) note(drawn, ownScale(sw, devicePixels));
     drawImage(image, ...rest);
   };
   for (const name of ['fill', 'stroke', 'fillText', 'strokeText'] as const) {
@@ -252,6 +380,29 @@ function watchDrawing(context: Drawing, scale: number): DrawnContent {
     };
   }
   return drawn;
+}
+
+/**
+ * Notes an image of `width` × `height` pixels drawn onto the unit square of `transform` (device pixels per
+ * unit of the page drawn at `scale`): the scale at which its finer direction would be drawn 1:1.
+ */
+function noteImage(
+  drawn: DrawnContent,
+  scale: number,
+  width: number,
+  height: number,
+  transform: { a: number; b: number; c: number; d: number },
+): void {
+  const across = Math.hypot(transform.a, transform.b);
+  const down = Math.hypot(transform.c, transform.d);
+  if (!(width > 0 && height > 0 && across >= 1 && down >= 1)) return;
+  // The canvas keeps its transform in single precision: rounded up to a millionth, a scan drawn 1:1 at this
+  // scale keeps its last column and row.
+  note(drawn, Math.ceil(scale * Math.max(width / across, height / down) * 1e6) / 1e6);
+}
+
+function note(drawn: DrawnContent, own: number): void {
+  drawn.finestImageScale = Math.max(drawn.finestImageScale ?? 0, own);
 }
 
 /**

@@ -4,10 +4,12 @@
  * PAGE_RESOURCE_LIMIT and costs one thread, which piscina replaces.
  */
 import { fileURLToPath } from 'node:url';
+import { MessageChannel, type Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { MAX_IMAGE_PIXELS, type ThreadReply, type ThreadTask } from './pdfjs-thread.js';
+import { MAX_IMAGE_PIXELS, type Rescale, type ThreadReply, type ThreadTask } from './pdfjs-thread.js';
 import {
   InputError,
+  type DrawnContent,
   type DrawnPage,
   type DrawOptions,
   type InspectOptions,
@@ -78,10 +80,32 @@ export class PdfjsEngine implements PdfEngine {
   }
 
   async draw(path: string, pageNumber: number, options: DrawOptions & OpenOptions): Promise<DrawnPage> {
-    const { scale, password, signal, rotation = 0 } = options;
+    const { scale, password, signal, rotation = 0, rescale } = options;
     await this.#renders.acquire(signal);
     try {
-      return await this.#run<DrawnPage>({ op: 'draw', path, pageNumber, password, scale, rotation }, signal);
+      const task = { op: 'draw', path, pageNumber, password, scale, rotation } as const;
+      if (!rescale) return await this.#run<DrawnPage>(task, signal);
+      // The thread asks for the scale between looking at the page and drawing it, within one call: the page
+      // stays open on that thread, and a call that can only wait for this one never takes its place.
+      const { port1, port2 } = new MessageChannel();
+      let failure: { error: unknown } | undefined;
+      port1.on('message', ({ content }: { content: DrawnContent }) => {
+        let reply: Rescale;
+        try {
+          reply = { scale: validScale(rescale(content)) };
+        } catch (error) {
+          failure = { error };
+          reply = { scale: undefined };
+        }
+        port1.postMessage(reply);
+      });
+      try {
+        return await this.#run<DrawnPage>({ ...task, rescale: port2 }, signal, [port2]);
+      } catch (error) {
+        throw failure ? failure.error : error;
+      } finally {
+        port1.close();
+      }
     } finally {
       this.#renders.release();
     }
@@ -95,14 +119,17 @@ export class PdfjsEngine implements PdfEngine {
     await this.#pool.close();
   }
 
-  async #run<T>(task: ThreadTask, signal: AbortSignal | undefined): Promise<T> {
+  async #run<T>(task: ThreadTask, signal: AbortSignal | undefined, transferList?: Transferable[]): Promise<T> {
     await this.#slots.acquire(signal);
     try {
       // The clock starts once a thread is free, so a long queue never looks like a slow file.
       const timeout = AbortSignal.timeout(this.#options.taskTimeoutMs);
       let reply: ThreadReply<unknown>;
       try {
-        reply = await this.#pool.run(task, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+        reply = await this.#pool.run(task, {
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          transferList,
+        });
       } catch (error) {
         // The caller's cancellation wins over a limit that happened to trip at the same moment.
         if (signal?.aborted) throw error;
@@ -126,6 +153,11 @@ export class PdfjsEngine implements PdfEngine {
       this.#slots.release();
     }
   }
+}
+
+function validScale(scale: number): number {
+  if (!Number.isFinite(scale) || scale <= 0) throw new RangeError(`rescale returned ${scale}, not a positive scale`);
+  return scale;
 }
 
 /** A FIFO of call slots, one per thread, that a waiting caller can leave by aborting. */

@@ -64,6 +64,8 @@ export interface DrawnPage {
   pgm: Uint8Array;
   width: number;
   height: number;
+  /** The scale it was drawn at: the one asked, or the one `rescale` settled on. */
+  scale: number;
   content: DrawnContent;
 }
 
@@ -81,6 +83,12 @@ export interface DrawOptions {
   scale: number;
   /** A clockwise quarter turn on top of the page's /Rotate, to draw content that was scanned turned upright. */
   rotation?: QuarterTurn;
+  /**
+   * Settles the scale from what a drawing at `scale` holds, before the page is drawn: the engine looks at the
+   * page's content at `scale` without drawing its pixels, then draws it once at the scale returned, parsing
+   * the page and decoding its images once for both. Synchronous and pure: it runs while the engine waits.
+   */
+  rescale?: (content: DrawnContent) => number;
 }
 
 export interface OpenOptions {

@@ -12,21 +12,51 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
+import type { DrawnPage, DrawOptions, OpenOptions } from '../../activities/adapters/types.js';
 import {
   MIN_RENDER_DPI,
   MIN_SCAN_DPI,
+  drawingScale,
   fitScale,
   isBlank,
   isScan,
   isTooCoarse,
   renderForOcr,
+  savesEnough,
   scanScale,
 } from '../../activities/page-render.js';
 import { corpusPath as corpusFile } from '../support/corpus.js';
+import { DelegatingPdf } from '../support/engines.js';
 import { DPI, MAX_PIXELS, assertSanePgm, hasInk, rejectsWith, renderPage } from '../support/rendering.js';
 
 const engine = new PdfjsEngine({ threads: 2, maxHeapMb: 512, taskTimeoutMs: 20_000 });
 after(() => engine.close());
+
+/** The real engine, counting the pages it is asked to draw. */
+class CountingPdf extends DelegatingPdf {
+  draws = 0;
+  /** The exact scale of the last drawing (a RenderedPage's dpi is rounded). */
+  scale = 0;
+  override async draw(path: string, pageNumber: number, options: DrawOptions & OpenOptions): Promise<DrawnPage> {
+    this.draws++;
+    const page = await this.inner.draw(path, pageNumber, options);
+    this.scale = page.scale;
+    return page;
+  }
+}
+
+/** The render step on a counting engine: the page and how many drawings it took. */
+async function renderCounting(file: string, dpi = DPI, hasText = false) {
+  const pdf = new CountingPdf(engine);
+  const page = await renderForOcr(pdf, file, 1, {
+    dpi,
+    maxPixels: MAX_PIXELS,
+    hasText: () => Promise.resolve(hasText),
+  });
+  return { page, draws: pdf.draws, scale: pdf.scale };
+}
+
+const pixelsOf = (page: { pgm: Uint8Array }) => Buffer.from(page.pgm);
 
 describe('render policy on the PDF engine', () => {
   it('lowers the resolution of a huge page to stay under the pixel cap', async () => {
@@ -91,6 +121,57 @@ describe('render policy on the PDF engine', () => {
       assert.equal(await make('none'), 150);
       assert.equal(await make('text'), DPI);
       assert.equal(await make('rectangle'), DPI);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('draws a scan below the resolution asked once, at its own, as a plain drawing at it reads', async () => {
+    for (const [file, dpi] of [
+      ['scanned/scribe-multicol_05.pdf', 150],
+      ['scanned/tess-phototest.pdf', 200],
+      ['scanned/scribe-filing_01.pdf', 235],
+      ['scanned/scribe-table_02.pdf', MIN_SCAN_DPI],
+    ] as const) {
+      const { page, draws, scale } = await renderCounting(corpusFile(file));
+      assert.deepEqual([Math.round(page.dpi), draws], [dpi, 1], file);
+      const plain = await engine.draw(corpusFile(file), 1, { scale });
+      assert.ok(pixelsOf(page).equals(pixelsOf(plain)), `${file}: not the drawing at ${page.dpi} dpi`);
+    }
+    // A scan at the resolution asked, and a born-digital page: one drawing, at the resolution asked.
+    for (const file of ['scanned/ocrmypdf-linn.pdf', 'born-digital/ocrmypdf-tagged.pdf']) {
+      const { page, draws } = await renderCounting(corpusFile(file));
+      assert.deepEqual([page.dpi, draws], [DPI, 1], file);
+    }
+  });
+
+  it('draws a scan that has text of its own at the resolution asked', async () => {
+    // The one case drawn twice: whether the scan has text is asked once it is known to be a scan.
+    const { page, draws } = await renderCounting(corpusFile('scanned/scribe-multicol_05.pdf'), DPI, true);
+    assert.deepEqual([page.dpi, page.width, page.height, draws], [DPI, 2400, 2922, 2]);
+  });
+
+  it('reads a scan that covers part of the page at the resolution of the scan', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'folio-render-part-'));
+    try {
+      const doc = await PDFDocument.create();
+      const image = await doc.embedJpg(await readFile(corpusFile('scanned/scribe-multicol_05.jpg')));
+      // 1200 × 1461 px at 150 dpi in the lower left of a letter page; and the same, squeezed to 100 dpi across.
+      doc.addPage([612, 792]).drawImage(image, { x: 18, y: 36, width: 576, height: 701.28 });
+      doc.addPage([612, 792]).drawImage(image, { x: 0, y: 36, width: 576, height: 467.52 });
+      const file = path.join(dir, 'part.pdf');
+      await writeFile(file, await doc.save());
+      const { page, draws } = await renderCounting(file);
+      assert.deepEqual([page.dpi, page.width, page.height, draws], [150, 1275, 1650, 1]);
+      assert.ok(hasInk(page));
+      // The finer direction decides: 1461 px down 6.49 inches is 225 dpi.
+      const pdf = new CountingPdf(engine);
+      const squeezed = await renderForOcr(pdf, file, 2, {
+        dpi: DPI,
+        maxPixels: MAX_PIXELS,
+        hasText: () => Promise.resolve(false),
+      });
+      assert.deepEqual([squeezed.dpi, pdf.draws], [225, 1]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -174,6 +255,19 @@ describe('render policy decisions', () => {
     assert.equal(scanScale({ vector: false, finestImageScale: 96 / 72 }, { userUnit: 1 }), 150 / 72);
     assert.equal(scanScale({ vector: false, finestImageScale: 1 }, { userUnit: 10 }), 1);
     assert.equal(scanScale({ vector: true, finestImageScale: undefined }, { userUnit: 1 }), undefined);
+  });
+
+  it('drawingScale lowers a scan to its own scale only when that saves enough, and nothing else', () => {
+    const asked = DPI / 72;
+    const page = { userUnit: 1 };
+    assert.equal(drawingScale({ vector: false, finestImageScale: 150 / 72 }, page, asked), 150 / 72);
+    assert.equal(drawingScale({ vector: false, finestImageScale: 96 / 72 }, page, asked), MIN_SCAN_DPI / 72);
+    // 280 dpi saves less than a tenth of 300: drawn at 300.
+    assert.equal(drawingScale({ vector: false, finestImageScale: 280 / 72 }, page, asked), asked);
+    assert.equal(drawingScale({ vector: true, finestImageScale: 150 / 72 }, page, asked), asked);
+    assert.equal(drawingScale({ vector: false, finestImageScale: undefined }, page, asked), asked);
+    assert.equal(savesEnough(269 / 72, asked), true);
+    assert.equal(savesEnough(271 / 72, asked), false);
   });
 
   it('isBlank looks at the pixels only, not the PGM header', () => {

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PdfjsEngine } from '../../../activities/adapters/pdfjs.js';
-import { InputError, type RenderedPage } from '../../../activities/adapters/types.js';
+import { InputError, type DrawnContent, type RenderedPage } from '../../../activities/adapters/types.js';
 import {
   DPI,
   MAX_PIXELS,
@@ -155,6 +155,54 @@ describe('PdfjsEngine specifics', () => {
     const plain = await renderPage(engine, file, 1, { dpi: 150, maxPixels: MAX_PIXELS });
     const turned = await renderPage(engine, file, 1, { dpi: 150, maxPixels: MAX_PIXELS, rotation: 90 });
     assert.deepEqual([turned.width, turned.height], [plain.height, plain.width]);
+  });
+
+  it('settles the scale of a drawing from what the page holds, then draws the page once at it', async () => {
+    const file = corpusFile('scanned/scribe-multicol_05.pdf');
+    const seen: DrawnContent[] = [];
+    const page = await engine.draw(file, 1, {
+      scale: DPI / 72,
+      rescale: (content) => (seen.push(content), 150 / 72),
+    });
+    // A 1200 × 1461 px scan drawn over 576 × 701.28 pt: 150 dpi.
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.vector, false);
+    assert.ok(Math.abs((seen[0]?.finestImageScale ?? 0) * 72 - 150) < 0.01, `${seen[0]?.finestImageScale}`);
+    assert.deepEqual([page.scale, page.width, page.height], [150 / 72, 1200, 1461]);
+    const plain = await engine.draw(file, 1, { scale: 150 / 72 });
+    assert.ok(Buffer.from(page.pgm).equals(Buffer.from(plain.pgm)), 'not the same pixels as a plain drawing');
+    // Vector content is seen as such.
+    const born: DrawnContent[] = [];
+    await engine.draw(corpusFile('born-digital/ocrmypdf-tagged.pdf'), 1, {
+      scale: 1,
+      rescale: (content) => (born.push(content), 1),
+    });
+    assert.equal(born[0]?.vector, true);
+  });
+
+  it("reads an image's own resolution exactly however small the page is asked for", async () => {
+    // Drawn at 36 dpi, pdf.js would hand over the 150 dpi scan halved twice: painted, it would look like 72 dpi.
+    const seen: DrawnContent[] = [];
+    await engine.draw(corpusFile('scanned/scribe-multicol_05.pdf'), 1, {
+      scale: 0.5,
+      rescale: (content) => (seen.push(content), 0.5),
+    });
+    assert.ok(Math.abs((seen[0]?.finestImageScale ?? 0) * 72 - 150) < 0.01, `${seen[0]?.finestImageScale}`);
+  });
+
+  it('fails a drawing with the error of its rescale, and keeps drawing', async () => {
+    const file = corpusFile('scanned/tess-phototest.pdf');
+    await assert.rejects(
+      engine.draw(file, 1, {
+        scale: 1,
+        rescale: () => {
+          throw new Error('no scale for you');
+        },
+      }),
+      /no scale for you/,
+    );
+    await assert.rejects(engine.draw(file, 1, { scale: 1, rescale: () => Number.NaN }), RangeError);
+    assert.equal((await engine.draw(file, 1, { scale: 1, rescale: () => 2 })).scale, 2);
   });
 
   it('answers an over-limit page count from the count alone', async () => {

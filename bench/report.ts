@@ -48,7 +48,8 @@ interface Results {
 const file = process.argv[2];
 if (!file) throw new Error('usage: node dist/bench/report.js <results.json>');
 const r = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
-const f = (n: number, digits = 1) => n.toFixed(digits);
+// A ratio of a stack that did not run is NaN, which JSON keeps as null: shown as a dash.
+const f = (n: number | null, digits = 1) => (n === null || Number.isNaN(n) ? '–' : n.toFixed(digits));
 const mm = (s: Summary, digits = 1) => `${f(s.median, digits)} (min ${f(s.min, digits)})`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${f(n, 2)}`;

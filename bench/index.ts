@@ -245,7 +245,7 @@ async function scannedSuite() {
         twoDocuments: `pages 1-${half} and ${half + 1}-${pages.length} as two documents, submitted at once`,
       },
       compare: compareRoot
-        ? { root: compareRoot, commit: gitHead(compareRoot), branchCommit: gitHead(root) }
+        ? { root: path.relative(root, compareRoot), commit: gitHead(compareRoot), branchCommit: gitHead(root) }
         : undefined,
       engines,
       models: {

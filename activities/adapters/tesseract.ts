@@ -102,7 +102,8 @@ export class TesseractEngine implements OcrEngine {
       pool = new WorkerPool(this.options.workers, () => this.startWorker(codes), this.options.maxPagesPerWorker);
       this.pools.set(key, pool);
     }
-    return pool.run(signal, (worker) => recognizeWith(worker, image, dpi, deskew));
+    // The image's size stands for its cost: the largest waiting page is read first (see WorkerPool.run).
+    return pool.run(signal, (worker) => recognizeWith(worker, image, dpi, deskew), image.byteLength);
   }
 
   async detectOrientation(

@@ -4,9 +4,20 @@
  */
 
 interface Waiter<W> {
+  /** What the job costs (for OCR, the image's size): the largest waiting job is served first. */
+  weight: number;
+  /** How often a larger job went ahead of this one; at MAX_PASSES it goes next, whatever its weight. */
+  passed: number;
   grant(worker: W): void;
   fail(reason: unknown): void;
 }
+
+/**
+ * How often a waiting job can be overtaken by larger ones. Largest-first keeps the threads busy at the end
+ * of a batch (a large page started last would run alone while the others idle), and this bound keeps a
+ * small page behind a stream of large ones from waiting until its activity times out.
+ */
+export const MAX_PASSES = 2;
 
 /**
  * Up to `size` workers for one language set, started on demand and reused. A job aborted while queued is
@@ -30,7 +41,11 @@ export class WorkerPool<W extends { terminate(): Promise<unknown> }> {
     private readonly maxJobs = Infinity,
   ) {}
 
-  async run<T>(signal: AbortSignal | undefined, job: (worker: W) => Promise<T>): Promise<T> {
+  /**
+   * Runs `job` on a worker once one is free. Waiting jobs are served largest `weight` first (ties in
+   * arrival order), none overtaken more than MAX_PASSES times.
+   */
+  async run<T>(signal: AbortSignal | undefined, job: (worker: W) => Promise<T>, weight = 0): Promise<T> {
     if (this.closed) throw new Error('TesseractEngine is closed');
     // One controller per call, aborted by the caller or by close(): AbortSignal.any would keep every
     // call's signal alive as a dependant of a pool-wide one (a known leak in Node).
@@ -40,7 +55,7 @@ export class WorkerPool<W extends { terminate(): Promise<unknown> }> {
     else signal?.addEventListener('abort', forward, { once: true });
     this.calls.add(call);
     try {
-      return await this.runUntil(call.signal, job);
+      return await this.runUntil(call.signal, job, weight);
     } finally {
       signal?.removeEventListener('abort', forward);
       this.calls.delete(call);
@@ -58,8 +73,8 @@ export class WorkerPool<W extends { terminate(): Promise<unknown> }> {
     await Promise.all([...workers.map((worker) => worker.terminate()), ...this.starts, ...this.stops]);
   }
 
-  private async runUntil<T>(stop: AbortSignal, job: (worker: W) => Promise<T>): Promise<T> {
-    const worker = await this.acquire(stop);
+  private async runUntil<T>(stop: AbortSignal, job: (worker: W) => Promise<T>, weight: number): Promise<T> {
+    const worker = await this.acquire(stop, weight);
     this.busy.add(worker);
     if (stop.aborted) {
       this.release(worker);
@@ -80,7 +95,7 @@ export class WorkerPool<W extends { terminate(): Promise<unknown> }> {
     }
   }
 
-  private acquire(stop: AbortSignal): Promise<W> {
+  private acquire(stop: AbortSignal, weight: number): Promise<W> {
     stop.throwIfAborted();
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
@@ -89,6 +104,8 @@ export class WorkerPool<W extends { terminate(): Promise<unknown> }> {
         reject(stop.reason);
       };
       const waiter: Waiter<W> = {
+        weight,
+        passed: 0,
         grant: (worker) => {
           stop.removeEventListener('abort', onAbort);
           resolve(worker);
@@ -143,15 +160,13 @@ export class WorkerPool<W extends { terminate(): Promise<unknown> }> {
     await worker.terminate();
   }
 
-  /** Hands idle workers to waiters in order, starting workers while under size and someone waits. */
+  /** Hands idle workers to waiters (see next()), starting workers while under size and someone waits. */
   private pump(): void {
     for (;;) {
-      const waiter = this.waiters[0];
-      if (!waiter || this.closed) return;
+      if (this.waiters.length === 0 || this.closed) return;
       const worker = this.idle.pop();
       if (worker) {
-        this.waiters.shift();
-        waiter.grant(worker);
+        this.next().grant(worker);
       } else if (this.live < this.size && this.starts.size < this.waiters.length) {
         this.live += 1;
         const started = this.startOne().finally(() => {
@@ -163,6 +178,24 @@ export class WorkerPool<W extends { terminate(): Promise<unknown> }> {
         return;
       }
     }
+  }
+
+  /**
+   * Takes the waiter to serve next: the first that has been passed over MAX_PASSES times, else the
+   * heaviest (the earliest among equals). Every earlier waiter it overtakes counts one more pass.
+   */
+  private next(): Waiter<W> {
+    let chosen = 0;
+    for (let i = 0; i < this.waiters.length; i++) {
+      const waiter = this.waiters[i]!;
+      if (waiter.passed >= MAX_PASSES) {
+        chosen = i;
+        break;
+      }
+      if (waiter.weight > this.waiters[chosen]!.weight) chosen = i;
+    }
+    for (let i = 0; i < chosen; i++) this.waiters[i]!.passed += 1;
+    return this.waiters.splice(chosen, 1)[0]!;
   }
 
   private async startOne(): Promise<void> {

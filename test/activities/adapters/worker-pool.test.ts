@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkerPool } from '../../../activities/adapters/worker-pool.js';
+import { MAX_PASSES, WorkerPool } from '../../../activities/adapters/worker-pool.js';
 
 /** Stands in for a tesseract.js worker: counts its jobs and whether it was terminated. */
 class FakeWorker {
@@ -31,7 +31,65 @@ const job = (worker: FakeWorker) => {
   return new Promise<number>((resolve) => setTimeout(() => resolve(worker.id), 1));
 };
 
+/** Runs jobs of the given weights on a one-worker pool while its worker is held, and says in what order they ran. */
+async function orderOf(weights: number[]): Promise<number[]> {
+  const { start } = fakes();
+  const pool = new WorkerPool(1, start);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // The first job takes the worker; the rest queue behind it.
+  const first = pool.run(undefined, () => held);
+  await new Promise((resolve) => setImmediate(resolve));
+  const order: number[] = [];
+  const runs = weights.map((weight, i) => pool.run(undefined, async () => void order.push(i), weight));
+  release();
+  await Promise.all([first, ...runs]);
+  await pool.close();
+  return order;
+}
+
 describe('WorkerPool', () => {
+  it('serves the largest waiting job first, equal ones in arrival order', async () => {
+    assert.deepEqual(await orderOf([3, 5, 1, 5]), [1, 3, 0, 2]);
+    assert.deepEqual(await orderOf([0, 0, 0]), [0, 1, 2]);
+  });
+
+  it(`lets a waiting job be overtaken at most ${MAX_PASSES} times`, async () => {
+    // Job 0 (small) waits while larger ones keep arriving; after MAX_PASSES overtakes it goes next.
+    const { start } = fakes();
+    const pool = new WorkerPool(1, start);
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const runs = [pool.run(undefined, () => held)];
+    await new Promise((resolve) => setImmediate(resolve));
+    runs.push(pool.run(undefined, async () => void order.push('small'), 1));
+    // Each large job, when it runs, queues another large one: a stream of larger work.
+    let large = 0;
+    const queueLarge = (): void => {
+      const n = large++;
+      runs.push(
+        pool.run(
+          undefined,
+          async () => {
+            order.push(`large${n}`);
+            if (large < 6) queueLarge();
+          },
+          100,
+        ),
+      );
+    };
+    queueLarge();
+    release();
+    while (order.length < 7) await new Promise((resolve) => setTimeout(resolve, 1));
+    await Promise.all(runs);
+    await pool.close();
+    assert.deepEqual(order.slice(0, MAX_PASSES + 1), [
+      ...Array.from({ length: MAX_PASSES }, (_, i) => `large${i}`),
+      'small',
+    ]);
+  });
+
   it('replaces a worker once it has run maxJobs jobs, never holding more than its size', async () => {
     const { started, start, live } = fakes();
     const pool = new WorkerPool(2, start, 3);

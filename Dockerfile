@@ -24,6 +24,8 @@ COPY . .
 # (never installed system-wide). Bake more languages in with --build-arg OCR_LANGUAGES="eng kor deu".
 ARG OCR_LANGUAGES="eng"
 RUN bash scripts/install-languages.sh ${OCR_LANGUAGES}
+# The searchable PDF's glyphless font (and a qpdf the runtime stage replaces with its own apt package).
+RUN bash scripts/install-qpdf.sh
 # tsc -> dist/ (dist/src, dist/workflows, dist/activities, dist/scripts,
 # dist/migrations, ...). Migrations are compiled JS in dist/migrations.
 # The image's own Node 24 runs everything: the project's copy of the Node binary (the optional dependency
@@ -44,14 +46,23 @@ ENV MALLOC_MMAP_THRESHOLD_=1048576
 ENV NODE_ENV=production \
     PORT=3000 \
     STORAGE_DIR=/var/lib/folio/storage \
-    ADMIN_JS_TMP_DIR=/var/lib/folio/adminjs
+    ADMIN_JS_TMP_DIR=/var/lib/folio/adminjs \
+    QPDF_PATH=qpdf \
+    GLYPHLESS_FONT_PATH=/app/.tools/qpdf/share/pdf.ttf
 WORKDIR /app
+
+# The searchable PDF's tools: qpdf, which lays the text layer over the original pages, from Debian; the text
+# layer's glyphless font comes from the build stage (tesseract's pdf.ttf, taken from Debian's libtesseract).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends qpdf \
+ && rm -rf /var/lib/apt/lists/*
 
 # Application files stay root-owned (read-only to the app user).
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/.tools/tessdata ./.tools/tessdata
+COPY --from=build /app/.tools/qpdf/share/pdf.ttf ./.tools/qpdf/share/pdf.ttf
 # The admin panel's React components: AdminJS bundles them from source at start (into ADMIN_JS_TMP_DIR).
 COPY --from=build /app/src/admin/components ./src/admin/components
 

@@ -1,6 +1,7 @@
 /**
  * Every activity the worker registers, built by one factory from injected dependencies: the document
- * activities (document.ts), the page pipeline (page.ts) and the maintenance schedules' (maintenance.ts).
+ * activities (document.ts), the page pipeline (page.ts), the searchable PDF (searchable-pdf.ts) and the
+ * maintenance schedules' (maintenance.ts).
  * src/worker.ts wires the real adapters; tests swap one for a deliberate fault.
  */
 import type { Client } from '@temporalio/client';
@@ -16,6 +17,7 @@ import { createDocumentActivities } from './document.js';
 import { createMaintenanceActivities } from './maintenance.js';
 import { createPageActivities, type PageSettings } from './page.js';
 import { createPageMetrics, type PageMetrics } from './page-metrics.js';
+import { createSearchablePdfActivities, type SearchablePdfSettings } from './searchable-pdf.js';
 
 /** What the activities need from the process that hosts them. */
 export interface ActivityDeps {
@@ -36,8 +38,12 @@ export interface ActivityDeps {
     plan: PagePlan;
     /** Where documents run, for workflows the reconciler starts. */
     run?: DocumentRunSettings;
+    /** The searchable PDF (SEARCHABLE_PDF, QPDF_PATH, GLYPHLESS_FONT_PATH); absent: not built. */
+    searchablePdf?: SearchablePdfSettings;
   };
 }
+
+const NO_SEARCHABLE_PDF: SearchablePdfSettings = { enabled: false, qpdf: 'qpdf', glyphlessFont: '' };
 
 /** Builds the activities with their dependencies; the worker registers the returned object. */
 export function createActivities(deps: ActivityDeps) {
@@ -56,6 +62,12 @@ export function createActivities(deps: ActivityDeps) {
       plan: settings.plan,
     }),
     ...createPageActivities({ jobs, storage, pdf, ocr, metrics, openPassword, settings }),
+    ...createSearchablePdfActivities({
+      jobs,
+      storage,
+      openPassword,
+      settings: settings.searchablePdf ?? NO_SEARCHABLE_PDF,
+    }),
     ...createMaintenanceActivities({ models, jobs, storage, temporal: deps.temporal, run: settings.run }),
   };
 }

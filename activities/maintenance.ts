@@ -13,7 +13,12 @@ import type { AppModels } from '../core/db/models.js';
 import type { FailureCode } from '../core/failures.js';
 import type { JobStore } from '../core/job-store.js';
 import { ACTIVE_STATUSES, FINISHED_STATUSES, type FinishedStatus } from '../core/lifecycle.js';
-import { DOCUMENTS_PREFIX, jobIdOfDocumentKey, type DocumentStorage } from '../core/storage/storage.js';
+import {
+  DOCUMENTS_PREFIX,
+  jobIdOfDocumentKey,
+  searchablePdfKey,
+  type DocumentStorage,
+} from '../core/storage/storage.js';
 import { startDocumentWorkflow, type DocumentRunSettings } from '../core/workflow-client.js';
 
 /** What the maintenance activities need. */
@@ -64,12 +69,14 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
     let filesRemoved = 0;
     let bytesFreed = 0;
     for (const job of expired) {
-      if (await storage.exists(job.storageKey)) {
+      // The upload, and the searchable PDF built from it.
+      for (const key of [job.storageKey, searchablePdfKey(job.id)]) {
+        if (!(await storage.exists(key))) continue;
         const size = await fs
-          .stat(await storage.localPath(job.storageKey))
+          .stat(await storage.localPath(key))
           .then((s) => s.size)
           .catch(() => 0);
-        await storage.remove(job.storageKey);
+        await storage.remove(key);
         filesRemoved++;
         bytesFreed += size;
       }

@@ -177,6 +177,17 @@ export interface FinalizeDocumentOutput {
   pagesFailed: number;
 }
 
+/** Input of buildSearchablePdf. */
+export interface BuildSearchablePdfInput {
+  jobId: string;
+  storageKey: string;
+  password?: SealedPassword;
+}
+
+/** Output of buildSearchablePdf: where the PDF was stored and what went into it; `built: false` when switched off. */
+export type BuildSearchablePdfOutput =
+  { built: true; storageKey: string; bytes: number; pagesWithTextLayer: number } | { built: false; reason: 'disabled' };
+
 /** Progress as the workflow sees it, for the Temporal UI and tools. */
 export interface DocumentProgress extends PageCounts {
   step: JobStep;

@@ -31,6 +31,8 @@ export const FAILURES = {
   FILE_MISSING: { input: true },
   PASSWORD_KEY_MISSING: { input: true },
   PASSWORD_KEY_MISMATCH: { input: true },
+  /** qpdf could not open or write the document: the job's text stands, its searchable PDF is not built. */
+  SEARCHABLE_PDF_FAILED: { input: true },
 
   // A page or document that outlasted its retries or its time (decided by the workflow).
   PAGE_TIMEOUT: {},
@@ -73,6 +75,10 @@ export const FAILURES = {
   JOB_NOT_RETRYABLE: { http: 409 },
   NO_FAILED_PAGES: { http: 409 },
   JOB_NOT_WAITING_FOR_PASSWORD: { http: 409 },
+  /** ?format=pdf of a job still running: its searchable PDF is built after its pages. */
+  JOB_NOT_FINISHED: { http: 409 },
+  /** ?format=pdf of a finished job that has no searchable PDF (switched off, failed, or the job predates it). */
+  SEARCHABLE_PDF_UNAVAILABLE: { http: 409 },
   CONFLICT: { http: 409, generic: true },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, generic: true },
   UNPROCESSABLE: { http: 422, generic: true },

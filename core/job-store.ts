@@ -38,6 +38,14 @@ export interface InspectedPage {
   height: number;
 }
 
+/** An OCR'd page as the searchable PDF needs it: its size as displayed and its words. */
+export interface OcrPageWords {
+  pageNumber: number;
+  width: number;
+  height: number;
+  words: Word[];
+}
+
 /** What reading a page produced. */
 export interface PageRead {
   method: ReadMethod;
@@ -134,6 +142,25 @@ export class JobStore {
       errorCode: null,
       errorMessage: null,
     });
+  }
+
+  /**
+   * The job's pages read by OCR, in page order, `limit` of them after page `after`: a long document's words
+   * are read a batch at a time, never all at once.
+   */
+  async ocrPagesAfter(jobId: string, after: number, limit: number): Promise<OcrPageWords[]> {
+    const rows = await this.models.JobPage.findAll({
+      where: { jobId, status: 'done', method: 'ocr', pageNumber: { [Op.gt]: after } },
+      attributes: ['pageNumber', 'width', 'height', 'words'],
+      order: [['pageNumber', 'ASC']],
+      limit,
+    });
+    return rows.map((r) => ({
+      pageNumber: r.pageNumber,
+      width: r.width ?? 0,
+      height: r.height ?? 0,
+      words: r.words ?? [],
+    }));
   }
 
   /** A page's retries are spent. True when this call recorded it (a repeated call changes nothing). */

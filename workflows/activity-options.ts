@@ -51,6 +51,16 @@ export const inspection = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
 });
 
+/**
+ * Building the searchable PDF: minutes for a long document (qpdf copies the whole file), alive by its
+ * heartbeats; a damaged file qpdf cannot write is not retried (SEARCHABLE_PDF_FAILED).
+ */
+export const searchablePdfBuild = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes },
+});
+
 /** Page activities: timeouts and attempts come from the worker's configuration, recorded by inspect. */
 export function pageActivities(plan: PagePlan) {
   return proxyActivities<Activities>({

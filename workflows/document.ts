@@ -17,6 +17,7 @@ import {
 import { isPasswordFailure } from '../core/failures.js';
 import { bookkeepingFor, failureOf, inspection } from './activity-options.js';
 import { runAllPages } from './pages.js';
+import { buildSearchablePdfStep } from './searchable-pdf.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
   handlePasswordUpdates,
@@ -29,7 +30,7 @@ export const progressQuery = defineQuery<DocumentProgress>(documentProgressQuery
 
 /**
  * One document: inspect (waiting in `needs_password` for a password when the file needs one) → pages
- * (sliding window; child workflows for long documents) → finalize.
+ * (sliding window; child workflows for long documents) → the searchable PDF → finalize.
  * Progress and results are written to the app DB by activities; the API reads the DB.
  */
 export async function documentWorkflow(input: DocumentWorkflowInput): Promise<DocumentWorkflowOutput> {
@@ -90,6 +91,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
 
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });
+    await buildSearchablePdfStep({ jobId, storageKey, password }, progress.pagesDone);
     const final = await bookkeeping.finalizeDocument({ jobId });
     progress.step = 'done';
     return {

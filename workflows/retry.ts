@@ -4,10 +4,11 @@ import type { DocumentProgress, DocumentWorkflowOutput, RetryPagesWorkflowInput 
 import { bookkeepingFor } from './activity-options.js';
 import { progressQuery } from './document.js';
 import { runAllPages } from './pages.js';
+import { buildSearchablePdfStep } from './searchable-pdf.js';
 
 /**
  * Re-runs a finished job's failed pages (the API has reset them to pending and reopened the job), then
- * derives the job's status again from all its pages. Cancellable like documentWorkflow.
+ * rebuilds the searchable PDF and derives the job's status again from all its pages. Cancellable like documentWorkflow.
  */
 export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promise<DocumentWorkflowOutput> {
   const { jobId } = input;
@@ -23,6 +24,8 @@ export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promis
     await runAllPages(input, progress, bookkeeping);
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });
+    // Pages read by this retry join the searchable PDF: it is built again, over the same key.
+    await buildSearchablePdfStep({ jobId, storageKey: input.storageKey, password: input.password }, progress.pagesDone);
     const final = await bookkeeping.finalizeDocument({ jobId });
     progress.step = 'done';
     return { jobId, pageCount: input.pageNumbers.length, ...final };

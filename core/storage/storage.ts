@@ -25,6 +25,8 @@ export interface DocumentStorage {
   /** A local file path holding the object, for engines that read files. Throws NotFoundInStorage. */
   localPath(key: string): Promise<string>;
   exists(key: string): Promise<boolean>;
+  /** Streams an object back with its length, for answers that send it. Throws NotFoundInStorage. */
+  read(key: string): Promise<{ stream: Readable; bytes: number }>;
   /** Removes an object; a missing one is not an error. */
   remove(key: string): Promise<void>;
   /** A cheap check that the store is reachable and writable. */
@@ -111,6 +113,17 @@ export class LocalStorage implements DocumentStorage {
     }
   }
 
+  async read(key: string): Promise<{ stream: Readable; bytes: number }> {
+    const p = this.pathOf(key);
+    // Opened before it is measured: an object replaced meanwhile (a rebuilt result) is renamed over, so the
+    // open file keeps the bytes it had and its length is the one fstat gives.
+    const file = await fs.open(p).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new NotFoundInStorage(`No stored object ${key}`) : err;
+    });
+    const { size } = await file.stat();
+    return { stream: file.createReadStream(), bytes: size };
+  }
+
   async remove(key: string): Promise<void> {
     await fs.rm(this.pathOf(key), { force: true });
   }
@@ -155,6 +168,14 @@ const DOCUMENT_KEY = /^documents\/([0-9a-f-]{36})\.pdf$/;
 /** The storage key of a job's uploaded document. */
 export function documentKey(jobId: string): string {
   return `${DOCUMENTS_PREFIX}${jobId}.pdf`;
+}
+
+/** Where the outputs built from a job's pages are stored (the searchable PDF). */
+export const RESULTS_PREFIX = 'results/';
+
+/** The storage key of a job's searchable PDF: derived from the job, so a rebuilt one replaces it. */
+export function searchablePdfKey(jobId: string): string {
+  return `${RESULTS_PREFIX}${jobId}.pdf`;
 }
 
 /** The job id a stored document's key names, or undefined for keys of other shapes. */

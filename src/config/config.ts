@@ -102,6 +102,10 @@ const schema = z.object({
     .refine((v) => parseSecretKey(v) !== undefined, '32 bytes as 64 hex digits or base64')
     .optional(),
   PASSWORD_WAIT_SECONDS: positiveInt.max(30 * 24 * 3600).default(24 * 3600),
+  // The searchable PDF (GET /v1/jobs/{id}/result?format=pdf), built once per job after its pages.
+  SEARCHABLE_PDF: z.enum(['true', 'false']).default('true'),
+  QPDF_PATH: z.string().min(1).optional(),
+  GLYPHLESS_FONT_PATH: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -180,6 +184,8 @@ export interface Config {
   cors: { origins: string[] };
   /** Fault tests only: where an upload stalls so a test can kill the API there. Never set in production. */
   faultPauseAt?: Env['FAULT_PAUSE_AT'];
+  /** The searchable PDF each job gets: whether workers build it, and the tools they build it with. */
+  searchablePdf: { enabled: boolean; qpdf: string; glyphlessFont: string };
   /** Encrypted PDFs that need a user password. */
   documentPasswords: {
     /** AES-256-GCM key sealing passwords; required in production (checked at process start). */
@@ -271,6 +277,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
     },
     database: { appUrl: e.APP_DATABASE_URL, legacyUrl: e.LEGACY_DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     storage: { dir: path.resolve(cwd, e.STORAGE_DIR) },
+    searchablePdf: {
+      enabled: e.SEARCHABLE_PDF === 'true',
+      // A bare name (qpdf) is looked up on the PATH, as the image's apt-installed qpdf is.
+      qpdf: e.QPDF_PATH?.includes('/') === false ? e.QPDF_PATH : path.resolve(cwd, e.QPDF_PATH ?? DEFAULT_QPDF_PATH),
+      glyphlessFont: path.resolve(cwd, e.GLYPHLESS_FONT_PATH ?? DEFAULT_GLYPHLESS_FONT_PATH),
+    },
     limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES },
     pipeline: {
       dpi: e.OCR_DPI,
@@ -329,6 +341,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
     },
   };
 }
+
+/** What scripts/install-qpdf.sh installs: qpdf and tesseract's glyphless font (QPDF_PATH, GLYPHLESS_FONT_PATH). */
+export const DEFAULT_QPDF_PATH = path.join('.tools', 'qpdf', 'bin', 'qpdf');
+export const DEFAULT_GLYPHLESS_FONT_PATH = path.join('.tools', 'qpdf', 'share', 'pdf.ttf');
 
 /** Where OCR_MODEL=fast reads its models when OCR_TESSDATA_DIR is unset. */
 export const DEFAULT_TESSDATA_DIR = path.join('.tools', 'tessdata');

@@ -10,6 +10,7 @@ import {
   Req,
   Res,
   Sse,
+  StreamableFile,
   UseGuards,
   type MessageEvent,
 } from '@nestjs/common';
@@ -22,6 +23,7 @@ import { JobsListService, type JobListRow } from './jobs-list.service.js';
 import { JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
+import { SearchablePdfService } from './searchable-pdf.service.js';
 import {
   JobListItemView,
   JobListView,
@@ -70,6 +72,7 @@ export class JobsController {
     private readonly list: JobsListService,
     private readonly control: JobControlService,
     private readonly events: JobEventsService,
+    private readonly searchablePdf: SearchablePdfService,
   ) {}
 
   @Get()
@@ -104,16 +107,23 @@ export class JobsController {
 
   @Get(':id/result')
   @Header('Cache-Control', 'no-store')
-  @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ type: JobResultView, description: 'Pages finished so far; complete once the job is finished.' })
-  @ApiErrors(400, 403, 404)
+  @ApiProduces('application/json', 'text/plain', 'application/pdf')
+  @ApiOkResponse({
+    type: JobResultView,
+    description:
+      'Pages finished so far; complete once the job is finished. `format=pdf`: the searchable PDF (the original ' +
+      "with an invisible text layer on its OCR'd pages), once the job has finished: 409 JOB_NOT_FINISHED before, " +
+      '409 SEARCHABLE_PDF_UNAVAILABLE when none was built.',
+  })
+  @ApiErrors(400, 403, 404, 409)
   async result(
     @Req() req: AuthedRequest,
     @Param('id', jobIdPipe) id: string,
     @Query(queryValidation) { format }: ResultQueryDto,
     @Res({ passthrough: true }) res: Response,
-  ): Promise<JobResultView | string> {
+  ): Promise<JobResultView | string | StreamableFile> {
     const job = await this.jobs.getFor(req.principal, id);
+    if (format === 'pdf') return this.searchablePdf.send(job);
     const pages = await this.jobs.pageResults(id);
     if (format === 'txt') {
       res.type('text/plain; charset=utf-8');

@@ -138,7 +138,7 @@ export class PasswordBody {
 }
 
 /** The formats GET /v1/jobs/{id}/result answers in. */
-export const RESULT_FORMATS = ['json', 'txt'] as const;
+export const RESULT_FORMATS = ['json', 'txt', 'pdf'] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 /** GET /v1/jobs/{id}/result's query string. */

@@ -4,10 +4,11 @@ import { JobsService } from './jobs.service.js';
 import { JobsListService } from './jobs-list.service.js';
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
+import { SearchablePdfService } from './searchable-pdf.service.js';
 
 @Module({
   controllers: [JobsController],
-  providers: [JobsService, JobsListService, JobControlService, JobEventsService],
+  providers: [JobsService, JobsListService, JobControlService, JobEventsService, SearchablePdfService],
   exports: [JobsService, JobsListService, JobControlService],
 })
 export class JobsModule {}

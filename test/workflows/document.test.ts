@@ -19,6 +19,8 @@ import type { Activities } from '../../activities/index.js';
 import {
   documentProgressQueryName,
   documentWorkflowId,
+  type BuildSearchablePdfInput,
+  type BuildSearchablePdfOutput,
   type CheckDocumentPasswordInput,
   type CheckDocumentPasswordOutput,
   type DocumentProgress,
@@ -43,7 +45,13 @@ import { historiesOf, startTestTemporal, until, workflowBundle } from '../suppor
 
 type Mocked = Pick<
   Activities,
-  'updateJob' | 'inspectDocument' | 'checkDocumentPassword' | 'processPage' | 'recordPageFailure' | 'finalizeDocument'
+  | 'updateJob'
+  | 'inspectDocument'
+  | 'checkDocumentPassword'
+  | 'processPage'
+  | 'recordPageFailure'
+  | 'buildSearchablePdf'
+  | 'finalizeDocument'
 >;
 type ActivityName = keyof Mocked;
 
@@ -65,6 +73,8 @@ interface Script {
   runOrder?: number[];
   inspect?: (input: InspectDocumentInput, attempt: number) => Promise<void>;
   page?: (input: ProcessPageInput, attempt: number) => Promise<void>;
+  /** The searchable PDF build: succeeds at once unless scripted. */
+  build?: (attempt: number) => Promise<void>;
 }
 
 const RIGHT = 'sealed-right-password';
@@ -174,6 +184,11 @@ const activities: Mocked = {
     const { job } = called('recordPageFailure', input);
     job.failed.add(input.pageNumber);
     return Promise.resolve();
+  },
+  async buildSearchablePdf(input: BuildSearchablePdfInput): Promise<BuildSearchablePdfOutput> {
+    const { job, attempt } = called('buildSearchablePdf', input);
+    await job.script.build?.(attempt);
+    return { built: true, storageKey: `results/${input.jobId}.pdf`, bytes: 1, pagesWithTextLayer: job.done.size };
   },
   finalizeDocument(input: FinalizeDocumentInput) {
     const { job } = called('finalizeDocument', input);
@@ -353,7 +368,7 @@ describe('document workflows with mocked activities', () => {
         const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
         return type ? [type] : [];
       });
-      assert.deepEqual(queued.sort(), ['inspectDocument', 'processPage', 'processPage']);
+      assert.deepEqual(queued.sort(), ['buildSearchablePdf', 'inspectDocument', 'processPage', 'processPage']);
       const markers = (events ?? []).filter(
         (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
       );
@@ -362,6 +377,35 @@ describe('document workflows with mocked activities', () => {
       assert.deepEqual(job.inputsOf('recordPageFailure'), [
         { jobId: job.id, pageNumber: 2, code: 'PAGE_UNREADABLE', message: 'bad page' },
       ]);
+    });
+
+    it('builds the searchable PDF once, after the last page and before the job is finalized', async () => {
+      const job = new Job({ pages: 3 });
+      const result = await (await start(job)).result();
+      assert.equal(result.status, 'completed');
+      assert.deepEqual(job.inputsOf('buildSearchablePdf'), [{ jobId: job.id, storageKey: job.storageKey }]);
+      const built = job.log.indexOf('buildSearchablePdf');
+      assert.ok(built > job.log.lastIndexOf('page 3 done') && built > job.log.lastIndexOf('page 1 done'));
+      assert.ok(built < job.log.indexOf('finalizeDocument'));
+    });
+
+    it('skips the searchable PDF when no page was read, and finishes the job when its build fails', async () => {
+      const none = new Job({
+        pages: 2,
+        plan: { pageMaxAttempts: 1 },
+        page: () => Promise.reject(ApplicationFailure.nonRetryable('bad page', 'PAGE_UNREADABLE')),
+      });
+      assert.equal((await (await start(none)).result()).status, 'failed');
+      assert.deepEqual(none.inputsOf('buildSearchablePdf'), []);
+
+      const broken = new Job({
+        pages: 2,
+        build: () => Promise.reject(ApplicationFailure.nonRetryable('qpdf refused it', 'SEARCHABLE_PDF_FAILED')),
+      });
+      const result = await (await start(broken)).result();
+      assert.equal(result.status, 'completed', 'the text stands without its PDF');
+      assert.equal(broken.inputsOf('buildSearchablePdf').length, 1, 'a non-retryable failure is not retried');
+      assert.deepEqual(broken.inputsOf('finalizeDocument'), [{ jobId: broken.id }]);
     });
 
     it('records a page that fails after its retries, runs the others and finalizes the job as partial', async () => {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BuildSearchablePdfInput, BuildSearchablePdfOutput } from '../core/contracts.js';
-import type { JobStore } from '../core/job-store.js';
+import type { JobStore, OcrPageWords } from '../core/job-store.js';
 import { searchablePdfKey, type DocumentStorage } from '../core/storage/storage.js';
 import { overlayTextLayer } from './adapters/qpdf.js';
 import { TextLayerPdfWriter } from './adapters/text-layer-pdf.js';
@@ -42,36 +42,22 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
   async function buildSearchablePdf(input: BuildSearchablePdfInput): Promise<BuildSearchablePdfOutput> {
     if (!settings.enabled) return { built: false, reason: 'disabled' };
     const ctx = Context.current();
-    const signal = ctx.cancellationSignal;
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'folio-searchable-'));
     try {
       const original = await storage.localPath(input.storageKey);
-      const password = deps.openPassword(input.jobId, input.password);
-      const layerPath = path.join(workDir, 'layer.pdf');
-      const onto = await writeTextLayer(input.jobId, layerPath, signal);
-      let result = original;
-      if (onto.length > 0) {
-        result = path.join(workDir, 'searchable.pdf');
-        const beat = setInterval(() => ctx.heartbeat({ step: 'overlay', pages: onto.length }), 5_000);
-        try {
-          await overlayTextLayer(settings.qpdf, {
-            original,
-            password,
-            layer: layerPath,
-            onto,
-            output: result,
-            workDir,
-            signal,
-          });
-        } finally {
-          clearInterval(beat);
-        }
-      }
-      // No OCR'd page: the document is as searchable as it gets, and is its own searchable PDF.
+      const built = await writeSearchablePdf({
+        original,
+        password: deps.openPassword(input.jobId, input.password),
+        pages: ocrPages(jobs, input.jobId),
+        workDir,
+        tools: settings,
+        signal: ctx.cancellationSignal,
+        progress: (step, pages) => ctx.heartbeat({ step, pages }),
+      });
       const key = searchablePdfKey(input.jobId);
-      const stored = await storage.put(key, createReadStream(result));
-      ctx.log.info('Searchable PDF built', { pagesWithTextLayer: onto.length, bytes: stored.bytes });
-      return { built: true, storageKey: key, bytes: stored.bytes, pagesWithTextLayer: onto.length };
+      const stored = await storage.put(key, createReadStream(built.path));
+      ctx.log.info('Searchable PDF built', { pagesWithTextLayer: built.pagesWithTextLayer, bytes: stored.bytes });
+      return { built: true, storageKey: key, bytes: stored.bytes, pagesWithTextLayer: built.pagesWithTextLayer };
     } catch (err) {
       throw asFailure(err);
     } finally {
@@ -79,36 +65,81 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
     }
   }
 
-  /** Writes the text layer of every OCR'd page that has words; returns those pages' numbers, ascending. */
-  async function writeTextLayer(jobId: string, layerPath: string, signal: AbortSignal): Promise<number[]> {
-    const font = await fs.readFile(settings.glyphlessFont).catch((err: unknown) => {
-      throw new Error(
-        `The glyphless font is missing at ${settings.glyphlessFont} (${String(err)}): run bash scripts/install-qpdf.sh, or set GLYPHLESS_FONT_PATH`,
-      );
-    });
-    const writer = await TextLayerPdfWriter.create(layerPath, font);
-    const onto: number[] = [];
-    try {
-      let after = 0;
-      for (;;) {
-        signal.throwIfAborted();
-        const batch = await jobs.ocrPagesAfter(jobId, after, PAGE_BATCH);
-        for (const page of batch) {
-          if (page.words.length === 0 || !(page.width > 0 && page.height > 0)) continue;
-          await writer.addPage(page);
-          onto.push(page.pageNumber);
-        }
-        Context.current().heartbeat({ step: 'text-layer', pages: onto.length });
-        if (batch.length < PAGE_BATCH) break;
-        after = batch[batch.length - 1]!.pageNumber;
-      }
-      await writer.close();
-      return onto;
-    } catch (err) {
-      writer.destroy();
-      throw err;
-    }
-  }
-
   return { buildSearchablePdf };
+}
+
+/** The job's OCR'd pages with their words, read from the database PAGE_BATCH pages at a time. */
+async function* ocrPages(jobs: JobStore, jobId: string): AsyncIterable<OcrPageWords> {
+  let after = 0;
+  for (;;) {
+    const batch = await jobs.ocrPagesAfter(jobId, after, PAGE_BATCH);
+    yield* batch;
+    if (batch.length < PAGE_BATCH) return;
+    after = batch[batch.length - 1]!.pageNumber;
+  }
+}
+
+export interface SearchablePdfRequest {
+  original: string;
+  password?: string;
+  /** The OCR'd pages, ascending; pages without words are left as they are. */
+  pages: AsyncIterable<OcrPageWords>;
+  /** A private folder for the layer and the result; the caller removes it. */
+  workDir: string;
+  tools: Pick<SearchablePdfSettings, 'qpdf' | 'glyphlessFont'>;
+  signal?: AbortSignal;
+  /** Called as the build goes (every PAGE_BATCH pages of the layer, every 5 s of qpdf): heartbeats. */
+  progress?: (step: 'text-layer' | 'overlay', pages: number) => void;
+}
+
+/**
+ * The searchable PDF as a file in `workDir` (or the original itself when no page has words: a document
+ * read from its own text layer is already as searchable as it gets).
+ */
+export async function writeSearchablePdf(
+  request: SearchablePdfRequest,
+): Promise<{ path: string; pagesWithTextLayer: number }> {
+  const { original, password, workDir, tools, signal, progress } = request;
+  const layer = path.join(workDir, 'layer.pdf');
+  const onto = await writeTextLayer(request.pages, layer, tools.glyphlessFont, signal, progress);
+  if (onto.length === 0) return { path: original, pagesWithTextLayer: 0 };
+  const output = path.join(workDir, 'searchable.pdf');
+  const beat = setInterval(() => progress?.('overlay', onto.length), 5_000);
+  try {
+    await overlayTextLayer(tools.qpdf, { original, password, layer, onto, output, workDir, signal });
+  } finally {
+    clearInterval(beat);
+  }
+  return { path: output, pagesWithTextLayer: onto.length };
+}
+
+/** Writes the text layer of every page that has words; returns those pages' numbers, ascending. */
+async function writeTextLayer(
+  pages: AsyncIterable<OcrPageWords>,
+  layerPath: string,
+  fontPath: string,
+  signal: AbortSignal | undefined,
+  progress: SearchablePdfRequest['progress'],
+): Promise<number[]> {
+  const font = await fs.readFile(fontPath).catch((err: unknown) => {
+    throw new Error(
+      `The glyphless font is missing at ${fontPath} (${String(err)}): run bash scripts/install-qpdf.sh, or set GLYPHLESS_FONT_PATH`,
+    );
+  });
+  const writer = await TextLayerPdfWriter.create(layerPath, font);
+  const onto: number[] = [];
+  try {
+    for await (const page of pages) {
+      signal?.throwIfAborted();
+      if (page.words.length === 0 || !(page.width > 0 && page.height > 0)) continue;
+      await writer.addPage(page);
+      onto.push(page.pageNumber);
+      if (onto.length % PAGE_BATCH === 0) progress?.('text-layer', onto.length);
+    }
+    await writer.close();
+    return onto;
+  } catch (err) {
+    writer.destroy();
+    throw err;
+  }
 }

@@ -1,10 +1,10 @@
 /**
  * qpdf, run as a child process: lays the pages of a text layer over pages of the original document. qpdf
  * reads the original object by object and writes the result as it goes, so neither it nor this process ever
- * holds a whole document; it keeps every original object as it is (`--stream-data=preserve`: image and
- * content streams are copied byte for byte, never decoded or recompressed), places each overlay page in its
- * target page's box undoing the target's /Rotate, and keeps the original's encryption (same passwords and
- * permissions). The binary is Debian's qpdf, unpacked into .tools/qpdf by scripts/install-qpdf.sh.
+ * holds a whole document. It copies every encoded stream (the scans' images above all) byte for byte, never
+ * decoding or re-encoding one (`--decode-level=none`); draws each target page's original content, unchanged,
+ * as a form XObject under the layer's; places each layer page in its target page's box, undoing the target's
+ * /Rotate; and keeps the original's encryption (same passwords and permissions). The binary is Debian's qpdf, unpacked into .tools/qpdf by scripts/install-qpdf.sh.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -28,7 +28,9 @@ export interface OverlayRequest {
 /** Runs qpdf's overlay. A document qpdf cannot open or write is an InputError (SEARCHABLE_PDF_FAILED). */
 export async function overlayTextLayer(qpdf: string, request: OverlayRequest): Promise<void> {
   const { original, password, layer, onto, output, workDir, signal } = request;
-  const args = ['--stream-data=preserve', '--warning-exit-0', '--no-original-object-ids'];
+  // Encoded streams (images, compressed content) are copied as they are, never decoded or re-encoded;
+  // unencoded ones are compressed — among them the text layer, which qpdf's overlay re-writes unencoded.
+  const args = ['--decode-level=none', '--compress-streams=y', '--warning-exit-0', '--no-original-object-ids'];
   if (password !== undefined) {
     // In a file, not on the command line, where any process could read it.
     const file = path.join(workDir, 'password');

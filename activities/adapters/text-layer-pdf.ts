@@ -110,24 +110,26 @@ export class TextLayerPdfWriter {
       `<< /Type /FontDescriptor /FontName /GlyphLessFont /Flags 5 /FontBBox [0 0 ${ADVANCE} 1000] ` +
         `/ItalicAngle 0 /Ascent 1000 /Descent 0 /CapHeight 1000 /StemV 80 /FontFile2 ${file} 0 R >>`,
     );
-    await this.writeStream(file, `/Length1 ${fontFile.length} `, fontFile);
+    await this.writeStream(file, `/Length1 ${fontFile.length} `, fontFile, true);
     // Every CID is drawn with glyph 1, the font's blank glyph.
     const map = Buffer.alloc(65536 * 2);
     for (let cid = 0; cid < 65536; cid++) map.writeUInt16BE(1, cid * 2);
-    await this.writeStream(cidToGid, '', map);
-    await this.writeStream(toUnicode, '', Buffer.from(IDENTITY_TO_UNICODE, 'latin1'));
+    await this.writeStream(cidToGid, '', map, true);
+    await this.writeStream(toUnicode, '', Buffer.from(IDENTITY_TO_UNICODE, 'latin1'), true);
   }
 
-  private async writeStream(n: number, extra: string, data: Buffer): Promise<void> {
-    const packed = deflateSync(data);
+  /**
+   * A stream object. Pages' contents are written as they are: qpdf re-writes each overlay page's content
+   * (as a form XObject) and compresses it then, so compressing here would be work thrown away — and every
+   * zlib call holds ~256 KB of native memory until the garbage collector frees it.
+   */
+  private async writeStream(n: number, extra: string, data: Buffer, compress = false): Promise<void> {
+    const body = compress ? deflateSync(data) : data;
+    const filter = compress ? ' /Filter /FlateDecode' : '';
     this.begin(n);
-    await this.write(
-      Buffer.concat([
-        Buffer.from(`${n} 0 obj\n<< ${extra}/Length ${packed.length} /Filter /FlateDecode >>\nstream\n`, 'latin1'),
-        packed,
-        Buffer.from('\nendstream\nendobj\n', 'latin1'),
-      ]),
-    );
+    await this.write(Buffer.from(`${n} 0 obj\n<< ${extra}/Length ${body.length}${filter} >>\nstream\n`, 'latin1'));
+    await this.write(body);
+    await this.write(Buffer.from('\nendstream\nendobj\n', 'latin1'));
   }
 
   private async writeObject(n: number, body: string): Promise<void> {

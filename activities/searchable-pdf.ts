@@ -83,7 +83,7 @@ export interface SearchablePdfRequest {
   original: string;
   password?: string;
   /** The OCR'd pages, ascending; pages without words are left as they are. */
-  pages: AsyncIterable<OcrPageWords>;
+  pages: AsyncIterable<OcrPageWords> | Iterable<OcrPageWords>;
   /** A private folder for the layer and the result; the caller removes it. */
   workDir: string;
   tools: Pick<SearchablePdfSettings, 'qpdf' | 'glyphlessFont'>;
@@ -115,7 +115,7 @@ export async function writeSearchablePdf(
 
 /** Writes the text layer of every page that has words; returns those pages' numbers, ascending. */
 async function writeTextLayer(
-  pages: AsyncIterable<OcrPageWords>,
+  pages: SearchablePdfRequest['pages'],
   layerPath: string,
   fontPath: string,
   signal: AbortSignal | undefined,

@@ -60,9 +60,9 @@ interface Measured {
 }
 
 if (args.child) await child(Number(args.child), args.dir!);
-else await main();
+else main();
 
-async function main(): Promise<void> {
+function main(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-bench-searchable-'));
   try {
     // Ten distinct scanned pages, and each page's words as OCR gives them.
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
 /** One build of the `total`-page document, in this process: its time, peak RSS and sizes as JSON on stdout. */
 async function child(total: number, dir: string): Promise<void> {
   const words = JSON.parse(fs.readFileSync(path.join(dir, 'words.json'), 'utf8')) as OcrPageWords[];
-  async function* pages(): AsyncIterable<OcrPageWords> {
+  function* pages(): Iterable<OcrPageWords> {
     for (let n = 1; n <= total; n++) yield { ...words[(n - 1) % words.length]!, pageNumber: n };
   }
   const workDir = fs.mkdtempSync(path.join(dir, 'work-'));

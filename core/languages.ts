@@ -202,22 +202,24 @@ export function languagesForScript(
 
 /**
  * The languages to read a page again in when OSD's script (it names only the leading one) left words of
- * another script unread: the first choice, then the installed languages of other catalogued scripts (the
- * defaults first, then by code), at most four in all. Equal to `chosen` when nothing else is installed.
+ * another script unread: the first choice, then one installed language of each other catalogued script
+ * (the defaults first, then by code), at most four in all. Equal to `chosen` when nothing else is installed.
  */
 export function mixedScriptLanguages(
   chosen: readonly string[],
   installed: readonly string[],
   defaults: readonly string[],
 ): string[] {
-  const others = installed
-    .filter((code) => !chosen.includes(code) && languageInfo(code).script !== '')
-    .filter(
-      (code, _, all) =>
-        !all.some((o) => o !== code && languageInfo(o).script === languageInfo(code).script && o < code),
-    )
-    .sort((a, b) => Number(defaults.includes(b)) - Number(defaults.includes(a)) || a.localeCompare(b));
-  return [...chosen, ...others].slice(0, Math.max(chosen.length, MAX_MIXED_LANGUAGES));
+  const covered = new Set(chosen.map((code) => languageInfo(code).script));
+  const others = new Map<string, string>();
+  const ordered = [...installed].sort(
+    (a, b) => Number(defaults.includes(b)) - Number(defaults.includes(a)) || a.localeCompare(b),
+  );
+  for (const code of ordered) {
+    const { script } = languageInfo(code);
+    if (script !== '' && !covered.has(script) && !others.has(script)) others.set(script, code);
+  }
+  return [...chosen, ...others.values()].slice(0, Math.max(chosen.length, MAX_MIXED_LANGUAGES));
 }
 
 /** The value of `languages` that picks each page's languages from the script detected on it. */

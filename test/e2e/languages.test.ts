@@ -85,7 +85,7 @@ describe('OCR languages over HTTP', () => {
     for (const bytes of [korean.pdf, russian.pdf]) {
       const source = await PDFDocument.load(bytes);
       const [page] = await doc.copyPages(source, [0]);
-      doc.addPage(page!);
+      doc.addPage(page);
     }
     const res = await submit(url, { name: 'korean-russian.pdf', bytes: await doc.save() }, { languages: 'auto' });
     assert.equal(res.status, 202);
@@ -116,8 +116,8 @@ describe('OCR languages over HTTP', () => {
     assert.equal((await waitForJob(url, jobId, 120_000)).status, 'completed');
     const [page] = (await getResult(url, jobId)).pages as unknown as PageWithLanguages[];
     assert.deepEqual(page?.languages, { used: ['eng', 'kor'], auto: false });
-    const cer = cerWithoutSpaces(page!.text, mixed.text);
+    const cer = cerWithoutSpaces(page.text, mixed.text);
     console.log(`over HTTP, languages=eng+kor: mixed CER ${(cer * 100).toFixed(2)} % (no spaces)`);
-    assert.ok(cer <= 0.07, `mixed CER ${cer}: ${page!.text}`);
+    assert.ok(cer <= 0.07, `mixed CER ${cer}: ${page.text}`);
   });
 });

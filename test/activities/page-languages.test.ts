@@ -29,8 +29,17 @@ import { characterErrorRate } from '../support/text-metrics.js';
 
 const bed = await openActivityTestBed('page-languages');
 const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 60_000 });
-// Debian's tessdata_fast models, as npm test's bootstrap installs them (eng, kor and rus).
-const ocr = new TesseractEngine({ workers: 1, tessdataDir: path.join(repoRoot, '.tools/tessdata') });
+// Debian's tessdata_fast models as npm test's bootstrap installs them, exactly eng, kor and rus (what auto
+// picks from depends on what is installed: a folder of the test's own, whatever else .tools/tessdata holds).
+const tessdataDir = path.join(bed.storageDir, 'tessdata');
+await fs.mkdir(tessdataDir);
+for (const code of ['eng', 'kor', 'rus']) {
+  await fs.copyFile(
+    path.join(repoRoot, '.tools/tessdata', `${code}.traineddata`),
+    path.join(tessdataDir, `${code}.traineddata`),
+  );
+}
+const ocr = new TesseractEngine({ workers: 1, tessdataDir });
 const registry = new Registry();
 const { processPage } = createActivities({
   models: bed.models,

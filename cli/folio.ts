@@ -188,7 +188,7 @@ export function program(): Command {
     .option('-w, --wait', 'wait for the job to finish and print its text')
     .option('-o, --out <file>', 'with --wait: write the text to this file instead of stdout')
     .addOption(ocrModeOption())
-    .option('--languages <codes>', 'OCR languages joined by "+", e.g. eng+fra')
+    .option('--languages <codes>', 'OCR languages joined by "+" (e.g. eng+kor), or auto: each page by its script')
     .option('--pages <range>', 'pages to read, e.g. 1-3,7')
     .option('-q, --quiet', 'no progress bar')
     .action(async (file: string, opts: SubmitOptions, command: Command) => {

@@ -5,7 +5,7 @@
  * an earlier step never moves a job backwards. Used by the API, the activities and the panel alike.
  */
 import { Op, QueryTypes, type CreationAttributes, type Transaction } from 'sequelize';
-import type { FinalizeDocumentOutput, Word } from './contracts.js';
+import type { FinalizeDocumentOutput, PageLanguages, Word } from './contracts.js';
 import type { AppModels, Job } from './db/models.js';
 import {
   ACTIVE_STATUSES,
@@ -54,6 +54,8 @@ export interface PageRead {
   words: Word[];
   renderDpi: number | null;
   hasTextLayer: boolean | null;
+  /** OCR pages: the languages they were read in (and with languages=auto, the script that chose them). */
+  languages?: PageLanguages | null;
 }
 
 /** The values a new job is accepted with; its state is the store's to set. */
@@ -137,6 +139,7 @@ export class JobStore {
       words: read.words,
       renderDpi: read.renderDpi,
       hasTextLayer: read.hasTextLayer,
+      languages: read.languages ?? null,
       attempts: attempt,
       durationMs,
       errorCode: null,

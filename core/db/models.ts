@@ -6,7 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from 'sequelize';
-import type { DocumentOptions, Word } from '../contracts.js';
+import type { DocumentOptions, PageLanguages, Word } from '../contracts.js';
 import type { JobStatus, JobStep, PageMethod, PageStatus } from '../lifecycle.js';
 
 /** A document submitted for extraction. */
@@ -69,6 +69,8 @@ export class JobPage extends Model<InferAttributes<JobPage>, InferCreationAttrib
   declare confidence: CreationOptional<number | null>;
   declare words: CreationOptional<Word[] | null>;
   declare renderDpi: CreationOptional<number | null>;
+  /** OCR pages: the languages they were read in; null for text-layer pages. */
+  declare languages: CreationOptional<PageLanguages | null>;
   declare attempts: CreationOptional<number>;
   declare durationMs: CreationOptional<number | null>;
   declare errorCode: CreationOptional<string | null>;
@@ -168,6 +170,7 @@ export function initAppModels(sequelize: Sequelize): {
       confidence: DataTypes.REAL,
       words: DataTypes.JSONB,
       renderDpi: DataTypes.INTEGER,
+      languages: DataTypes.JSONB,
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       durationMs: DataTypes.INTEGER,
       errorCode: DataTypes.STRING(48),

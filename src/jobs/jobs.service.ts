@@ -106,6 +106,7 @@ export class JobsService {
         'confidence',
         'words',
         'renderDpi',
+        'languages',
         'errorCode',
         'errorMessage',
       ],

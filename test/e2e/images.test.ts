@@ -163,14 +163,24 @@ describe('images as documents', () => {
     assert.equal(outside.status.error?.code, 'PAGE_RANGE_INVALID');
   });
 
-  it('reads a WebP, ignoring a password sent with it', { timeout: 240_000 }, async () => {
-    const webp = await sharp(corpusPath('scanned/scribe-receipt_03.png')).webp({ lossless: true }).toBuffer();
-    const [page] = await readText('receipt.webp', webp, { password: 'not-a-pdf' });
-    assert.ok(page);
-    const truth = fs.readFileSync(corpusPath('scanned/scribe-receipt_03.gt.txt'), 'utf8');
-    const cer = cerOf('WebP receipt', page.text, truth);
-    assert.ok(cer <= CER_BOUNDS['scanned/scribe-receipt_03.pdf']!, `CER ${cer.toFixed(4)}`);
-  });
+  it(
+    'reads a WebP, ignoring a password sent with it; the same image again joins its job',
+    { timeout: 240_000 },
+    async () => {
+      const webp = await sharp(corpusPath('scanned/scribe-receipt_03.png')).webp({ lossless: true }).toBuffer();
+      const [page] = await readText('receipt.webp', webp, { password: 'not-a-pdf' });
+      // Dedupe as for PDFs: same content and options, one job.
+      const first = (await (await submit(api.url, { name: 'a.webp', bytes: webp })).json()) as { jobId: string };
+      const again = await submit(api.url, { name: 'b.webp', bytes: webp });
+      assert.equal(again.status, 202);
+      const joined = (await again.json()) as { jobId: string; duplicateOf?: string };
+      assert.equal(joined.duplicateOf, first.jobId);
+      assert.ok(page);
+      const truth = fs.readFileSync(corpusPath('scanned/scribe-receipt_03.gt.txt'), 'utf8');
+      const cer = cerOf('WebP receipt', page.text, truth);
+      assert.ok(cer <= CER_BOUNDS['scanned/scribe-receipt_03.pdf']!, `CER ${cer.toFixed(4)}`);
+    },
+  );
 
   it('fails the page of a truncated PNG cleanly, and a PNG with a damaged header at once', async () => {
     const png = fs.readFileSync(corpusPath('scanned/scribe-filing_01.png'));

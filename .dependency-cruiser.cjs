@@ -5,7 +5,7 @@
  *
  *   core/          the bottom: what both processes share, free of Nest and of the engines
  *   workflows/     deterministic orchestration; imports only @temporalio/workflow and core's pure contracts
- *   activities/    the worker's side effects; adapters/ are the only code that calls pdf.js and tesseract.js
+ *   activities/    the worker's side effects; adapters/ are the only code that calls pdf.js, tesseract.js and sharp
  *   src/           the API (Nest modules) and src/worker.ts, which wires the activities into a Temporal worker
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -38,7 +38,7 @@ module.exports = {
       comment: 'core/ never imports Nest, AdminJS or an engine: both processes (and workflow code) load it.',
       severity: 'error',
       from: { path: '^core/' },
-      to: { path: 'node_modules/(@nestjs|adminjs|@adminjs|pdfjs-dist|tesseract\\.js|piscina|@napi-rs)/' },
+      to: { path: 'node_modules/(@nestjs|adminjs|@adminjs|pdfjs-dist|tesseract\\.js|sharp|@img|piscina|@napi-rs)/' },
     },
     {
       name: 'workflows-import-contracts-only',
@@ -64,10 +64,11 @@ module.exports = {
     },
     {
       name: 'engines-only-in-adapters',
-      comment: 'Only activities/adapters/ call pdf.js and tesseract.js (tests and the bench may use them directly).',
+      comment:
+        'Only activities/adapters/ call pdf.js, tesseract.js and sharp (tests and the bench may use them directly).',
       severity: 'error',
       from: { pathNot: '^(activities/adapters/|test/|bench/)' },
-      to: { path: 'node_modules/(pdfjs-dist|tesseract\\.js)/' },
+      to: { path: 'node_modules/(pdfjs-dist|tesseract\\.js|sharp)/' },
     },
     {
       name: 'the-api-never-imports-the-worker',

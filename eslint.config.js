@@ -59,7 +59,8 @@ export default tseslint.config(
               message: 'No Node built-ins in workflows.',
             },
             {
-              regex: '^(sequelize|pg|@nestjs/.*|pdfjs-dist.*|tesseract\\.js.*|@temporalio/(client|worker|activity))$',
+              regex:
+                '^(sequelize|pg|@nestjs/.*|pdfjs-dist.*|tesseract\\.js.*|sharp|@temporalio/(client|worker|activity))$',
               message: 'Only @temporalio/workflow and local contracts in workflows.',
             },
             { regex: '^\\.\\./src/', message: 'No application code in workflows.' },

@@ -2,7 +2,9 @@
  * What the document and page activities share: classifying an adapter's error into a failure the retry
  * policy understands, opening the sealed document password, and heartbeating through long work.
  */
+import { open as openFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { IMAGE_SIGNATURE_BYTES, imageTypeOf, type ImageMediaType } from '../core/document-type.js';
 import { open as openSealed, SealedSecretError } from '../core/sealed-secret.js';
 import { NotFoundInStorage } from '../core/storage/storage.js';
 import type { SealedPassword } from '../core/contracts.js';
@@ -56,5 +58,20 @@ export async function withHeartbeat<T>(intervalMs: number, work: (signal: AbortS
     return await work(ctx.cancellationSignal);
   } finally {
     clearInterval(timer);
+  }
+}
+
+/**
+ * Whether a stored document is an image, and which format, by its first bytes as the API sniffed it at
+ * upload; anything else the API accepted is a PDF.
+ */
+export async function imageTypeOfFile(path: string): Promise<ImageMediaType | undefined> {
+  const file = await openFile(path, 'r');
+  try {
+    const head = Buffer.alloc(IMAGE_SIGNATURE_BYTES);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return imageTypeOf(head.subarray(0, bytesRead));
+  } finally {
+    await file.close();
   }
 }

@@ -18,14 +18,17 @@ import type { JobStore } from '../core/job-store.js';
 import { runOrder } from '../core/page-plan.js';
 import { selectPages } from '../core/page-range.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
-import { InputError, type PdfEngine } from './adapters/types.js';
-import { asFailure, type PasswordOpener } from './common.js';
+import { InputError, type ImageEngine, type PdfEngine, type PdfInspection } from './adapters/types.js';
+import { asFailure, imageTypeOfFile, type PasswordOpener } from './common.js';
+import { imageDpi } from './image-render.js';
 import type { PageMetrics } from './page-metrics.js';
 
 export interface DocumentActivityDeps {
   jobs: JobStore;
   storage: DocumentStorage;
   pdf: PdfEngine;
+  /** Reads image documents (PNG, JPEG, TIFF, WebP): one page per frame. */
+  images: ImageEngine;
   metrics: PageMetrics;
   openPassword: PasswordOpener;
   /** MAX_PAGES: longer documents fail with TOO_MANY_PAGES before any page is opened. */
@@ -46,11 +49,14 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
   async function inspectDocument(input: InspectDocumentInput): Promise<InspectDocumentOutput> {
     try {
       const path = await storage.localPath(input.storageKey);
-      const inspection = await pdf.inspect(path, {
-        password: openPassword(input.jobId, input.password),
-        maxPages: deps.maxPages,
-        signal: Context.current().cancellationSignal,
-      });
+      const signal = Context.current().cancellationSignal;
+      const inspection = (await imageTypeOfFile(path))
+        ? await inspectImage(path, signal)
+        : await pdf.inspect(path, {
+            password: openPassword(input.jobId, input.password),
+            maxPages: deps.maxPages,
+            signal,
+          });
       if (inspection.pageCount > deps.maxPages) {
         throw ApplicationFailure.nonRetryable(
           `The document has ${inspection.pageCount} pages; this service accepts at most ${deps.maxPages}. Split it and upload the parts.`,
@@ -77,6 +83,19 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
     } catch (err) {
       throw asFailure(err);
     }
+  }
+
+  /**
+   * An image document as the PDF engine would describe it: a page per frame, sized in points at the image's
+   * own resolution. Images carry no password and no encryption.
+   */
+  async function inspectImage(path: string, signal: AbortSignal): Promise<PdfInspection> {
+    const { pageCount, frames } = await deps.images.inspect(path, { maxPages: deps.maxPages, signal });
+    const pages = frames.map((frame, i) => {
+      const toPoints = 72 / imageDpi(frame);
+      return { number: i + 1, width: frame.width * toPoints, height: frame.height * toPoints, rotation: 0 };
+    });
+    return { pageCount, encrypted: false, pages };
   }
 
   /** Tells whether a sealed password opens the document; a wrong one is an answer, not a failure. */

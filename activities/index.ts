@@ -11,7 +11,8 @@ import type { AppModels } from '../core/db/models.js';
 import { JobStore } from '../core/job-store.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
 import type { DocumentRunSettings } from '../core/workflow-client.js';
-import type { OcrEngine, PdfEngine } from './adapters/types.js';
+import { SharpImageEngine } from './adapters/sharp-image.js';
+import type { ImageEngine, OcrEngine, PdfEngine } from './adapters/types.js';
 import { passwordOpener } from './common.js';
 import { createDocumentActivities } from './document.js';
 import { createMaintenanceActivities } from './maintenance.js';
@@ -19,12 +20,21 @@ import { createPageActivities, type PageSettings } from './page.js';
 import { createPageMetrics, type PageMetrics } from './page-metrics.js';
 import { createSearchablePdfActivities, type SearchablePdfSettings } from './searchable-pdf.js';
 
+/**
+ * How much larger than the pixel cap (RENDER_MAX_PIXELS) an image may be and still be decoded, shrinking to
+ * the cap as it is read; a larger one is refused with PAGE_TOO_LARGE before a pixel is decoded. Twice the
+ * cap keeps a whole-image decode (WebP, interlaced PNG) within ~4 bytes × 2 × the cap.
+ */
+export const IMAGE_DECODE_HEADROOM = 2;
+
 /** What the activities need from the process that hosts them. */
 export interface ActivityDeps {
   models: AppModels;
   storage: DocumentStorage;
   pdf: PdfEngine;
   ocr: OcrEngine;
+  /** Reads image documents; default: sharp, decoding frames of up to IMAGE_DECODE_HEADROOM × the pixel cap. */
+  images?: ImageEngine;
   /** Where page metrics go; the worker passes the set on its /metrics registry. Default: a private registry. */
   metrics?: PageMetrics;
   /** Opens the sealed document passwords the workflows carry (DOCUMENT_SECRET_KEY). */
@@ -51,17 +61,20 @@ export function createActivities(deps: ActivityDeps) {
   const jobs = new JobStore(models);
   const metrics = deps.metrics ?? createPageMetrics(new Registry());
   const openPassword = passwordOpener(deps.documentSecretKey);
+  const images =
+    deps.images ?? new SharpImageEngine({ maxInputPixels: settings.renderMaxPixels * IMAGE_DECODE_HEADROOM });
   return {
     ...createDocumentActivities({
       jobs,
       storage,
       pdf,
+      images,
       metrics,
       openPassword,
       maxPages: settings.maxPages,
       plan: settings.plan,
     }),
-    ...createPageActivities({ jobs, storage, pdf, ocr, metrics, openPassword, settings }),
+    ...createPageActivities({ jobs, storage, pdf, images, ocr, metrics, openPassword, settings }),
     ...createSearchablePdfActivities({
       jobs,
       storage,

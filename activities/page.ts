@@ -9,8 +9,10 @@ import type { PageLanguages, ProcessPageInput, ProcessPageOutput, Word } from '.
 import { AUTO_LANGUAGES, languagesForScript, mixedScriptLanguages } from '../core/languages.js';
 import type { JobStore, PageRead } from '../core/job-store.js';
 import type { OcrMode, ReadMethod } from '../core/lifecycle.js';
+import type { ImageMediaType } from '../core/document-type.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
 import type {
+  ImageEngine,
   OcrEngine,
   OcrResult,
   Orientation,
@@ -19,7 +21,8 @@ import type {
   QuarterTurn,
   RenderedPage,
 } from './adapters/types.js';
-import { asFailure, withHeartbeat, type PasswordOpener } from './common.js';
+import { asFailure, imageTypeOfFile, withHeartbeat, type PasswordOpener } from './common.js';
+import { renderImageForOcr } from './image-render.js';
 import type { PageMetrics, PagePhase } from './page-metrics.js';
 import { renderForOcr } from './page-render.js';
 
@@ -49,6 +52,8 @@ export interface PageActivityDeps {
   jobs: JobStore;
   storage: DocumentStorage;
   pdf: PdfEngine;
+  /** Decodes the pages of image documents (PNG, JPEG, TIFF frames, WebP) instead of pdf.js. */
+  images: ImageEngine;
   ocr: OcrEngine;
   metrics: PageMetrics;
   openPassword: PasswordOpener;
@@ -56,6 +61,11 @@ export interface PageActivityDeps {
 }
 
 // Decisions.
+
+/** Whether the document can have a text layer: a PDF can; an image is pixels only, always read by OCR. */
+export function canHaveTextLayer(imageType: ImageMediaType | undefined): boolean {
+  return imageType === undefined;
+}
 
 /** Whether the page's own text layer is read first: always, unless the client forced OCR. */
 export function readsTextLayerFirst(mode: OcrMode): boolean {
@@ -148,6 +158,8 @@ export function needsDeskew(settings: PageSettings): boolean {
 interface PageWork {
   input: ProcessPageInput;
   path: string;
+  /** The image format of an image document; undefined for a PDF. */
+  imageType: ImageMediaType | undefined;
   password: string | undefined;
   signal: AbortSignal;
   /** The page's text layer, read at most once, when a step first asks for it. */
@@ -218,12 +230,15 @@ export function createPageActivities(deps: PageActivityDeps) {
     progress: { method: ReadMethod },
   ): Promise<PageWork> {
     const path = await storage.localPath(input.storageKey);
-    const password = deps.openPassword(input.jobId, input.password);
+    const imageType = await imageTypeOfFile(path);
+    // An image has no password: one sent with it is never opened.
+    const password = imageType ? undefined : deps.openPassword(input.jobId, input.password);
     const phase = <T>(name: PagePhase, work: () => Promise<T>) => timed((t) => metrics.phase(name, t), work);
     let layer: Promise<PageText> | undefined;
     const work: PageWork = {
       input,
       path,
+      imageType,
       password,
       signal,
       textLayer: () =>
@@ -243,7 +258,7 @@ export function createPageActivities(deps: PageActivityDeps) {
   async function readPage(work: PageWork): Promise<PageRead> {
     const { ocrMode } = work.input.options;
     let layer: PageText | undefined;
-    if (readsTextLayerFirst(ocrMode)) {
+    if (canHaveTextLayer(work.imageType) && readsTextLayerFirst(ocrMode)) {
       layer = await work.textLayer();
       if (hasUsableTextLayer(ocrMode, layer)) return fromTextLayer(layer);
     }
@@ -320,6 +335,17 @@ export function createPageActivities(deps: PageActivityDeps) {
 
   /** Render: the page drawn for OCR, at the resolution page-render.ts settles on. */
   function render(work: PageWork, at: { dpi?: number; rotation?: QuarterTurn } = {}): Promise<RenderedPage> {
+    if (work.imageType) {
+      // An image is decoded rather than drawn; its scale follows from its own pixels alone.
+      return work.phase('render', () =>
+        renderImageForOcr(deps.images, work.path, work.input.pageNumber, {
+          dpi: settings.dpi,
+          maxPixels: settings.renderMaxPixels,
+          rotation: at.rotation,
+          signal: work.signal,
+        }),
+      );
+    }
     return work.phase('render', () =>
       renderForOcr(pdf, work.path, work.input.pageNumber, {
         dpi: at.dpi ?? settings.dpi,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `folio`: the command-line client. Uploads a PDF (streamed from disk), follows its job over the API's
+ * `folio`: the command-line client. Uploads a PDF or an image (streamed from disk), follows its job over the API's
  * Server-Sent Events with a progress bar, and prints or saves the text. FOLIO_URL and FOLIO_API_KEY say
  * where and as whom. The exit code says how it ended (see EXIT).
  */
@@ -171,7 +171,7 @@ function existingFile(value: string): string {
 /** The program; `run` resolves to the exit code. */
 export function program(): Command {
   const cmd = new Command('folio')
-    .description('PDFs in, per-page text out: submit documents to a Folio API and get their text.')
+    .description('PDFs and images in, per-page text out: submit documents to a Folio API and get their text.')
     .option('--url <url>', 'the API (default: FOLIO_URL, else http://localhost:3000); the key is FOLIO_API_KEY')
     .addHelpText(
       'after',
@@ -183,8 +183,8 @@ export function program(): Command {
 
   cmd
     .command('submit')
-    .description('upload a PDF; with --wait, follow it and print (or save) its text')
-    .argument('<file>', 'the PDF', existingFile)
+    .description('upload a PDF or a PNG, JPEG, TIFF or WebP image; with --wait, follow it and print (or save) its text')
+    .argument('<file>', 'the PDF or image', existingFile)
     .option('-w, --wait', 'wait for the job to finish and print its text')
     .option('-o, --out <file>', 'with --wait: write the text to this file instead of stdout')
     .addOption(ocrModeOption())
@@ -194,8 +194,9 @@ export function program(): Command {
     .action(async (file: string, opts: SubmitOptions, command: Command) => {
       const client = api(command.optsWithGlobals());
       const form = new FormData();
-      // A file-backed Blob: the upload streams from disk, whatever the file's size.
-      form.append('file', await fs.openAsBlob(file, { type: 'application/pdf' }), path.basename(file));
+      // A file-backed Blob: the upload streams from disk, whatever the file's size. The API types it by its
+      // content, so no type is claimed for it.
+      form.append('file', await fs.openAsBlob(file, { type: 'application/octet-stream' }), path.basename(file));
       if (opts.ocrMode) form.append('ocrMode', opts.ocrMode);
       if (opts.languages) form.append('languages', opts.languages);
       if (opts.pages) form.append('pages', opts.pages);

@@ -22,6 +22,8 @@ export const FAILURES = {
   PDF_PASSWORD_INCORRECT: { input: true, http: 422 },
   PDF_CORRUPT: { input: true },
   PDF_NO_PAGES: { input: true },
+  /** An image document (PNG, JPEG, TIFF, WebP) whose header cannot be read. */
+  IMAGE_CORRUPT: { input: true },
   PAGE_RANGE_INVALID: { input: true, http: 400 },
   TOO_MANY_PAGES: { input: true },
   PAGE_UNREADABLE: { input: true },

@@ -32,8 +32,9 @@ function testFiles(dir: string): string[] {
 }
 
 const filters = process.argv.slice(2);
+// Matched against the path inside the checkout (test/…), not the checkout's own folder name.
 const files = testFiles(path.join(dist, 'test')).filter(
-  (f) => filters.length === 0 || filters.some((s) => f.includes(s)),
+  (f) => filters.length === 0 || filters.some((s) => path.relative(dist, f).includes(s)),
 );
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);

@@ -156,3 +156,40 @@ export interface OcrEngine {
   availableLanguages(): string[];
   close(): Promise<void>;
 }
+
+/** One image of an image document (a frame of a multi-page TIFF), as the reader sees it: upright. */
+export interface ImageFrame {
+  /** Pixels after the EXIF orientation is applied. */
+  width: number;
+  height: number;
+  /** The resolution the file declares, in dots per inch; undefined when it declares none. */
+  density: number | undefined;
+}
+
+export interface ImageInspection {
+  /** Frames in the file: one page each. */
+  pageCount: number;
+  /** Each frame's size; empty when `pageCount` is over the `maxPages` asked for (only the count is read). */
+  frames: ImageFrame[];
+}
+
+export interface ImageDrawOptions {
+  /** The scale the frame is decoded at: 1 for its own pixels, less to shrink it. */
+  scale: number;
+  /** A clockwise quarter turn on top of the EXIF orientation (text scanned turned, read upright). */
+  rotation?: QuarterTurn;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads PNG, JPEG, TIFF and WebP documents: engine calls only (at what scale to read a frame, what to refuse:
+ * see activities/image-render.ts). Pages are numbered from 1, one per frame.
+ */
+export interface ImageEngine {
+  /** Frames of more than this many pixels are never decoded (the decoder's own input limit). */
+  readonly maxInputPixels: number;
+  inspect(path: string, options?: { maxPages?: number; signal?: AbortSignal }): Promise<ImageInspection>;
+  frame(path: string, pageNumber: number, options?: { signal?: AbortSignal }): Promise<ImageFrame>;
+  /** The frame scaled, flattened onto white, upright, turned and converted to an 8-bit grayscale PGM. */
+  draw(path: string, pageNumber: number, options: ImageDrawOptions): Promise<Omit<RenderedPage, 'dpi'>>;
+}

@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConsumes,
   ApiHeader,
+  ApiOperation,
   ApiProperty,
   ApiPropertyOptional,
   ApiSecurity,
@@ -45,6 +46,14 @@ export class DocumentsController {
 
   @Post()
   @HttpCode(202)
+  @ApiOperation({
+    summary: 'Submit a PDF or an image (PNG, JPEG, TIFF, WebP) to be read',
+    description:
+      'The file is typed by its content, never by its name or declared type. A PDF is read page by page (its ' +
+      'own text layer or OCR); an image is one page (a multi-page TIFF one page per frame), always read by OCR, ' +
+      'upright by its EXIF orientation and at its own resolution. Anything else is refused with 415 NOT_PDF, ' +
+      'whose details list the accepted types.',
+  })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadDocumentBody })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat it to get the same job back' })

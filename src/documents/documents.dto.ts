@@ -8,7 +8,11 @@ import { MAX_PASSWORD_CHARS } from '../jobs/passwords.js';
 
 /** The multipart fields beside the file. */
 export class DocumentOptionsDto {
-  @ApiPropertyOptional({ enum: OCR_MODES, default: 'auto' })
+  @ApiPropertyOptional({
+    enum: OCR_MODES,
+    default: 'auto',
+    description: 'For PDFs: whether to use the text layer. Images have none and are always read by OCR.',
+  })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsIn(OCR_MODES, {
@@ -27,7 +31,10 @@ export class DocumentOptionsDto {
   @IsString()
   languages?: string;
 
-  @ApiPropertyOptional({ example: '1-3,7', description: 'Pages to read; all by default' })
+  @ApiPropertyOptional({
+    example: '1-3,7',
+    description: 'Pages to read; all by default. A multi-page TIFF has one page per frame.',
+  })
   @IsOptional()
   @Transform(emptyAsAbsent)
   @IsPageRange({ context: { code: 'PAGE_RANGE_INVALID' } })
@@ -38,7 +45,8 @@ export class DocumentOptionsDto {
     maxLength: MAX_PASSWORD_CHARS,
     description:
       'The user password of an encrypted PDF. Sealed (AES-256-GCM) at once, never stored or logged in clear. ' +
-      'Without it (or with a wrong one) such a job waits in `needs_password` for POST /v1/jobs/{id}/password.',
+      'Without it (or with a wrong one) such a job waits in `needs_password` for POST /v1/jobs/{id}/password. ' +
+      'Ignored for an image, which has none.',
   })
   @IsOptional()
   @IsString()
@@ -51,6 +59,10 @@ export class DocumentOptionsDto {
 
 /** The whole multipart body, for the OpenAPI document. */
 export class UploadDocumentBody extends DocumentOptionsDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The PDF (checked by content, not by name)' })
+  @ApiProperty({
+    type: 'string',
+    format: 'binary',
+    description: 'The PDF, PNG, JPEG, TIFF or WebP file (checked by content, not by name)',
+  })
   file!: unknown;
 }

@@ -201,8 +201,10 @@ export class DocumentsService {
     let password: SealedPassword | undefined;
     try {
       options = await this.parseOptions(upload.fields);
-      // An empty password is no password: a PDF's empty user password opens it without one.
-      if (upload.fields.password) password = sealDocumentPassword(this.config, jobId, upload.fields.password);
+      // An empty password is no password: a PDF's empty user password opens it without one. An image has
+      // none to open: a password sent with one (a client sending one for every file) is ignored, never stored.
+      if (upload.fields.password && upload.mediaType === 'application/pdf')
+        password = sealDocumentPassword(this.config, jobId, upload.fields.password);
     } catch (err) {
       await this.storage.remove(storageKey);
       throw err;
@@ -216,7 +218,8 @@ export class DocumentsService {
         job = await this.createWithinCap(owner, {
           id: jobId,
           filename: upload.filename,
-          contentType: upload.contentType,
+          // What the content is, by its first bytes; the type the client declared is not to be trusted.
+          contentType: upload.mediaType,
           sizeBytes: upload.stored.bytes,
           sha256: upload.stored.sha256,
           storageKey,
@@ -237,7 +240,7 @@ export class DocumentsService {
         if (existing) {
           await this.storage.remove(storageKey);
           if (seen) return { job: seen, replayed: true };
-          if (upload.fields.password && existing.status === 'needs_password') {
+          if (password && upload.fields.password && existing.status === 'needs_password') {
             // The same document again, now with its password: deliver it to the waiting job, never drop it.
             await this.control.providePassword(existing.id, upload.fields.password);
             return { job: await existing.reload(), duplicateOf: existing.id };

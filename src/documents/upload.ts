@@ -2,12 +2,20 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import type { DocumentStorage, StoredObject } from '../../core/storage/storage.js';
 import { ApiError } from '../common/errors.js';
+import {
+  ACCEPTED_MEDIA_TYPES,
+  acceptedTypesSentence,
+  imageTypeOf,
+  type DocumentMediaType,
+} from '../../core/document-type.js';
 
 /** A multipart upload as received: the one stored file and the text fields beside it. */
 export interface ReceivedUpload {
   stored: StoredObject;
   filename: string | null;
   contentType: string | null;
+  /** What the content is, by its first bytes: a PDF or one of the accepted image formats. */
+  mediaType: DocumentMediaType;
   fields: Record<string, string>;
 }
 
@@ -23,6 +31,11 @@ const XREF_MARK = Buffer.from('startxref');
 export function looksLikePdf(head: Buffer, tail: Buffer): boolean {
   if (head.indexOf(PDF_MAGIC) !== -1) return true;
   return head[0] === 0x25 && tail.indexOf(XREF_MARK) !== -1 && tail.indexOf(PDF_EOF) !== -1;
+}
+
+/** The document's type by content: an accepted image format by its signature, else a PDF; undefined for neither. */
+export function documentTypeOf(head: Buffer, tail: Buffer): DocumentMediaType | undefined {
+  return imageTypeOf(head) ?? (looksLikePdf(head, tail) ? 'application/pdf' : undefined);
 }
 const MAX_FIELD_BYTES = 4096;
 
@@ -41,7 +54,7 @@ export async function receiveUpload(
   if (!/^multipart\/form-data/i.test(type)) {
     throw new ApiError(
       'MULTIPART_REQUIRED',
-      'Send the document as multipart/form-data with the PDF in a part named "file".',
+      'Send the document as multipart/form-data with the PDF or image in a part named "file".',
     );
   }
   let parser: busboy.Busboy;
@@ -113,23 +126,26 @@ export async function receiveUpload(
       );
     }
     if (!storing) {
-      throw new ApiError('FILE_REQUIRED', 'No file was sent: put the PDF in a multipart part named "file".');
+      throw new ApiError('FILE_REQUIRED', 'No file was sent: put the PDF or image in a multipart part named "file".');
     }
     const stored = await storing;
     if (extraFiles) {
       throw new ApiError('TOO_MANY_FILES', 'Send exactly one file, in the part named "file".');
     }
     if (stored.bytes === 0) throw new ApiError('EMPTY_FILE', 'The uploaded file is empty (0 bytes).');
-    if (!looksLikePdf(stored.head, stored.tail)) {
+    const mediaType = documentTypeOf(stored.head, stored.tail);
+    if (mediaType === undefined) {
+      // The code stays NOT_PDF, the one clients already handle; the message and details name every type.
       throw new ApiError(
         'NOT_PDF',
-        'The file is not a PDF: no "%PDF-" header in its first 1024 bytes. Upload a PDF document.',
+        `The file is neither a PDF (no "%PDF-" header in its first 1024 bytes) nor a PNG, JPEG, TIFF or WebP image. ${acceptedTypesSentence()}.`,
+        { accepted: ACCEPTED_MEDIA_TYPES },
       );
     }
     if (truncatedFields.has('password')) {
       throw new ApiError('PASSWORD_INVALID', `The password is longer than ${MAX_FIELD_BYTES} bytes.`);
     }
-    return { stored, filename, contentType, fields };
+    return { stored, filename, contentType, mediaType, fields };
   } catch (err) {
     if (storing) await storing.catch(() => undefined);
     await storage.remove(key);

@@ -40,7 +40,12 @@ export class JobView {
   @ApiProperty({ nullable: true, type: String }) filename!: string | null;
   @ApiProperty() sizeBytes!: number;
   @ApiProperty() sha256!: string;
-  @ApiProperty({ nullable: true, type: Number }) pageCount!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: "The document's pages: a PDF's, 1 for an image, a multi-page TIFF's frames; null until inspected",
+  })
+  pageCount!: number | null;
   @ApiProperty() options!: Record<string, unknown>;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -58,7 +63,12 @@ export class JobView {
 
 export class WordView {
   @ApiProperty() text!: string;
-  @ApiProperty({ example: { x0: 10, y0: 20, x1: 60, y1: 34 } }) bbox!: Record<string, number>;
+  @ApiProperty({
+    example: { x0: 10, y0: 20, x1: 60, y1: 34 },
+    description:
+      "Points (1/72 inch) from the page's top left; an image's pixels at its own resolution (300 dpi if it declares none)",
+  })
+  bbox!: Record<string, number>;
   @ApiProperty() confidence!: number;
 }
 
@@ -84,7 +94,8 @@ export class PageLanguagesView {
 
 export class PageResultView {
   @ApiProperty() number!: number;
-  @ApiProperty({ enum: READ_METHODS }) method!: string;
+  @ApiProperty({ enum: READ_METHODS, description: '`ocr` for every page of an image, which has no text layer' })
+  method!: string;
   @ApiProperty() text!: string;
   @ApiProperty({ description: 'Mean word confidence, 0–100' }) confidence!: number;
   @ApiProperty({ type: [WordView] }) words!: WordView[];

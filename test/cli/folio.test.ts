@@ -81,6 +81,14 @@ describe('folio command-line client', () => {
     );
   });
 
+  it('submit scan.png --wait reads an image the same way', async () => {
+    const scan = path.join(tmp, 'scan.png');
+    fs.copyFileSync(corpusPath('rotated/tess-phototest-rotated-180.png'), scan);
+    const run = await folio(['submit', scan, '--wait', '--quiet'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /quick brown/i);
+  });
+
   it('a document that fails gives exit code 1 with its error code; submit without --wait prints the job id', async () => {
     const run = await folio(['submit', corpusPath('corrupt/ocrmypdf-invalid.pdf'), '--wait', '--quiet'], env);
     assert.equal(run.code, 1, run.stderr);

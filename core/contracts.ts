@@ -208,7 +208,8 @@ export interface BuildSearchablePdfInput {
 
 /** Output of buildSearchablePdf: where the PDF was stored and what went into it; `built: false` when switched off. */
 export type BuildSearchablePdfOutput =
-  { built: true; storageKey: string; bytes: number; pagesWithTextLayer: number } | { built: false; reason: 'disabled' };
+  | { built: true; storageKey: string; bytes: number; pagesWithTextLayer: number }
+  | { built: false; reason: 'disabled' | 'image' };
 
 /** Progress as the workflow sees it, for the Temporal UI and tools. */
 export interface DocumentProgress extends PageCounts {

@@ -35,9 +35,12 @@ export class SearchablePdfService {
       if (!(err instanceof NotFoundInStorage)) throw err;
       throw new ApiError(
         'SEARCHABLE_PDF_UNAVAILABLE',
-        job.archivedAt
-          ? `Job ${job.id} is archived: its files were removed after the retention period. Submit the document again.`
-          : `Job ${job.id} has no searchable PDF: no page was read, the build failed (see the worker's log), it is ` +
+        job.contentType?.startsWith('image/')
+          ? `Job ${job.id}'s document is an image (${job.contentType}): searchable PDFs are built for PDF uploads only. ` +
+              'Use format=hocr, alto, tsv or json for its words and their boxes.'
+          : job.archivedAt
+            ? `Job ${job.id} is archived: its files were removed after the retention period. Submit the document again.`
+            : `Job ${job.id} has no searchable PDF: no page was read, the build failed (see the worker's log), it is ` +
               'switched off (SEARCHABLE_PDF=false), or the job finished before searchable PDFs existed. Submit the document again.',
       );
     }

@@ -10,6 +10,14 @@ import { tsv } from './tsv.js';
 export const PAGE_FORMATS = { hocr, alto, tsv } as const satisfies Record<string, OutputFormat>;
 export type PageFormat = keyof typeof PAGE_FORMATS;
 
+/**
+ * Every format GET /v1/jobs/{id}/result answers in: the JSON view, the plain text, and the page formats. A
+ * format built and stored by the worker (the searchable `pdf`) joins this list, with its branch in
+ * JobsController.result.
+ */
+export const RESULT_FORMATS = ['json', 'txt', ...(Object.keys(PAGE_FORMATS) as PageFormat[])] as const;
+export type ResultFormat = 'json' | 'txt' | PageFormat;
+
 export function isPageFormat(format: string): format is PageFormat {
   return Object.hasOwn(PAGE_FORMATS, format);
 }

@@ -16,7 +16,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { PAGE_FORMATS, type PageFormat } from '../../core/outputs/formats.js';
+import { RESULT_FORMATS, type ResultFormat } from '../../core/outputs/formats.js';
 import { JOB_STATUSES, OCR_MODES, type JobStatus, type OcrMode } from '../../core/lifecycle.js';
 import { commaList, digits, IsPageRange } from '../common/validation.js';
 import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
@@ -137,14 +137,6 @@ export class PasswordBody {
   @MaxLength(MAX_PASSWORD_CHARS)
   password!: string;
 }
-
-/**
- * The formats GET /v1/jobs/{id}/result answers in: the JSON view and the plain text, and the formats made
- * page by page from the stored layouts (core/outputs). A format built and stored by the worker (the
- * searchable `pdf`) joins this list with its branch in JobsController.result.
- */
-export const RESULT_FORMATS = ['json', 'txt', ...(Object.keys(PAGE_FORMATS) as PageFormat[])] as const;
-export type ResultFormat = 'json' | 'txt' | PageFormat;
 
 /** GET /v1/jobs/{id}/result's query string. */
 export class ResultQueryDto {

@@ -392,6 +392,45 @@ describe('output formats', () => {
     });
   });
 
+  it('readTsv keeps tesseract’s blocks, paragraphs and lines, without blank words or what holds only those', () => {
+    const rows = [
+      ['1', '1', '0', '0', '0', '0', '0', '0', '500', '400', '-1', ''],
+      ['2', '1', '1', '0', '0', '0', '10', '10', '300', '60', '-1', ''],
+      ['3', '1', '1', '1', '0', '0', '10', '10', '300', '60', '-1', ''],
+      ['4', '1', '1', '1', '1', '0', '10', '10', '200', '20', '-1', ''],
+      ['5', '1', '1', '1', '1', '1', '10', '10', '50', '20', '91.456', 'Hello'],
+      // Wider than its line's box: the line grows to hold it.
+      ['5', '1', '1', '1', '1', '2', '70', '12', '160', '19', '88', 'world'],
+      ['4', '1', '1', '1', '2', '0', '10', '40', '100', '20', '-1', ''],
+      ['5', '1', '1', '1', '2', '1', '10', '40', '100', '20', '80', ' '],
+      ['2', '1', '2', '0', '0', '0', '10', '100', '300', '30', '-1', ''],
+      ['3', '1', '2', '1', '0', '0', '10', '100', '300', '30', '-1', ''],
+      ['4', '1', '2', '1', '1', '0', '10', '100', '300', '30', '-1', ''],
+      ['5', '1', '2', '1', '1', '1', '10', '100', '90', '30', '70', 'next'],
+    ];
+    const { words, layout } = readTsv(rows.map((r) => r.join('\t')).join('\n'));
+    assert.deepEqual(
+      words.map((w) => [w.text, w.line, w.confidence]),
+      [
+        ['Hello', 0, 91.46],
+        ['world', 0, 88],
+        ['next', 1, 70],
+      ],
+    );
+    assert.deepEqual(layout, {
+      blocks: [{ bbox: { x0: 10, y0: 10, x1: 310, y1: 70 } }, { bbox: { x0: 10, y0: 100, x1: 310, y1: 130 } }],
+      paragraphs: [
+        { bbox: { x0: 10, y0: 10, x1: 310, y1: 70 }, block: 0 },
+        { bbox: { x0: 10, y0: 100, x1: 310, y1: 130 }, block: 1 },
+      ],
+      lines: [
+        { bbox: { x0: 10, y0: 10, x1: 230, y1: 31 }, paragraph: 0 },
+        { bbox: { x0: 10, y0: 100, x1: 310, y1: 130 }, paragraph: 1 },
+      ],
+      image: null,
+    });
+  });
+
   it('pages stored before layouts (words alone, text-layer words without lines) still make every format', () => {
     const old: StoredPage = { ...textLayer, layout: null, words: textLayer.words!.map(({ line: _, ...w }) => w) };
     const dom = parseXml(render(hocr, doc, [old]));

@@ -90,12 +90,17 @@ describe('result formats over HTTP', () => {
   it('stores the layout of both kinds of page: lines for every word, the image of the scan', async () => {
     for (const key of ['scan', 'text'] as const) {
       const rows = await JobPage.findAll({ where: { jobId: jobs[key].id } });
+      assert.ok(rows.length > 0);
       for (const row of rows) {
         assert.ok(row.layout, `${key} page ${row.pageNumber} has a layout`);
         assert.ok(row.layout.lines.length > 0);
         assert.ok(row.words!.every((w) => w.line !== undefined && row.layout!.lines[w.line] !== undefined));
         if (key === 'scan') assert.ok(row.layout.image && row.layout.image.dpi > 0 && row.layout.image.width > 0);
-        else assert.equal(row.layout.image, null);
+        else {
+          assert.equal(row.layout.image, null);
+          // pdf.js's lines: one for each line of the page's text.
+          assert.equal(row.layout.lines.length, row.text!.split('\n').filter((l) => l.trim() !== '').length);
+        }
       }
     }
   });

@@ -182,6 +182,40 @@ describe('result formats over HTTP', () => {
     });
   }
 
+  it('a 1,000-page result streams page by page, every page once and in order (read in batches from the database)', async () => {
+    // The text job's page 2, stored again as pages 3–1000 of the same job.
+    const [page] = await JobPage.findAll({ where: { jobId: jobs.text.id, pageNumber: 2 } });
+    const p = page!;
+    const copies = Array.from({ length: 998 }, (_, i) => ({
+      jobId: p.jobId,
+      pageNumber: i + 3,
+      status: p.status,
+      method: p.method,
+      width: p.width,
+      height: p.height,
+      text: p.text,
+      confidence: p.confidence,
+      words: p.words,
+      layout: p.layout,
+      attempts: p.attempts,
+    }));
+    await JobPage.bulkCreate(copies);
+    const res = await fetch(`${stack.api.url}/v1/jobs/${jobs.text.id}/result?format=tsv`, {
+      headers: authHeaders(stack.api.url),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), null, 'streamed, not measured up front');
+    assert.equal(res.headers.get('transfer-encoding'), 'chunked');
+    const pages = (await res.text())
+      .split('\n')
+      .filter((r) => r.startsWith('1\t'))
+      .map((r) => Number(r.split('\t')[1]));
+    assert.deepEqual(
+      pages,
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
+  });
+
   it('txt and json as before; an unknown format is 400 INVALID_QUERY naming the formats', async () => {
     const txt = await fetchFormat('scan', 'txt');
     assert.equal(txt.res.headers.get('content-type'), 'text/plain; charset=utf-8');

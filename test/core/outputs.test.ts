@@ -431,6 +431,19 @@ describe('output formats', () => {
     });
   });
 
+  it('a page turned to be read keeps its layout in the page as displayed: the image turned back, boxes like its words', () => {
+    const read = readTsv(native);
+    const image = { width: 2550, height: 3300, dpi: SCAN_DPI };
+    const layout = toPageLayout({ text: '', confidence: 0, ...read }, image, 90);
+    assert.deepEqual(layout.image, { width: 3300, height: 2550, dpi: SCAN_DPI });
+    assert.deepEqual(layout.lines[0]!.bbox, toPageBox(read.layout.lines[0]!.bbox, image, 90));
+    const words = read.words.map((w) => ({ ...w, bbox: toPageBox(w.bbox, image, 90) }));
+    const page: StoredPage = { ...scanned, width: 792, height: 612, words, layout };
+    const rows = tsvRows(render(tsv, doc, [page])).rows;
+    assert.deepEqual(rows[0]!.box, { x0: 0, y0: 0, x1: 3300, y1: 2550 });
+    for (const r of rows) inside(r.box, rows[0]!.box, 'inside the page as displayed');
+  });
+
   it('pages stored before layouts (words alone, text-layer words without lines) still make every format', () => {
     const old: StoredPage = { ...textLayer, layout: null, words: textLayer.words!.map(({ line: _, ...w }) => w) };
     const dom = parseXml(render(hocr, doc, [old]));

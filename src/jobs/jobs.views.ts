@@ -58,8 +58,16 @@ export class JobView {
 
 export class WordView {
   @ApiProperty() text!: string;
-  @ApiProperty({ example: { x0: 10, y0: 20, x1: 60, y1: 34 } }) bbox!: Record<string, number>;
+  @ApiProperty({
+    example: { x0: 10, y0: 20, x1: 60, y1: 34 },
+    description: 'PDF points of the page as displayed, origin top-left',
+  })
+  bbox!: Record<string, number>;
   @ApiProperty() confidence!: number;
+  @ApiPropertyOptional({
+    description: "The word's text line on the page, from 0 in reading order (absent on pages read by older releases)",
+  })
+  line?: number;
 }
 
 export class PageResultView {

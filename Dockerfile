@@ -21,8 +21,9 @@ RUN npm ci --no-audit --no-fund
 
 COPY . .
 # OCR models (tessdata_fast) from Debian's tesseract-ocr-<lang> packages, unpacked into .tools/tessdata/
-# (never installed system-wide). Bake more languages in with --build-arg OCR_LANGUAGES="eng kor deu".
-ARG OCR_LANGUAGES="eng"
+# (never installed system-wide): English and Korean by default; bake others in with
+# --build-arg OCR_LANGUAGES="eng kor jpn rus" (tesseract's codes; GET /v1/languages lists what an image holds).
+ARG OCR_LANGUAGES="eng kor"
 RUN bash scripts/install-languages.sh ${OCR_LANGUAGES}
 # tsc -> dist/ (dist/src, dist/workflows, dist/activities, dist/scripts,
 # dist/migrations, ...). Migrations are compiled JS in dist/migrations.

@@ -5,7 +5,8 @@
  * named predicate; the engines' calls are in adapters/.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { Box, PageLayout, ProcessPageInput, ProcessPageOutput, Word } from '../core/contracts.js';
+import type { Box, PageLanguages, PageLayout, ProcessPageInput, ProcessPageOutput, Word } from '../core/contracts.js';
+import { AUTO_LANGUAGES, languagesForScript, mixedScriptLanguages } from '../core/languages.js';
 import { layoutOfWords } from '../core/outputs/layout.js';
 import type { JobStore, PageRead } from '../core/job-store.js';
 import type { OcrMode, ReadMethod } from '../core/lifecycle.js';
@@ -38,6 +39,11 @@ export interface PageSettings {
   deskew?: boolean;
   /** How often a long page activity reports liveness. */
   heartbeatIntervalMs?: number;
+  /**
+   * DEFAULT_LANGUAGES: what `languages=auto` reads a page in when OSD finds no script on it, or one no
+   * installed language is written in (default `eng`).
+   */
+  defaultLanguages?: string[];
 }
 
 export interface PageActivityDeps {
@@ -110,6 +116,23 @@ export function lineAngle(words: Word[]): number {
     if (seen >= total / 2) return a.angle;
   }
   return 0;
+}
+
+/** Whether each page's languages are picked from the script detected on it (`languages=auto`). */
+export function picksLanguagesByScript(languages: readonly string[]): boolean {
+  return languages.length === 1 && languages[0] === AUTO_LANGUAGES;
+}
+
+/**
+ * Below this mean word confidence a page read in its detected script's languages may hold another script:
+ * a Korean page with English sentences, detected as Latin, read under it in English and at 91 in eng+kor+rus;
+ * generated pages in one script read at 93–97 in theirs (test/activities/page-languages.test.ts).
+ */
+export const MIXED_SCRIPT_CONFIDENCE = 80;
+
+/** Whether a languages=auto page is read again in the languages of every installed script. */
+export function mayMixScripts(languages: PageLanguages, read: OcrResult): boolean {
+  return languages.auto && languages.fallback === undefined && read.confidence < MIXED_SCRIPT_CONFIDENCE;
 }
 
 /** Whether a detected orientation is sure enough to turn the page for. */
@@ -227,15 +250,32 @@ export function createPageActivities(deps: PageActivityDeps) {
     }
     work.method = 'ocr';
     let image = await render(work);
-    let result = await recognise(work, image);
+    const chosen = await chooseLanguages(work, image);
+    const { detected } = chosen;
+    let { languages } = chosen;
+    let result = await recognise(work, image, languages.used);
+    if (mayMixScripts(languages, result)) {
+      // OSD names only the leading script: words of another one read weakly. Read again in every installed
+      // script's language and keep the more confident read.
+      const wider = mixedScriptLanguages(
+        languages.used,
+        ocr.availableLanguages(),
+        settings.defaultLanguages ?? ['eng'],
+      );
+      if (wider.length > languages.used.length) {
+        const again = await recognise(work, image, wider);
+        if (betterRead(result, again) === 'second')
+          [result, languages] = [again, { ...languages, used: wider, mixed: true }];
+      }
+    }
     let turn: QuarterTurn = 0;
     if (needsOrientation(settings, ocr, result)) {
-      const found = await orient(work, image);
+      const found = await orient(work, image, detected);
       if (found !== 0) {
         // Drawn again turned, rather than the bitmap rotated: same cost as a render, no second copy; at the
         // resolution the first render settled on.
         const turned = await render(work, { dpi: image.dpi, rotation: found });
-        const again = await recognise(work, turned);
+        const again = await recognise(work, turned, languages.used);
         if (betterRead(result, again) === 'second') [image, result, turn] = [turned, again, found];
       }
     }
@@ -248,6 +288,35 @@ export function createPageActivities(deps: PageActivityDeps) {
       // The column holds whole dpi; a capped render has a fractional one.
       renderDpi: Math.round(image.dpi),
       hasTextLayer: layer?.usable ?? null,
+      languages,
+    };
+  }
+
+  /**
+   * Languages: the client's, or with `languages=auto` those of the script OSD detects on the page (one
+   * detection, which also gives the page's orientation should the read turn out weak).
+   */
+  async function chooseLanguages(
+    work: PageWork,
+    image: RenderedPage,
+  ): Promise<{ languages: PageLanguages; detected?: Orientation }> {
+    const requested = work.input.options.languages;
+    if (!picksLanguagesByScript(requested)) return { languages: { used: requested, auto: false } };
+    const defaults = settings.defaultLanguages ?? ['eng'];
+    if (ocr.detectOrientation === undefined) {
+      return { languages: { used: defaults, auto: true, script: null, fallback: 'this OCR engine detects no script' } };
+    }
+    const detected = await detect(work, image);
+    const choice = languagesForScript(detected.script, ocr.availableLanguages(), defaults);
+    return {
+      detected,
+      languages: {
+        used: choice.languages,
+        auto: true,
+        script: detected.script ?? null,
+        scriptConfidence: detected.script === undefined ? null : (detected.scriptConfidence ?? null),
+        ...(choice.fallback === undefined ? {} : { fallback: choice.fallback }),
+      },
     };
   }
 
@@ -270,18 +339,24 @@ export function createPageActivities(deps: PageActivityDeps) {
     );
   }
 
-  /** Orient: the clockwise turn that makes the page's text upright, or 0 when detection is not sure. */
-  async function orient(work: PageWork, image: RenderedPage): Promise<QuarterTurn> {
-    const found = await work.phase('orientation', () =>
-      ocr.detectOrientation!(image.pgm, { dpi: image.dpi, signal: work.signal }),
-    );
+  /** Orientation and script detection (tesseract's OSD) on the page as rendered. */
+  function detect(work: PageWork, image: RenderedPage): Promise<Orientation> {
+    return work.phase('orientation', () => ocr.detectOrientation!(image.pgm, { dpi: image.dpi, signal: work.signal }));
+  }
+
+  /**
+   * Orient: the clockwise turn that makes the page's text upright, or 0 when detection is not sure; from the
+   * detection made for the page's languages when there was one.
+   */
+  async function orient(work: PageWork, image: RenderedPage, detected?: Orientation): Promise<QuarterTurn> {
+    const found = detected ?? (await detect(work, image));
     return isConfidentTurn(found, settings) ? found.turn : 0;
   }
 
   /** Deskew and recognise: the engine straightens a slightly skewed page as it reads it. */
-  function recognise(work: PageWork, image: RenderedPage): Promise<OcrResult> {
+  function recognise(work: PageWork, image: RenderedPage, languages: string[]): Promise<OcrResult> {
     const options = {
-      languages: work.input.options.languages,
+      languages,
       dpi: image.dpi,
       deskew: needsDeskew(settings),
       signal: work.signal,

@@ -208,7 +208,7 @@ export function program(): Command {
     .option('-o, --out <file>', 'with --wait: write the result to this file instead of stdout')
     .addOption(formatOption())
     .addOption(ocrModeOption())
-    .option('--languages <codes>', 'OCR languages joined by "+", e.g. eng+fra')
+    .option('--languages <codes>', 'OCR languages joined by "+" (e.g. eng+kor), or auto: each page by its script')
     .option('--pages <range>', 'pages to read, e.g. 1-3,7')
     .option('-q, --quiet', 'no progress bar')
     .action(async (file: string, opts: SubmitOptions, command: Command) => {

@@ -40,9 +40,31 @@ export interface PageLayout {
   image: { width: number; height: number; dpi: number } | null;
 }
 
+/**
+ * The languages a page was read in. With `languages=auto` also the script tesseract's OSD detected on the
+ * page and, when no installed language is written in it (or none was found), why the defaults were used.
+ */
+export interface PageLanguages {
+  used: string[];
+  /** True when the languages were picked from the detected script (`languages=auto`). */
+  auto: boolean;
+  /** OSD's name for the page's script (Latin, Hangul, Han, Cyrillic, …); null when none was found. */
+  script?: string | null;
+  /** How far that script led the next one. */
+  scriptConfidence?: number | null;
+  /** Set when the page was read in the default languages instead of the detected script's: why. */
+  fallback?: string;
+  /**
+   * True when the read in the detected script's languages was weak and a read in every installed script's
+   * language did better: a page mixing scripts (OSD names only the leading one).
+   */
+  mixed?: boolean;
+}
+
 /** Options a client chose for one document. */
 export interface DocumentOptions {
   ocrMode: OcrMode;
+  /** Tesseract's codes, or `['auto']`: each page's languages picked from the script detected on it. */
   languages: string[];
   /** Page selection such as "1-3,7"; undefined for every page. */
   pages?: string;

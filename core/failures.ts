@@ -60,6 +60,7 @@ export const FAILURES = {
   UPLOAD_ABORTED: { http: 400 },
   INVALID_OCR_MODE: { http: 400 },
   LANGUAGE_UNAVAILABLE: { http: 400 },
+  LANGUAGES_INVALID: { http: 400 },
   INVALID_CURSOR: { http: 400 },
   IDEMPOTENCY_KEY_INVALID: { http: 400 },
   PASSWORD_INVALID: { http: 400 },

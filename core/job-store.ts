@@ -5,7 +5,7 @@
  * an earlier step never moves a job backwards. Used by the API, the activities and the panel alike.
  */
 import { Op, QueryTypes, type CreationAttributes, type Transaction } from 'sequelize';
-import type { FinalizeDocumentOutput, PageLayout, Word } from './contracts.js';
+import type { FinalizeDocumentOutput, PageLanguages, PageLayout, Word } from './contracts.js';
 import type { AppModels, Job } from './db/models.js';
 import {
   ACTIVE_STATUSES,
@@ -48,6 +48,8 @@ export interface PageRead {
   layout?: PageLayout | null;
   renderDpi: number | null;
   hasTextLayer: boolean | null;
+  /** OCR pages: the languages they were read in (and with languages=auto, the script that chose them). */
+  languages?: PageLanguages | null;
 }
 
 /** The values a new job is accepted with; its state is the store's to set. */
@@ -132,6 +134,7 @@ export class JobStore {
       layout: read.layout ?? null,
       renderDpi: read.renderDpi,
       hasTextLayer: read.hasTextLayer,
+      languages: read.languages ?? null,
       attempts: attempt,
       durationMs,
       errorCode: null,

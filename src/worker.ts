@@ -115,6 +115,7 @@ async function main(): Promise<void> {
         renderMaxPixels: p.renderMaxPixels,
         orientation: p.orientation,
         deskew: p.deskew,
+        defaultLanguages: p.defaultLanguages,
         maxPages: config.limits.maxPages,
         plan: pagePlanOf(p),
         run: { taskQueue: config.temporal.taskQueue, passwordWaitSeconds: config.documentPasswords.waitSeconds },

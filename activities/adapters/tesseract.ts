@@ -13,7 +13,13 @@ import {
 } from './types.js';
 import type { Box, PageLayout } from '../../core/contracts.js';
 import { encloseChildren } from '../../core/outputs/layout.js';
-import { installedLanguages, modelFile, packageScope, type PackagedModel } from '../../core/languages.js';
+import {
+  installCommand,
+  installedLanguages,
+  modelFile,
+  packageScope,
+  type PackagedModel,
+} from '../../core/languages.js';
 import { WorkerPool } from './worker-pool.js';
 
 /** Which model folder of the @tesseract.js-data packages to load. */
@@ -90,12 +96,18 @@ export class TesseractEngine implements OcrEngine {
     signal?.throwIfAborted();
     if (this.closed) throw new Error('TesseractEngine is closed');
     const codes = [...new Set(languages)];
-    const available = this.availableLanguages();
+    let available = this.availableLanguages();
+    // A model installed since the list was read (scripts/install-languages.sh) is read without a restart.
+    if (codes.some((code) => !available.includes(code))) {
+      this.languages = undefined;
+      available = this.availableLanguages();
+    }
     const missing = codes.filter((code) => !available.includes(code));
     if (codes.length === 0 || missing.length > 0) {
       throw new InputError(
         'OCR_LANGUAGE_UNAVAILABLE',
-        `OCR language ${missing.join('+') || '(none given)'} is not installed; installed: ${available.join(', ')}`,
+        `OCR language ${missing.join('+') || '(none given)'} is not installed on this worker; installed: ${available.join(', ')}` +
+          (missing.length > 0 ? `. Install it with \`${installCommand(missing, this.options)}\`.` : ''),
       );
     }
     const key = codes.join('+');
@@ -227,8 +239,13 @@ async function detectWith(worker: TesseractWorker, image: Uint8Array, dpi: numbe
     throw new Error(`tesseract.js orientation detection failed: ${String(error)}`);
   }
   // No text to judge by (a blank or pictorial page): read it as it is.
-  if (data.orientation_degrees === null) return { turn: 0, confidence: 0 };
-  return { turn: UPRIGHT_TURNS[data.orientation_degrees] ?? 0, confidence: data.orientation_confidence ?? 0 };
+  const script = data.script ? { script: data.script, scriptConfidence: data.script_confidence ?? 0 } : {};
+  if (data.orientation_degrees === null) return { turn: 0, confidence: 0, ...script };
+  return {
+    turn: UPRIGHT_TURNS[data.orientation_degrees] ?? 0,
+    confidence: data.orientation_confidence ?? 0,
+    ...script,
+  };
 }
 
 async function recognizeWith(

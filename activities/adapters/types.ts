@@ -143,6 +143,10 @@ export interface Orientation {
   turn: QuarterTurn;
   /** How far the best orientation leads the next one; 0 when no text was found to judge by. */
   confidence: number;
+  /** The script of the page's text as OSD names it (Latin, Hangul, Han, Cyrillic, …); absent when none was found. */
+  script?: string;
+  /** How far that script leads the next one. */
+  scriptConfidence?: number;
 }
 
 /** Recognises text in an image. Implementations keep a pool of engines and reuse them across calls. */

@@ -6,7 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from 'sequelize';
-import type { DocumentOptions, PageLayout, Word } from '../contracts.js';
+import type { DocumentOptions, PageLanguages, PageLayout, Word } from '../contracts.js';
 import type { JobStatus, JobStep, PageMethod, PageStatus } from '../lifecycle.js';
 
 /** A document submitted for extraction. */
@@ -71,6 +71,8 @@ export class JobPage extends Model<InferAttributes<JobPage>, InferCreationAttrib
   /** Blocks, paragraphs, lines and the image read; null on pages read before layouts were stored. */
   declare layout: CreationOptional<PageLayout | null>;
   declare renderDpi: CreationOptional<number | null>;
+  /** OCR pages: the languages they were read in; null for text-layer pages. */
+  declare languages: CreationOptional<PageLanguages | null>;
   declare attempts: CreationOptional<number>;
   declare durationMs: CreationOptional<number | null>;
   declare errorCode: CreationOptional<string | null>;
@@ -171,6 +173,7 @@ export function initAppModels(sequelize: Sequelize): {
       words: DataTypes.JSONB,
       layout: DataTypes.JSONB,
       renderDpi: DataTypes.INTEGER,
+      languages: DataTypes.JSONB,
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       durationMs: DataTypes.INTEGER,
       errorCode: DataTypes.STRING(48),

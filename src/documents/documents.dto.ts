@@ -18,8 +18,9 @@ export class DocumentOptionsDto {
   ocrMode?: OcrMode;
 
   @ApiPropertyOptional({
-    example: 'eng',
-    description: 'Model codes joined by "+"; the default languages without it',
+    example: 'eng+kor',
+    description:
+      'Tesseract language codes joined by "+" (GET /v1/languages lists the installed ones), or "auto": each page read in the installed languages of the script detected on it; the default languages without it',
   })
   @IsOptional()
   @Transform(emptyAsAbsent)

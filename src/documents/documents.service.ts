@@ -18,7 +18,7 @@ import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import { ApiError } from '../common/errors.js';
 import { validated } from '../common/validation.js';
 import { DocumentOptionsDto } from './documents.dto.js';
-import { installedLanguages } from '../../core/languages.js';
+import { AUTO_LANGUAGES, installCommand, installedLanguages } from '../../core/languages.js';
 import { documentWorkflowId, type DocumentOptions, type SealedPassword } from '../../core/contracts.js';
 import type { Principal } from '../auth/api-keys.service.js';
 import { receiveUpload } from './upload.js';
@@ -65,7 +65,7 @@ const START_BACKOFF_MS = 500;
 @Injectable()
 export class DocumentsService {
   private readonly logger = new Logger(DocumentsService.name);
-  private readonly languages: Set<string>;
+  private languages: Set<string>;
   private readonly starts = pLimit(START_CONCURRENCY);
 
   constructor(
@@ -99,14 +99,38 @@ export class DocumentsService {
           .map((l) => l.trim())
           .filter(Boolean)
       : this.config.pipeline.defaultLanguages;
+    if (languages.includes(AUTO_LANGUAGES)) {
+      if (languages.length > 1) {
+        throw new ApiError(
+          'LANGUAGES_INVALID',
+          `languages=auto picks each page's languages from its script and cannot be combined with others; send auto alone, or name the languages (e.g. eng+kor).`,
+        );
+      }
+      return this.options(dto, [AUTO_LANGUAGES]);
+    }
+    // A model installed since this process started (scripts/install-languages.sh) counts without a restart.
+    if (languages.some((l) => !this.languages.has(l))) {
+      this.languages = new Set(installedLanguages(this.config.pipeline.models));
+    }
     const missing = languages.filter((l) => !this.languages.has(l));
     if (languages.length === 0 || missing.length > 0) {
+      const install =
+        missing.length > 0
+          ? ` Install ${missing.length > 1 ? 'them' : 'it'} with \`${installCommand(missing, this.config.pipeline.models)}\` on the API and the workers (or bake it into the image: docker build --build-arg OCR_LANGUAGES="${[...this.languages, ...missing].join(' ')}"), or send languages=auto.`
+          : '';
       throw new ApiError(
         'LANGUAGE_UNAVAILABLE',
-        `No OCR model is installed for ${missing.join(', ') || '(none given)'}; installed: ${[...this.languages].join(', ')}.`,
-        { installed: [...this.languages] },
+        `No OCR model is installed for ${missing.join(', ') || '(none given)'}; installed: ${[...this.languages].join(', ')}.${install}`,
+        {
+          installed: [...this.languages],
+          ...(missing.length > 0 ? { install: installCommand(missing, this.config.pipeline.models) } : {}),
+        },
       );
     }
+    return this.options(dto, languages);
+  }
+
+  private options(dto: DocumentOptionsDto, languages: string[]): DocumentOptions {
     const pages = dto.pages?.replace(/\s+/g, '');
     return { ocrMode: dto.ocrMode ?? DEFAULT_OCR_MODE, languages, ...(pages ? { pages } : {}) };
   }

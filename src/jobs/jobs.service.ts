@@ -107,6 +107,7 @@ export class JobsService {
         'confidence',
         'words',
         'renderDpi',
+        'languages',
         'errorCode',
         'errorMessage',
       ],

@@ -70,12 +70,38 @@ export class WordView {
   line?: number;
 }
 
+export class PageLanguagesView {
+  @ApiProperty({ type: [String], example: ['kor', 'eng'], description: 'The languages the page was read in' })
+  used!: string[];
+  @ApiProperty({ description: 'True when they were picked from the detected script (languages=auto)' }) auto!: boolean;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    example: 'Hangul',
+    description: "languages=auto: the page's script as tesseract's OSD named it; null when none was found",
+  })
+  script?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'How far that script led the next one' })
+  scriptConfidence?: number | null;
+  @ApiPropertyOptional({
+    description:
+      "Why the page was read in the default languages instead of its script's (none installed, or none found)",
+  })
+  fallback?: string;
+}
+
 export class PageResultView {
   @ApiProperty() number!: number;
   @ApiProperty({ enum: READ_METHODS }) method!: string;
   @ApiProperty() text!: string;
   @ApiProperty({ description: 'Mean word confidence, 0–100' }) confidence!: number;
   @ApiProperty({ type: [WordView] }) words!: WordView[];
+  @ApiPropertyOptional({
+    nullable: true,
+    type: PageLanguagesView,
+    description: 'OCR pages: the languages they were read in; null for text-layer pages',
+  })
+  languages?: PageLanguagesView | null;
 }
 
 export class FailedPageView {
@@ -147,6 +173,7 @@ export function toResultView(job: Job, pages: JobPage[]): JobResultView {
         text: p.text ?? '',
         confidence: p.confidence ?? 0,
         words: p.words ?? [],
+        languages: p.languages ?? null,
       })),
     failedPages: pages
       .filter((p) => p.status === 'failed')

@@ -41,7 +41,7 @@ async function orderOf(weights: number[]): Promise<number[]> {
   const first = pool.run(undefined, () => held);
   await new Promise((resolve) => setImmediate(resolve));
   const order: number[] = [];
-  const runs = weights.map((weight, i) => pool.run(undefined, async () => void order.push(i), weight));
+  const runs = weights.map((weight, i) => pool.run(undefined, () => Promise.resolve(void order.push(i)), weight));
   release();
   await Promise.all([first, ...runs]);
   await pool.close();
@@ -63,7 +63,7 @@ describe('WorkerPool', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     const runs = [pool.run(undefined, () => held)];
     await new Promise((resolve) => setImmediate(resolve));
-    runs.push(pool.run(undefined, async () => void order.push('small'), 1));
+    runs.push(pool.run(undefined, () => Promise.resolve(void order.push('small')), 1));
     // Each large job, when it runs, queues another large one: a stream of larger work.
     let large = 0;
     const queueLarge = (): void => {
@@ -71,9 +71,10 @@ describe('WorkerPool', () => {
       runs.push(
         pool.run(
           undefined,
-          async () => {
+          () => {
             order.push(`large${n}`);
             if (large < 6) queueLarge();
+            return Promise.resolve();
           },
           100,
         ),

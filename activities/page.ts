@@ -5,8 +5,9 @@
  * named predicate; the engines' calls are in adapters/.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { PageLanguages, ProcessPageInput, ProcessPageOutput, Word } from '../core/contracts.js';
+import type { Box, PageLanguages, PageLayout, ProcessPageInput, ProcessPageOutput, Word } from '../core/contracts.js';
 import { AUTO_LANGUAGES, languagesForScript, mixedScriptLanguages } from '../core/languages.js';
+import { layoutOfWords } from '../core/outputs/layout.js';
 import type { JobStore, PageRead } from '../core/job-store.js';
 import type { OcrMode, ReadMethod } from '../core/lifecycle.js';
 import type { ImageMediaType } from '../core/document-type.js';
@@ -298,6 +299,7 @@ export function createPageActivities(deps: PageActivityDeps) {
       text: result.text,
       confidence: result.confidence,
       words: result.words.map((w) => ({ ...w, bbox: toPageBox(w.bbox, image, turn) })),
+      layout: toPageLayout(result, image, turn),
       // The column holds whole dpi; a capped render has a fractional one.
       renderDpi: Math.round(image.dpi),
       hasTextLayer: layer?.usable ?? null,
@@ -391,13 +393,15 @@ export function createPageActivities(deps: PageActivityDeps) {
   return { processPage };
 }
 
-/** A page answered by its own text layer. */
+/** A page answered by its own text layer: its words on pdf.js's lines, grouped into paragraphs. */
 function fromTextLayer(layer: PageText): PageRead {
+  const { words, layout } = layoutOfWords(layer.words);
   return {
     method: 'text-layer',
     text: layer.text,
     confidence: 100,
-    words: layer.words,
+    words,
+    layout,
     renderDpi: null,
     hasTextLayer: layer.usable,
   };
@@ -424,6 +428,32 @@ export function toPageBox(
     y0: round2(Math.min(ay, by) * toPoints),
     x1: round2(Math.max(ax, bx) * toPoints),
     y1: round2(Math.max(ay, by) * toPoints),
+  };
+}
+
+/**
+ * An OCR read's layout in the same space as its words (toPageBox), with the image it was read from as the
+ * page is displayed: a page turned a quarter to be read is that image turned back. The layout of the words'
+ * lines when the engine gave none.
+ */
+export function toPageLayout(
+  read: OcrResult,
+  image: { width: number; height: number; dpi: number },
+  turn: QuarterTurn,
+): PageLayout {
+  const sideways = turn === 90 || turn === 270;
+  const shown = {
+    width: sideways ? image.height : image.width,
+    height: sideways ? image.width : image.height,
+    dpi: image.dpi,
+  };
+  const layout = read.layout ?? layoutOfWords(read.words).layout;
+  const box = (b: Box) => toPageBox(b, image, turn);
+  return {
+    blocks: layout.blocks.map((b) => ({ ...b, bbox: box(b.bbox) })),
+    paragraphs: layout.paragraphs.map((p) => ({ ...p, bbox: box(p.bbox) })),
+    lines: layout.lines.map((l) => ({ ...l, bbox: box(l.bbox) })),
+    image: shown,
   };
 }
 

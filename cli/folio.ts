@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 /**
- * `folio`: the command-line client. Uploads a PDF or an image (streamed from disk), follows its job over the API's
- * Server-Sent Events with a progress bar, and prints or saves the text. FOLIO_URL and FOLIO_API_KEY say
- * where and as whom. The exit code says how it ended (see EXIT).
+ * `folio`: the command-line client. Uploads a PDF or an image (streamed from disk), follows its job over the
+ * API's Server-Sent Events with a progress bar, and prints or saves the text, or the result in another format
+ * (JSON, hOCR, ALTO, TSV, the searchable PDF). FOLIO_URL and FOLIO_API_KEY say where and as whom. The exit
+ * code says how it ended (see EXIT).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { RESULT_FORMATS } from '../core/outputs/formats.js';
 import { isFinished as isFinishedStatus, isJobStatus, OCR_MODES, type FinishedStatus } from '../core/lifecycle.js';
 
 /** Exit codes: one per way a run can end. */
@@ -140,11 +145,26 @@ async function follow(client: Api, jobId: string, quiet: boolean): Promise<strin
   }
 }
 
-/** Prints the job's text (pages separated by form feeds) or saves it to `out`. */
-async function writeText(client: Api, jobId: string, out: string | undefined): Promise<void> {
-  const text = await (await client.fetch(`/v1/jobs/${jobId}/result?format=txt`)).text();
-  if (out) fs.writeFileSync(out, text);
-  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+/**
+ * Prints the job's result or saves it to `out`: the text (pages separated by form feeds) by default, else
+ * the format asked for, streamed as it comes.
+ */
+async function writeResult(client: Api, jobId: string, out: string | undefined, format = 'txt'): Promise<void> {
+  const res = await client.fetch(`/v1/jobs/${jobId}/result?format=${encodeURIComponent(format)}`);
+  if (format === 'txt' && !out) {
+    const text = await res.text();
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return;
+  }
+  if (!res.body) return;
+  const body = Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>);
+  await pipeline(body, out ? fs.createWriteStream(out) : process.stdout, { end: out !== undefined });
+}
+
+function formatOption(): Option {
+  return new Option('-f, --format <format>', 'txt (default), json, hocr (hOCR 1.2), alto (ALTO v4), tsv or pdf (the searchable PDF)').choices(
+    RESULT_FORMATS,
+  );
 }
 
 async function report(client: Api, jobId: string, status: string): Promise<number> {
@@ -186,7 +206,8 @@ export function program(): Command {
     .description('upload a PDF or a PNG, JPEG, TIFF or WebP image; with --wait, follow it and print (or save) its text')
     .argument('<file>', 'the PDF or image', existingFile)
     .option('-w, --wait', 'wait for the job to finish and print its text')
-    .option('-o, --out <file>', 'with --wait: write the text to this file instead of stdout')
+    .option('-o, --out <file>', 'with --wait: write the result to this file instead of stdout')
+    .addOption(formatOption())
     .addOption(ocrModeOption())
     .option('--languages <codes>', 'OCR languages joined by "+" (e.g. eng+kor), or auto: each page by its script')
     .option('--pages <range>', 'pages to read, e.g. 1-3,7')
@@ -210,7 +231,9 @@ export function program(): Command {
       }
       process.stderr.write(`job ${submitted.jobId}\n`);
       const status = await follow(client, submitted.jobId, opts.quiet === true);
-      if (status === 'completed' || status === 'partial') await writeText(client, submitted.jobId, opts.out);
+      if (status === 'completed' || status === 'partial') {
+        await writeResult(client, submitted.jobId, opts.out, opts.format);
+      }
       process.exitCode = await report(client, submitted.jobId, status);
     });
 
@@ -226,14 +249,17 @@ export function program(): Command {
 
   cmd
     .command('result')
-    .description("print (or save) a finished job's text")
+    .description("print (or save) a finished job's text, or its result in another --format")
     .argument('<jobId>')
-    .option('-o, --out <file>', 'write the text to this file instead of stdout')
-    .action(async (jobId: string, opts: { out?: string }, command: Command) => {
+    .option('-o, --out <file>', 'write the result to this file instead of stdout')
+    .addOption(formatOption())
+    .action(async (jobId: string, opts: { out?: string; format?: string }, command: Command) => {
       const client = api(command.optsWithGlobals());
       const job = await client.json<JobStatus>(`/v1/jobs/${encodeURIComponent(jobId)}`);
       if (!isFinished(job.status)) throw new Exit(EXIT.usage, `job ${jobId} is still ${job.status}; try again later`);
-      if (job.status === 'completed' || job.status === 'partial') await writeText(client, job.jobId, opts.out);
+      if (job.status === 'completed' || job.status === 'partial') {
+        await writeResult(client, job.jobId, opts.out, opts.format);
+      }
       process.exitCode = await report(client, job.jobId, job.status);
     });
   return cmd;
@@ -242,6 +268,7 @@ export function program(): Command {
 interface SubmitOptions {
   wait?: boolean;
   out?: string;
+  format?: string;
   ocrMode?: string;
   languages?: string;
   pages?: string;

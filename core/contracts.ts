@@ -6,14 +6,38 @@
 import type { PasswordFailureCode } from './failures.js';
 import type { JobStatus, JobStep, OcrMode, PageMethod } from './lifecycle.js';
 
+/** A box, top-left origin: x0, y0 its top-left corner, x1, y1 its bottom-right. (A type, not an interface: plain records of numbers take it.) */
+export type Box = { x0: number; y0: number; x1: number; y1: number };
+
 /** One word with its box, top-left origin: PDF points from the text layer, pixels of the image from OCR (activities convert those to points). */
 export interface Word {
   text: string;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
+  bbox: Box;
   /** 0–100; 100 for text-layer words. */
   confidence: number;
-  /** OCR words: the index of the word's text line on the page, in reading order (0 first). */
+  /**
+   * The index of the word's text line in its page's `PageLayout.lines`, in reading order (0 first). Set on
+   * OCR words and, since page layouts were stored, on text-layer words too.
+   */
   line?: number;
+}
+
+/**
+ * A page's text structure, as hOCR, ALTO and TSV need it: blocks hold paragraphs, paragraphs hold lines, lines
+ * hold words (`Word.line`), each with its box in the same space as the words' (PDF points of the page as
+ * displayed). Each list is in reading order; an entry names its parent by index. OCR pages get tesseract's
+ * own blocks, paragraphs and lines; text-layer pages the lines of the PDF's text, grouped into paragraphs by
+ * the gaps between them. Every box encloses its children's.
+ */
+export interface PageLayout {
+  blocks: { bbox: Box }[];
+  paragraphs: { bbox: Box; block: number }[];
+  lines: { bbox: Box; paragraph: number }[];
+  /**
+   * The page image the words were read from, as displayed (a page turned to be read is turned back): its size
+   * in pixels and its exact resolution. Null for text-layer pages, which have no image.
+   */
+  image: { width: number; height: number; dpi: number } | null;
 }
 
 /**

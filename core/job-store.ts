@@ -5,7 +5,7 @@
  * an earlier step never moves a job backwards. Used by the API, the activities and the panel alike.
  */
 import { Op, QueryTypes, type CreationAttributes, type Transaction } from 'sequelize';
-import type { FinalizeDocumentOutput, PageLanguages, Word } from './contracts.js';
+import type { FinalizeDocumentOutput, PageLanguages, PageLayout, Word } from './contracts.js';
 import type { AppModels, Job } from './db/models.js';
 import {
   ACTIVE_STATUSES,
@@ -52,6 +52,8 @@ export interface PageRead {
   text: string;
   confidence: number;
   words: Word[];
+  /** Blocks, paragraphs and lines with their boxes, and the image read (hOCR, ALTO and TSV are made from it). */
+  layout?: PageLayout | null;
   renderDpi: number | null;
   hasTextLayer: boolean | null;
   /** OCR pages: the languages they were read in (and with languages=auto, the script that chose them). */
@@ -137,6 +139,7 @@ export class JobStore {
       text: read.text,
       confidence: read.confidence,
       words: read.words,
+      layout: read.layout ?? null,
       renderDpi: read.renderDpi,
       hasTextLayer: read.hasTextLayer,
       languages: read.languages ?? null,

@@ -13,12 +13,15 @@ export type Viewport = ReturnType<PDFPageProxy['getViewport']>;
 /**
  * Joins the items in content-stream order (pdf.js's reading order), breaking lines where pdf.js says so or
  * the baseline moves, and places each whitespace-separated word in viewport space: PDF points after
- * /Rotate and /UserUnit, origin top-left. The text is returned as pdf.js gave it, for isUsableText.
+ * /Rotate and /UserUnit, origin top-left, numbering the words' text lines (`line`) at the same breaks. The text is returned as pdf.js gave it, for isUsableText.
  */
 export function readText(content: TextContent, viewport: Viewport): { text: string; words: Word[] } {
   let text = '';
   const words: Word[] = [];
   let previous: PlacedItem | undefined;
+  // The text line the next word goes on: the same breaks as the text's.
+  let line = 0;
+  let lineHasWords = false;
   for (const item of content.items) {
     if (!('str' in item)) continue;
     if (item.str.length > 0) {
@@ -28,8 +31,14 @@ export function readText(content: TextContent, viewport: Viewport): { text: stri
         const shift = (placed.x - previous.x) * previous.nx + (placed.y - previous.y) * previous.ny;
         if (Math.abs(shift) > previous.size / 2) text += '\n';
       }
+      if (text.endsWith('\n') && lineHasWords) {
+        line += 1;
+        lineHasWords = false;
+      }
       text += item.str;
-      words.push(...splitWords(item.str, placed));
+      const placedWords = splitWords(item.str, placed, line);
+      lineHasWords ||= placedWords.length > 0;
+      words.push(...placedWords);
       previous = placed;
     }
     if (item.hasEOL && text.length > 0 && !text.endsWith('\n')) text += '\n';
@@ -96,7 +105,7 @@ function place(item: TextItem, style: TextStyle | undefined, viewport: Viewport)
 }
 
 /** Splits an item on whitespace (and unmapped control codes) and shares its width by character count. */
-function splitWords(str: string, placed: PlacedItem): Word[] {
+function splitWords(str: string, placed: PlacedItem, line: number): Word[] {
   const chars = Array.from(str);
   const words: Word[] = [];
   let start = -1;
@@ -106,7 +115,7 @@ function splitWords(str: string, placed: PlacedItem): Word[] {
     if (!isSpace && start < 0) start = i;
     if (isSpace && start >= 0) {
       const bbox = box(placed, start / chars.length, i / chars.length);
-      words.push({ text: chars.slice(start, i).join(''), bbox, confidence: 100 });
+      words.push({ text: chars.slice(start, i).join(''), bbox, confidence: 100, line });
       start = -1;
     }
   }

@@ -3,7 +3,7 @@
  * Activities depend on these interfaces only; src/worker.ts wires the real adapters,
  * and tests may swap one for a deliberate fault.
  */
-import type { Word } from '../../core/contracts.js';
+import type { PageLayout, Word } from '../../core/contracts.js';
 import type { InputFailureCode } from '../../core/failures.js';
 
 export type { Word } from '../../core/contracts.js';
@@ -122,6 +122,8 @@ export interface OcrResult {
   /** Mean word confidence, 0–100. */
   confidence: number;
   words: Word[];
+  /** Blocks, paragraphs and lines in the image's pixels (`image` null: the caller knows the image); words' `line` index its lines. */
+  layout?: PageLayout;
 }
 
 export interface OcrOptions {

@@ -6,7 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from 'sequelize';
-import type { DocumentOptions, PageLanguages, Word } from '../contracts.js';
+import type { DocumentOptions, PageLanguages, PageLayout, Word } from '../contracts.js';
 import type { JobStatus, JobStep, PageMethod, PageStatus } from '../lifecycle.js';
 
 /** A document submitted for extraction. */
@@ -68,6 +68,8 @@ export class JobPage extends Model<InferAttributes<JobPage>, InferCreationAttrib
   declare text: CreationOptional<string | null>;
   declare confidence: CreationOptional<number | null>;
   declare words: CreationOptional<Word[] | null>;
+  /** Blocks, paragraphs, lines and the image read; null on pages read before layouts were stored. */
+  declare layout: CreationOptional<PageLayout | null>;
   declare renderDpi: CreationOptional<number | null>;
   /** OCR pages: the languages they were read in; null for text-layer pages. */
   declare languages: CreationOptional<PageLanguages | null>;
@@ -169,6 +171,7 @@ export function initAppModels(sequelize: Sequelize): {
       text: DataTypes.TEXT,
       confidence: DataTypes.REAL,
       words: DataTypes.JSONB,
+      layout: DataTypes.JSONB,
       renderDpi: DataTypes.INTEGER,
       languages: DataTypes.JSONB,
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },

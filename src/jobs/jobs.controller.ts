@@ -15,6 +15,8 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
@@ -35,8 +37,33 @@ import {
   toResultView,
 } from './jobs.views.js';
 import { ApiErrors } from '../common/openapi.js';
+import type { Job } from '../../core/db/models.js';
+import {
+  isPageFormat,
+  PAGE_FORMATS,
+  type OutputDocument,
+  type OutputFormat,
+  type StoredPage,
+} from '../../core/outputs/formats.js';
 import { jobIdPipe } from '../common/pipes.js';
 import { queryValidation } from '../common/validation.js';
+
+/** A result's file name: the uploaded file's, its extension replaced by the format's (`scan.pdf` → `scan.hocr`). */
+export function resultFileName(job: Pick<Job, 'id' | 'filename'>, extension: string): string {
+  const base = path.basename(job.filename ?? '').replace(/\.[^.]*$/, '');
+  return `${base || `job-${job.id}`}${extension}`;
+}
+
+/** A document in a page format: its head, each page as it is read from the database, its tail. */
+async function* renderPages(
+  output: OutputFormat,
+  doc: OutputDocument,
+  pages: AsyncIterable<StoredPage>,
+): AsyncGenerator<string> {
+  yield output.head(doc);
+  for await (const page of pages) yield output.page(page);
+  yield output.tail(doc);
+}
 
 /** A list row as the API shows it. */
 export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
@@ -107,13 +134,20 @@ export class JobsController {
 
   @Get(':id/result')
   @Header('Cache-Control', 'no-store')
-  @ApiProduces('application/json', 'text/plain', 'application/pdf')
+  @ApiProduces(
+    'application/json',
+    'text/plain',
+    ...new Set(Object.values(PAGE_FORMATS).map((f) => f.contentType.split(';')[0]!)),
+    'application/pdf',
+  )
   @ApiOkResponse({
     type: JobResultView,
     description:
-      'Pages finished so far; complete once the job is finished. `format=pdf`: the searchable PDF (the original ' +
-      "with an invisible text layer on its OCR'd pages), once the job has finished: 409 JOB_NOT_FINISHED before, " +
-      '409 SEARCHABLE_PDF_UNAVAILABLE when none was built.',
+      'Pages finished so far; complete once the job is finished. The JSON view is this schema; `txt` is plain ' +
+      'text; `hocr` (text/vnd.hocr+html), `alto` (application/xml) and `tsv` (text/tab-separated-values) come ' +
+      'as a download named after the uploaded file, with every page, those not read empty. `pdf`: the ' +
+      "searchable PDF (the original with an invisible text layer on its OCR'd pages), once the job has " +
+      'finished: 409 JOB_NOT_FINISHED before, 409 SEARCHABLE_PDF_UNAVAILABLE when none was built.',
   })
   @ApiErrors(400, 403, 404, 409)
   async result(
@@ -123,7 +157,16 @@ export class JobsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResultView | string | StreamableFile> {
     const job = await this.jobs.getFor(req.principal, id);
+    // The searchable PDF is built by the worker and stored: streamed from storage.
     if (format === 'pdf') return this.searchablePdf.send(job);
+    // Formats made from the stored pages, streamed a page at a time.
+    if (isPageFormat(format)) {
+      const output = PAGE_FORMATS[format];
+      res.attachment(resultFileName(job, output.extension));
+      res.type(output.contentType);
+      const doc = { filename: job.filename, pageCount: job.pagesSelected ?? 0 };
+      return new StreamableFile(Readable.from(renderPages(output, doc, this.jobs.storedPages(id))));
+    }
     const pages = await this.jobs.pageResults(id);
     if (format === 'txt') {
       res.type('text/plain; charset=utf-8');

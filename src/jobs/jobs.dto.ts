@@ -16,6 +16,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { RESULT_FORMATS, type ResultFormat } from '../../core/outputs/formats.js';
 import { JOB_STATUSES, OCR_MODES, type JobStatus, type OcrMode } from '../../core/lifecycle.js';
 import { commaList, digits, IsPageRange } from '../common/validation.js';
 import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
@@ -137,17 +138,17 @@ export class PasswordBody {
   password!: string;
 }
 
-/** The formats GET /v1/jobs/{id}/result answers in. */
-export const RESULT_FORMATS = ['json', 'txt', 'pdf'] as const;
-export type ResultFormat = (typeof RESULT_FORMATS)[number];
-
 /** GET /v1/jobs/{id}/result's query string. */
 export class ResultQueryDto {
-  @ApiPropertyOptional({ enum: RESULT_FORMATS, default: 'json' })
-  @IsOptional()
-  @IsIn(RESULT_FORMATS, {
-    message: `format must be one of ${RESULT_FORMATS.join(', ')}`,
-    context: { code: 'BAD_REQUEST' },
+  @ApiPropertyOptional({
+    enum: RESULT_FORMATS,
+    default: 'json',
+    description:
+      'json: pages with words and boxes; txt: plain text, pages separated by form feeds; hocr: hOCR 1.2; ' +
+      'alto: ALTO v4; tsv: tesseract-style TSV. hOCR, ALTO and TSV are in pixels of the page image (text-layer ' +
+      'and unread pages at 300 dpi) and list every page, unread ones empty.',
   })
+  @IsOptional()
+  @IsIn(RESULT_FORMATS, { message: `format must be one of ${RESULT_FORMATS.join(', ')}` })
   format: ResultFormat = 'json';
 }

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
-import { QueryTypes } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import type { AppModels, Job, JobPage } from '../../core/db/models.js';
 import { ApiError } from '../common/errors.js';
 import type { JobStatus } from '../../core/lifecycle.js';
+import type { StoredPage } from '../../core/outputs/formats.js';
 import type { Principal } from '../auth/api-keys.service.js';
 
 const FINISHED: readonly JobStatus[] = ['completed', 'partial', 'failed', 'cancelled'];
@@ -112,6 +113,36 @@ export class JobsService {
       ],
       order: [['pageNumber', 'ASC']],
     });
+  }
+
+  /**
+   * Every page of a job as the page formats render it, in page order, read `batch` rows at a time: a long
+   * document's words are never all in memory at once.
+   */
+  async *storedPages(jobId: string, batch = 50): AsyncGenerator<StoredPage> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.models.JobPage.findAll({
+        where: { jobId, pageNumber: { [Op.gt]: after } },
+        attributes: ['pageNumber', 'status', 'width', 'height', 'words', 'layout', 'renderDpi', 'errorCode'],
+        order: [['pageNumber', 'ASC']],
+        limit: batch,
+      });
+      for (const r of rows) {
+        yield {
+          number: r.pageNumber,
+          status: r.status,
+          width: r.width,
+          height: r.height,
+          words: r.words,
+          layout: r.layout,
+          renderDpi: r.renderDpi,
+          errorCode: r.errorCode,
+        };
+      }
+      if (rows.length < batch) return;
+      after = rows[rows.length - 1]!.pageNumber;
+    }
   }
 
   counts(job: Job, pages: Pick<JobPage, 'status'>[]): PageCountsView {

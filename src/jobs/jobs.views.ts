@@ -66,10 +66,14 @@ export class WordView {
   @ApiProperty({
     example: { x0: 10, y0: 20, x1: 60, y1: 34 },
     description:
-      "Points (1/72 inch) from the page's top left; an image's pixels at its own resolution (300 dpi if it declares none)",
+      "PDF points (1/72 inch) of the page as displayed, origin top-left; an image's pixels at its own resolution (300 dpi if it declares none)",
   })
   bbox!: Record<string, number>;
   @ApiProperty() confidence!: number;
+  @ApiPropertyOptional({
+    description: "The word's text line on the page, from 0 in reading order (absent on pages read by older releases)",
+  })
+  line?: number;
 }
 
 export class PageLanguagesView {

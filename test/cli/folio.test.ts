@@ -89,6 +89,27 @@ describe('folio command-line client', () => {
     assert.match(run.stdout, /quick brown/i);
   });
 
+  it('--format: submit --wait prints the hOCR, result --out saves the TSV, each as the API serves it', async () => {
+    const run = await folio(
+      ['submit', corpusPath('born-digital/pdfjs-issue840.pdf'), '--wait', '--format', 'hocr'],
+      env,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const jobId = /job ([0-9a-f-]{36})/.exec(run.stderr)![1]!;
+    const served = async (format: string) =>
+      (await fetch(`${api.url}/v1/jobs/${jobId}/result?format=${format}`, { headers: authHeaders(api.url) })).text();
+    assert.match(run.stdout, /class="ocrx_word"/);
+    assert.equal(run.stdout, await served('hocr'));
+    const out = path.join(tmp, 'scan.tsv');
+    const result = await folio(['result', jobId, '--format', 'tsv', '--out', out], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(fs.readFileSync(out, 'utf8'), await served('tsv'));
+    assert.match(fs.readFileSync(out, 'utf8'), /^level\tpage_num\t/);
+    const bad = await folio(['result', jobId, '--format', 'docx'], env);
+    assert.equal(bad.code, 2, 'an unknown format is a usage error');
+    assert.match(bad.stderr, /hocr/);
+  });
+
   it('a document that fails gives exit code 1 with its error code; submit without --wait prints the job id', async () => {
     const run = await folio(['submit', corpusPath('corrupt/ocrmypdf-invalid.pdf'), '--wait', '--quiet'], env);
     assert.equal(run.code, 1, run.stderr);

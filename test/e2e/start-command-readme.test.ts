@@ -219,13 +219,14 @@ describe("the README's commands against npm start's embedded stack", () => {
         'big.pdf': path.join(dataDir, 'big.pdf'),
         'big.txt': path.join(dataDir, 'big.txt'),
         'file.txt': path.join(dataDir, 'file.txt'),
+        'file.hocr': path.join(dataDir, 'file.hocr'),
       };
       const truth = fs.readFileSync(corpusPath('scanned/tess-phototest.gt.txt'), 'utf8');
       const cliChecked: string[] = [];
       for (const line of shBlockAfter('### Command-line client')) {
         const command = line.split(/\s+#/)[0]!.trim();
         const filled = line
-          .replace(/\b(scan\.pdf|big\.pdf|big\.txt|file\.txt)\b/g, (f) => files[f]!)
+          .replace(/\b(scan\.pdf|big\.pdf|big\.txt|file\.txt|file\.hocr)\b/g, (f) => files[f]!)
           .replace(/\[(--out [^\]]+)\]/, '$1')
           .replaceAll('<jobId>', scannedJob);
         const stdout = await run1(filled);
@@ -246,12 +247,18 @@ describe("the README's commands against npm start's embedded stack", () => {
           assert.deepEqual([job.jobId, job.status], [scannedJob, 'completed']);
         } else if (command === 'npx folio result <jobId> [--out file.txt]') {
           assert.ok(characterErrorRate(fs.readFileSync(files['file.txt']!, 'utf8'), truth) < 0.05);
+        } else if (command === 'npx folio result <jobId> --format hocr --out file.hocr') {
+          // hOCR of the scan: its words, in ocrx_word spans, are the text's.
+          const hocr = fs.readFileSync(files['file.hocr']!, 'utf8');
+          assert.match(hocr, /<div class="ocr_page" id="page_1"/);
+          const words = [...hocr.matchAll(/class="ocrx_word"[^>]*>([^<]*)</g)].map((m) => m[1]).join(' ');
+          assert.ok(characterErrorRate(words, truth.replace(/\s+/g, ' ')) < 0.05, words);
         } else {
           assert.fail(`no check for the README's command: ${command}`);
         }
         cliChecked.push(command);
       }
-      assert.equal(cliChecked.length, 5, 'every command of the block ran');
+      assert.equal(cliChecked.length, 6, 'every command of the block ran');
 
       // Production's `npm run migrate` finds npm start's database: nothing left to apply.
       const migrate = await sh(inlineCommand('npm run migrate'), shellEnv);

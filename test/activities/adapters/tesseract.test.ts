@@ -167,7 +167,12 @@ describe('TesseractEngine', () => {
   it('reads a blank PGM as no text with confidence 0', async () => {
     const pgm = Buffer.concat([Buffer.from('P5\n200 100\n255\n', 'ascii'), Buffer.alloc(200 * 100, 255)]);
     const result = await engine.recognize(pgm, english);
-    assert.deepEqual(result, { text: '', confidence: 0, words: [] });
+    assert.deepEqual(result, {
+      text: '',
+      confidence: 0,
+      words: [],
+      layout: { blocks: [], paragraphs: [], lines: [], image: null },
+    });
   });
 
   it('tells which clockwise turn puts a page upright, and leaves a blank page as it is', async () => {

@@ -162,9 +162,10 @@ async function writeResult(client: Api, jobId: string, out: string | undefined, 
 }
 
 function formatOption(): Option {
-  return new Option('-f, --format <format>', 'txt (default), json, hocr (hOCR 1.2), alto (ALTO v4), tsv or pdf (the searchable PDF)').choices(
-    RESULT_FORMATS,
-  );
+  return new Option(
+    '-f, --format <format>',
+    'txt (default), json, hocr (hOCR 1.2), alto (ALTO v4), tsv or pdf (the searchable PDF)',
+  ).choices(RESULT_FORMATS);
 }
 
 async function report(client: Api, jobId: string, status: string): Promise<number> {

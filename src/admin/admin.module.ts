@@ -17,6 +17,7 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { dashboardData } from './dashboard.js';
 import { OperatorsService } from './operators.service.js';
 import { PanelLoader } from './panel.loader.js';
+import { PANEL_ROOT, PanelResultsController } from './panel-results.controller.js';
 import { buildResources } from './resources.js';
 import { schedulesResource } from './schedules.resource.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
@@ -32,6 +33,7 @@ type Store = session.Store & { stopExpiringSessions(): void };
 /** Operators, the session store on the app DB and the job services the panel's actions call. */
 @Module({
   imports: [JobsModule, SchedulesModule],
+  controllers: [PanelResultsController],
   providers: [
     OperatorsService,
     {
@@ -81,10 +83,11 @@ async function panelOptions(
   const componentLoader = new adminjs.ComponentLoader();
   const dashboard = componentLoader.add('FolioDashboard', path.join(componentsDir, 'dashboard.jsx'));
   const workflowLink = componentLoader.add('FolioWorkflowLink', path.join(componentsDir, 'workflow-link.jsx'));
+  const resultLinks = componentLoader.add('FolioResultLinks', path.join(componentsDir, 'result-links.jsx'));
 
   return {
     adminJsOptions: {
-      rootPath: '/admin',
+      rootPath: PANEL_ROOT,
       componentLoader,
       branding: { companyName: 'Folio', withMadeWithLove: false },
       locale: {
@@ -102,7 +105,7 @@ async function panelOptions(
       },
       dashboard: { component: dashboard, handler: () => dashboardData(db) },
       resources: [
-        ...buildResources({ adminjs, models, legacy, control, jobs, keys, components: { workflowLink } }),
+        ...buildResources({ adminjs, models, legacy, control, jobs, keys, components: { workflowLink, resultLinks } }),
         schedulesResource(adminjs, schedules),
       ],
     },

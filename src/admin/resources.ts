@@ -15,6 +15,7 @@ import type { JobsService } from '../jobs/jobs.service.js';
 import { randomUUID } from 'node:crypto';
 import { generateApiKey, type ApiKeysService } from '../auth/api-keys.service.js';
 import { hashPassword } from './operators.service.js';
+import { PANEL_ROOT, panelResultPath } from './panel-results.controller.js';
 import { passwordProblem } from '../config/operator-password.js';
 import { ACTIVE_STATUSES, JOB_STATUSES, RETRYABLE_STATUSES } from '../../core/lifecycle.js';
 
@@ -27,7 +28,7 @@ export interface ResourceDeps {
   jobs: JobsService;
   /** Revokes through the API's own key service, so this process stops accepting the key at once. */
   keys: ApiKeysService;
-  components: { workflowLink: string };
+  components: { workflowLink: string; resultLinks: string };
 }
 
 /** Nothing is ever deleted from the panel: both actions are hidden and refused by the server. */
@@ -87,6 +88,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
     for (const r of records) {
       const job = Job.build({ workflowId: String(r.params.workflowId) } as never);
       r.params.workflowUrl = d.jobs.links(job).workflow;
+      r.params.results = panelResultPath(PANEL_ROOT, String(r.params.id));
     }
     return response;
   };
@@ -142,6 +144,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
           'status',
           'step',
           'workflowUrl',
+          'results',
           'pageCount',
           'pagesSelected',
           'sizeBytes',
@@ -160,6 +163,11 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
             type: 'string',
             isVisible: { list: false, filter: false, show: true, edit: false },
             components: { show: d.components.workflowLink },
+          },
+          results: {
+            type: 'string',
+            isVisible: { list: false, filter: false, show: true, edit: false },
+            components: { show: d.components.resultLinks },
           },
           storageKey: { isVisible: false },
           // Sealed, but still nothing an operator needs to see.

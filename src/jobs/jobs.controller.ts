@@ -15,8 +15,6 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiOkResponse, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
@@ -25,45 +23,12 @@ import { JobsListService, type JobListRow } from './jobs-list.service.js';
 import { JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
-import { SearchablePdfService } from './searchable-pdf.service.js';
-import {
-  JobListItemView,
-  JobListView,
-  JobResultView,
-  JobView,
-  RetryStartedView,
-  toJobView,
-  toPlainText,
-  toResultView,
-} from './jobs.views.js';
+import { JobResultsService } from './job-results.service.js';
+import { JobListItemView, JobListView, JobResultView, JobView, RetryStartedView, toJobView } from './jobs.views.js';
 import { ApiErrors } from '../common/openapi.js';
-import type { Job } from '../../core/db/models.js';
-import {
-  isPageFormat,
-  PAGE_FORMATS,
-  type OutputDocument,
-  type OutputFormat,
-  type StoredPage,
-} from '../../core/outputs/formats.js';
+import { PAGE_FORMATS } from '../../core/outputs/formats.js';
 import { jobIdPipe } from '../common/pipes.js';
 import { queryValidation } from '../common/validation.js';
-
-/** A result's file name: the uploaded file's, its extension replaced by the format's (`scan.pdf` → `scan.hocr`). */
-export function resultFileName(job: Pick<Job, 'id' | 'filename'>, extension: string): string {
-  const base = path.basename(job.filename ?? '').replace(/\.[^.]*$/, '');
-  return `${base || `job-${job.id}`}${extension}`;
-}
-
-/** A document in a page format: its head, each page as it is read from the database, its tail. */
-async function* renderPages(
-  output: OutputFormat,
-  doc: OutputDocument,
-  pages: AsyncIterable<StoredPage>,
-): AsyncGenerator<string> {
-  yield output.head(doc);
-  for await (const page of pages) yield output.page(page);
-  yield output.tail(doc);
-}
 
 /** A list row as the API shows it. */
 export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
@@ -99,7 +64,7 @@ export class JobsController {
     private readonly list: JobsListService,
     private readonly control: JobControlService,
     private readonly events: JobEventsService,
-    private readonly searchablePdf: SearchablePdfService,
+    private readonly results: JobResultsService,
   ) {}
 
   @Get()
@@ -157,22 +122,7 @@ export class JobsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<JobResultView | string | StreamableFile> {
     const job = await this.jobs.getFor(req.principal, id);
-    // The searchable PDF is built by the worker and stored: streamed from storage.
-    if (format === 'pdf') return this.searchablePdf.send(job);
-    // Formats made from the stored pages, streamed a page at a time.
-    if (isPageFormat(format)) {
-      const output = PAGE_FORMATS[format];
-      res.attachment(resultFileName(job, output.extension));
-      res.type(output.contentType);
-      const doc = { filename: job.filename, pageCount: job.pagesSelected ?? 0 };
-      return new StreamableFile(Readable.from(renderPages(output, doc, this.jobs.storedPages(id))));
-    }
-    const pages = await this.jobs.pageResults(id);
-    if (format === 'txt') {
-      res.type('text/plain; charset=utf-8');
-      return toPlainText(pages);
-    }
-    return toResultView(job, pages);
+    return this.results.respond(job, format, res);
   }
 
   @Sse(':id/events')

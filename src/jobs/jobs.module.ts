@@ -5,10 +5,18 @@ import { JobsListService } from './jobs-list.service.js';
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
 import { SearchablePdfService } from './searchable-pdf.service.js';
+import { JobResultsService } from './job-results.service.js';
 
 @Module({
   controllers: [JobsController],
-  providers: [JobsService, JobsListService, JobControlService, JobEventsService, SearchablePdfService],
-  exports: [JobsService, JobsListService, JobControlService],
+  providers: [
+    JobsService,
+    JobsListService,
+    JobControlService,
+    JobEventsService,
+    SearchablePdfService,
+    JobResultsService,
+  ],
+  exports: [JobsService, JobsListService, JobControlService, JobResultsService],
 })
 export class JobsModule {}

@@ -174,6 +174,22 @@ describe('admin panel', () => {
     await link.waitFor();
     assert.match((await link.getAttribute('href')) ?? '', new RegExp(`/workflows/document-${jobId}$`));
     assert.equal(await page.getByText(/delete/i).count(), 0, 'no delete on the job page');
+    // The job's results in every format, for the signed-in operator (no API key).
+    await page.getByTestId('result-links').waitFor();
+    for (const format of ['json', 'txt', 'hocr', 'alto', 'tsv', 'pdf']) {
+      const href = await page.getByTestId(`result-${format}`).getAttribute('href');
+      assert.equal(href, `/admin/jobs/${jobId}/result?format=${format}`);
+    }
+    const hocr = await page.request.get(`${api.url}/admin/jobs/${jobId}/result?format=hocr`);
+    assert.equal(hocr.status(), 200);
+    assert.match(hocr.headers()['content-type'] ?? '', /hocr/);
+    assert.match(await hocr.text(), /class="ocr_page"/);
+    const pdf = await page.request.get(`${api.url}/admin/jobs/${jobId}/result?format=pdf`);
+    assert.equal(pdf.status(), 409, 'no searchable PDF while the job runs');
+    // Without the panel's session the same link leads to the sign-in page, never to the result.
+    const anonymous = await fetch(`${api.url}/admin/jobs/${jobId}/result?format=txt`, { redirect: 'manual' });
+    assert.equal(anonymous.status, 302);
+    assert.match(anonymous.headers.get('location') ?? '', /\/admin\/login$/);
     await shot('4-job-show');
 
     await page.getByText('Cancel job', { exact: true }).click();

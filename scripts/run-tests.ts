@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './lib/chromium.js';
-import { ensureFonts } from './lib/test-fonts.js';
 import { ensureTools } from './lib/test-tools.js';
 import { startServices, type Services } from './lib/services.js';
 
@@ -44,7 +43,6 @@ if (files.length === 0) {
 
 try {
   ensureChromium(files, root);
-  ensureFonts(files, root);
   ensureTools(files, root);
 } catch (err) {
   console.error(`npm test: ${err instanceof Error ? err.message : String(err)}\nNothing was started.`);

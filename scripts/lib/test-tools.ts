@@ -2,12 +2,17 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** Where Debian's fonts-nanum puts NanumGothic (Hangul, Latin and Cyrillic): the generated non-Latin test scans use it. */
+export const NANUM_GOTHIC = '/usr/share/fonts/truetype/nanum/NanumGothic.ttf';
+
 /**
- * Debian programs some tests run as independent checks of Folio's output: poppler's pdftotext reads the
- * searchable PDF back, the native tesseract CLI writes the TSV Folio's is compared with. Each is needed only
- * by the test files that call it (found by the call in their compiled code).
+ * Debian packages some tests need beyond npm: the font the generated Korean and Russian scans are drawn with
+ * (test/support/script-pages.ts), poppler's pdftotext that reads the searchable PDF back, the native tesseract
+ * CLI whose TSV Folio's is compared with. Each is needed only by the test files that use it (found by `call`
+ * in their compiled code).
  */
 export const TEST_TOOLS = [
+  { pkg: 'fonts-nanum', file: NANUM_GOTHIC, call: 'scanOfLines(' },
   { pkg: 'poppler-utils', file: '/usr/bin/pdftotext', call: "'pdftotext'" },
   { pkg: 'tesseract-ocr', file: '/usr/bin/tesseract', call: "'tesseract'" },
 ] as const;
@@ -28,8 +33,8 @@ export type ToolPlan =
   { action: 'use' } | { action: 'install'; commands: string[][] } | { action: 'stop'; message: string };
 
 /**
- * What `npm test` does about the programs the selected tests call, as about Chromium and the Korean font:
- * nothing when they are there; apt-get install the missing packages when root on a machine with apt-get (as
+ * What `npm test` does about the packages the selected tests need, as about Chromium: nothing when they are
+ * there; apt-get install the missing packages when root on a machine with apt-get (as
  * CI is); otherwise stop at once with the exact command to run.
  */
 export function planTools(probe: ToolProbe, needs: ToolNeed[]): ToolPlan {
@@ -46,16 +51,16 @@ export function planTools(probe: ToolProbe, needs: ToolNeed[]): ToolPlan {
       ],
     };
   }
-  const lines = missing.map((n) => `  ${n.file} (Debian's ${n.pkg}), called by ${n.neededBy.join(', ')}`);
+  const lines = missing.map((n) => `  ${n.file} (Debian's ${n.pkg}), needed by ${n.neededBy.join(', ')}`);
   return {
     action: 'stop',
     message:
-      `Some selected tests call programs that are not installed:\n${lines.join('\n')}\n` +
+      `Some selected tests need files that are not installed:\n${lines.join('\n')}\n` +
       (apt ? `Install them:\n  sudo apt-get install -y ${pkgs.join(' ')}` : `Install ${pkgs.join(' ')}.`),
   };
 }
 
-/** Which tools the compiled test `files` call, and which files call each (by source path). */
+/** Which packages the compiled test `files` need, and which files need each (by source path). */
 export function toolsNeeded(files: string[], root: string): ToolNeed[] {
   const sources = files.map((f) => ({
     code: fs.readFileSync(f, 'utf8'),
@@ -68,14 +73,17 @@ export function toolsNeeded(files: string[], root: string): ToolNeed[] {
   })).filter((n) => n.neededBy.length > 0);
 }
 
-/** Makes sure the programs the selected tests call are there (installing them where planTools says so). */
+/**
+ * Makes sure what the selected tests (compiled `files`) need is there before anything is started for them,
+ * installing it where planTools says so; otherwise throws an Error whose message says what to run.
+ */
 export function ensureTools(files: string[], root: string): void {
   const needs = toolsNeeded(files, root);
   const plan = planTools({ isRoot: process.getuid?.() === 0, exists: fs.existsSync }, needs);
   if (plan.action === 'stop') throw new Error(plan.message);
   if (plan.action === 'install') {
     console.log(
-      `installing ${plan.commands.at(-1)!.slice(4).join(' ')} for the tests that call them (running as root)`,
+      `installing ${plan.commands.at(-1)!.slice(4).join(' ')} for the tests that need them (running as root)`,
     );
     for (const [cmd, ...args] of plan.commands) {
       execFileSync(cmd!, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });

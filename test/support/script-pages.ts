@@ -2,12 +2,12 @@
  * Scans of text in other scripts, generated with their ground truth: lines drawn with Debian's fonts-nanum
  * (NanumGothic covers Hangul, Latin and Cyrillic) on a white 300 dpi page by @napi-rs/canvas, the image
  * wrapped as the only content of a one-page PDF, as a scanner would make it. `npm test` installs the font
- * (scripts/lib/test-fonts.ts) before any test that calls koreanFont() runs.
+ * (scripts/lib/test-tools.ts) before any test that calls koreanFont() runs.
  */
 import fs from 'node:fs';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { PDFDocument } from 'pdf-lib';
-import { NANUM_GOTHIC } from '../../scripts/lib/test-fonts.js';
+import { NANUM_GOTHIC } from '../../scripts/lib/test-tools.js';
 import { characterErrorRate } from './text-metrics.js';
 
 const FAMILY = 'FolioTestNanumGothic';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { planTools, toolsNeeded } from '../../../scripts/lib/test-tools.js';
@@ -11,8 +12,8 @@ function machine(files: string[], isRoot: boolean) {
   return { isRoot, exists: (f: string) => files.includes(f) };
 }
 
-describe('npm test and the programs tests call (planTools)', () => {
-  it('does nothing when the programs are there, or none is needed', () => {
+describe('npm test and the Debian packages tests need (planTools)', () => {
+  it('does nothing when the packages are there, or none is needed', () => {
     assert.deepEqual(planTools(machine([POPPLER.file, TESSERACT.file], false), [POPPLER, TESSERACT]), {
       action: 'use',
     });
@@ -29,23 +30,28 @@ describe('npm test and the programs tests call (planTools)', () => {
     });
   });
 
-  it('otherwise stops naming each program, the tests that call it and the exact command', () => {
+  it('otherwise stops naming each missing file, its package, the tests that need it and the exact command', () => {
     const plan = planTools(machine(['/usr/bin/apt-get'], false), [POPPLER, TESSERACT]);
     assert.equal(plan.action, 'stop');
     assert.ok(plan.action === 'stop');
-    assert.match(plan.message, /\/usr\/bin\/pdftotext \(Debian's poppler-utils\), called by test\/e2e\/searchable-pdf/);
+    assert.match(plan.message, /\/usr\/bin\/pdftotext \(Debian's poppler-utils\), needed by test\/e2e\/searchable-pdf/);
     assert.match(plan.message, /sudo apt-get install -y poppler-utils tesseract-ocr/);
   });
 
-  it('finds the callers among the compiled tests', () => {
+  it('finds which compiled tests need each package: the Korean font, pdftotext, the tesseract CLI', () => {
     const dist = path.join(repoRoot, 'dist', 'test');
-    const files = ['core/outputs.test.js', 'e2e/searchable-pdf.test.js', 'core/languages.test.js'].map((f) =>
-      path.join(dist, f),
-    );
+    const files = [
+      'activities/page-languages.test.js',
+      'core/outputs.test.js',
+      'e2e/searchable-pdf.test.js',
+      'core/page-range.test.js',
+    ].map((f) => path.join(dist, f));
+    assert.ok(files.every((f) => fs.existsSync(f)));
     const needs = toolsNeeded(files, repoRoot);
     assert.deepEqual(
       needs.map((n) => [n.pkg, n.neededBy]),
       [
+        ['fonts-nanum', ['test/activities/page-languages.test.ts']],
         ['poppler-utils', ['test/e2e/searchable-pdf.test.ts']],
         ['tesseract-ocr', ['test/core/outputs.test.ts']],
       ],

@@ -12,12 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { BuildSearchablePdfInput, BuildSearchablePdfOutput } from '../core/contracts.js';
-import { IMAGE_SIGNATURE_BYTES, imageTypeOf } from '../core/document-type.js';
 import type { JobStore, OcrPageWords } from '../core/job-store.js';
 import { searchablePdfKey, type DocumentStorage } from '../core/storage/storage.js';
 import { overlayTextLayer } from './adapters/qpdf.js';
 import { TextLayerPdfWriter } from './adapters/text-layer-pdf.js';
-import { asFailure, type PasswordOpener } from './common.js';
+import { asFailure, imageTypeOfFile, type PasswordOpener } from './common.js';
 
 /** SEARCHABLE_PDF, QPDF_PATH and GLYPHLESS_FONT_PATH. */
 export interface SearchablePdfSettings {
@@ -43,11 +42,11 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
   async function buildSearchablePdf(input: BuildSearchablePdfInput): Promise<BuildSearchablePdfOutput> {
     if (!settings.enabled) return { built: false, reason: 'disabled' };
     const ctx = Context.current();
+    const original = await storage.localPath(input.storageKey);
     // The layer is laid over the original's own pages; an image upload has none to lay it over.
-    if (await isImage(await storage.localPath(input.storageKey))) return { built: false, reason: 'image' };
+    if ((await imageTypeOfFile(original)) !== undefined) return { built: false, reason: 'image' };
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'folio-searchable-'));
     try {
-      const original = await storage.localPath(input.storageKey);
       const built = await writeSearchablePdf({
         original,
         password: deps.openPassword(input.jobId, input.password),
@@ -72,18 +71,6 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
 }
 
 /** The job's OCR'd pages with their words, read from the database PAGE_BATCH pages at a time. */
-/** Whether the stored original is an image upload (typed by content, as the API typed it). */
-async function isImage(file: string): Promise<boolean> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const head = Buffer.alloc(IMAGE_SIGNATURE_BYTES);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return imageTypeOf(head.subarray(0, bytesRead)) !== undefined;
-  } finally {
-    await handle.close();
-  }
-}
-
 async function* ocrPages(jobs: JobStore, jobId: string): AsyncIterable<OcrPageWords> {
   let after = 0;
   for (;;) {

@@ -20,7 +20,7 @@ import { selectPages } from '../core/page-range.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
 import { InputError, type ImageEngine, type PdfEngine, type PdfInspection } from './adapters/types.js';
 import { asFailure, imageTypeOfFile, type PasswordOpener } from './common.js';
-import { imageDpi } from './image-render.js';
+import { imagePageSize } from './image-render.js';
 import type { PageMetrics } from './page-metrics.js';
 
 export interface DocumentActivityDeps {
@@ -91,10 +91,7 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
    */
   async function inspectImage(path: string, signal: AbortSignal): Promise<PdfInspection> {
     const { pageCount, frames } = await deps.images.inspect(path, { maxPages: deps.maxPages, signal });
-    const pages = frames.map((frame, i) => {
-      const toPoints = 72 / imageDpi(frame);
-      return { number: i + 1, width: frame.width * toPoints, height: frame.height * toPoints, rotation: 0 };
-    });
+    const pages = frames.map((frame, i) => ({ number: i + 1, ...imagePageSize(frame), rotation: 0 }));
     return { pageCount, encrypted: false, pages };
   }
 

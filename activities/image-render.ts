@@ -29,6 +29,12 @@ export function imageDpi(frame: Pick<ImageFrame, 'density'>): number {
   return frame.density ?? DEFAULT_IMAGE_DPI;
 }
 
+/** A frame's page size in points: its pixels at its own resolution (the size its words' boxes are given in). */
+export function imagePageSize(frame: ImageFrame): { width: number; height: number } {
+  const toPoints = 72 / imageDpi(frame);
+  return { width: frame.width * toPoints, height: frame.height * toPoints };
+}
+
 /**
  * The scale a frame is decoded at: its own pixels, shrunk when finer than OCR_DPI or over the pixel cap. Never
  * enlarged, unlike a coarse scan in a PDF: told its own resolution (even a screen's 72 or 96 dpi), tesseract

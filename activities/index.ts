@@ -78,6 +78,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSearchablePdfActivities({
       jobs,
       storage,
+      images,
       openPassword,
       settings: settings.searchablePdf ?? NO_SEARCHABLE_PDF,
     }),

@@ -5,6 +5,10 @@
  * store it under the job's derived key. Pages read from their own text layer, and pages that failed, are
  * left exactly as they are. Memory stays flat with the document's length: the words are read a batch of
  * pages at a time and neither this process nor qpdf holds the document.
+ *
+ * An image upload has no pages to lay a layer over: its searchable PDF is written directly, a page per frame
+ * at the frame's own size and resolution, the image under its words (a JPEG's own bytes where it needs no
+ * turn, else the pixels losslessly), one frame in memory at a time.
  */
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -16,7 +20,9 @@ import type { JobStore, OcrPageWords } from '../core/job-store.js';
 import { searchablePdfKey, type DocumentStorage } from '../core/storage/storage.js';
 import { overlayTextLayer } from './adapters/qpdf.js';
 import { TextLayerPdfWriter } from './adapters/text-layer-pdf.js';
+import { InputError, type ImageEngine } from './adapters/types.js';
 import { asFailure, imageTypeOfFile, type PasswordOpener } from './common.js';
+import { imagePageSize } from './image-render.js';
 
 /** SEARCHABLE_PDF, QPDF_PATH and GLYPHLESS_FONT_PATH. */
 export interface SearchablePdfSettings {
@@ -28,6 +34,7 @@ export interface SearchablePdfSettings {
 export interface SearchablePdfActivityDeps {
   jobs: JobStore;
   storage: DocumentStorage;
+  images: ImageEngine;
   openPassword: PasswordOpener;
   settings: SearchablePdfSettings;
 }
@@ -43,11 +50,9 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
     if (!settings.enabled) return { built: false, reason: 'disabled' };
     const ctx = Context.current();
     const original = await storage.localPath(input.storageKey);
-    // The layer is laid over the original's own pages; an image upload has none to lay it over.
-    if ((await imageTypeOfFile(original)) !== undefined) return { built: false, reason: 'image' };
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'folio-searchable-'));
     try {
-      const built = await writeSearchablePdf({
+      const request: SearchablePdfRequest = {
         original,
         password: deps.openPassword(input.jobId, input.password),
         pages: ocrPages(jobs, input.jobId),
@@ -55,7 +60,13 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
         tools: settings,
         signal: ctx.cancellationSignal,
         progress: (step, pages) => ctx.heartbeat({ step, pages }),
-      });
+      };
+      const built =
+        (await imageTypeOfFile(original)) === undefined
+          ? await writeSearchablePdf(request)
+          : await writeImageSearchablePdf(request, deps.images, (page, err) => {
+              ctx.log.warn('Searchable PDF: image page left blank', { page, error: err.message });
+            });
       const key = searchablePdfKey(input.jobId);
       const stored = await storage.put(key, createReadStream(built.path));
       ctx.log.info('Searchable PDF built', { pagesWithTextLayer: built.pagesWithTextLayer, bytes: stored.bytes });
@@ -91,7 +102,7 @@ export interface SearchablePdfRequest {
   tools: Pick<SearchablePdfSettings, 'qpdf' | 'glyphlessFont'>;
   signal?: AbortSignal;
   /** Called as the build goes (every PAGE_BATCH pages of the layer, every 5 s of qpdf): heartbeats. */
-  progress?: (step: 'text-layer' | 'overlay', pages: number) => void;
+  progress?: (step: 'text-layer' | 'overlay' | 'image-pages', pages: number) => void;
 }
 
 /**
@@ -115,6 +126,61 @@ export async function writeSearchablePdf(
   return { path: output, pagesWithTextLayer: onto.length };
 }
 
+/**
+ * The searchable PDF of an image upload, as a file in `workDir`: a page per frame, the size the frame's words
+ * were measured in, its image with the words over it. A frame that cannot be decoded (its page failed too)
+ * becomes a blank page of its size, so the pages keep their numbers.
+ */
+export async function writeImageSearchablePdf(
+  request: SearchablePdfRequest,
+  images: ImageEngine,
+  onBlankPage?: (pageNumber: number, err: InputError) => void,
+): Promise<{ path: string; pagesWithTextLayer: number }> {
+  const { original, workDir, tools, signal, progress } = request;
+  const { pageCount, frames } = await images.inspect(original, { signal });
+  const output = path.join(workDir, 'searchable.pdf');
+  const writer = await TextLayerPdfWriter.create(output, await glyphlessFont(tools.glyphlessFont));
+  const { pages } = request;
+  const words = (Symbol.asyncIterator in pages ? pages : toAsync(pages))[Symbol.asyncIterator]();
+  let next = await words.next();
+  let pagesWithTextLayer = 0;
+  try {
+    for (let number = 1; number <= pageCount; number++) {
+      signal?.throwIfAborted();
+      while (!next.done && next.value.pageNumber < number) next = await words.next();
+      const read = !next.done && next.value.pageNumber === number ? next.value.words : [];
+      const size = imagePageSize(frames[number - 1]!);
+      const image = await images.pdfImage(original, number, { signal }).catch((err: unknown) => {
+        if (!(err instanceof InputError) || signal?.aborted) throw err;
+        onBlankPage?.(number, err);
+        return undefined;
+      });
+      await writer.addPage({ ...size, words: read }, image);
+      if (read.length > 0) pagesWithTextLayer++;
+      if (number % PAGE_BATCH === 0) progress?.('image-pages', number);
+    }
+    await writer.close();
+    return { path: output, pagesWithTextLayer };
+  } catch (err) {
+    writer.destroy();
+    throw err;
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/require-await -- an async view of a plain list
+async function* toAsync<T>(items: Iterable<T>): AsyncGenerator<T> {
+  yield* items;
+}
+
+/** The glyphless font's file; missing, an error naming the install script. */
+async function glyphlessFont(fontPath: string): Promise<Buffer> {
+  return fs.readFile(fontPath).catch((err: unknown) => {
+    throw new Error(
+      `The glyphless font is missing at ${fontPath} (${String(err)}): run bash scripts/install-qpdf.sh, or set GLYPHLESS_FONT_PATH`,
+    );
+  });
+}
+
 /** Writes the text layer of every page that has words; returns those pages' numbers, ascending. */
 async function writeTextLayer(
   pages: SearchablePdfRequest['pages'],
@@ -123,12 +189,7 @@ async function writeTextLayer(
   signal: AbortSignal | undefined,
   progress: SearchablePdfRequest['progress'],
 ): Promise<number[]> {
-  const font = await fs.readFile(fontPath).catch((err: unknown) => {
-    throw new Error(
-      `The glyphless font is missing at ${fontPath} (${String(err)}): run bash scripts/install-qpdf.sh, or set GLYPHLESS_FONT_PATH`,
-    );
-  });
-  const writer = await TextLayerPdfWriter.create(layerPath, font);
+  const writer = await TextLayerPdfWriter.create(layerPath, await glyphlessFont(fontPath));
   const onto: number[] = [];
   try {
     for await (const page of pages) {

@@ -7,11 +7,15 @@
  * 10-page one does. The font is tesseract's (and OCRmyPDF's former) approach: a Type0 font whose CIDs are the
  * text's UTF-16 code units, every CID drawn by the font's one blank glyph, half an em wide, and a ToUnicode
  * map that gives each CID back as itself — so search, selection and copy see the words.
+ *
+ * For an image upload there is no original page to lay the layer over: each page is then written with its
+ * image under the words (addPage's `image`), and the file is the searchable PDF itself.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { deflateSync } from 'node:zlib';
 import type { Word } from '../../core/contracts.js';
+import type { PdfImage } from './types.js';
 
 /** One OCR'd page: its size as displayed, in points, and its words with top-left boxes in those points. */
 export interface TextLayerPage {
@@ -22,6 +26,8 @@ export interface TextLayerPage {
 
 /** The font's resource name on every page. */
 const FONT = 'FOcr';
+/** An image page's image's resource name. */
+const IMAGE = 'Im0';
 /** Each glyph's advance, in thousandths of the font size (the CIDFont's /DW). */
 const ADVANCE = 500;
 /** Fixed object numbers; pages follow from FIRST_PAGE_OBJECT on, two objects each. */
@@ -56,18 +62,46 @@ export class TextLayerPdfWriter {
     return this.pageObjects.length;
   }
 
-  /** Appends one page with the words of `page`. */
-  async addPage(page: TextLayerPage): Promise<void> {
+  /**
+   * Appends one page with the words of `page`; with `image`, the page is that image filling the page with the
+   * words over it (the searchable PDF of an image upload, which has no original page to lay them over).
+   */
+  async addPage(page: TextLayerPage, image?: PdfImage): Promise<void> {
     const content = this.nextObject;
     const pageObject = content + 1;
-    this.nextObject += 2;
-    await this.writeStream(content, '', Buffer.from(pageContent(page), 'latin1'));
+    const imageObject = content + 2;
+    this.nextObject += image ? 3 : 2;
+    let resources = `/Font << /${FONT} ${TYPE0} 0 R >>`;
+    let ops = pageContent(page);
+    if (image) {
+      await this.writeImage(imageObject, image);
+      resources += ` /XObject << /${IMAGE} ${imageObject} 0 R >>`;
+      ops = `q ${num(page.width)} 0 0 ${num(page.height)} 0 0 cm /${IMAGE} Do Q\n${ops}`;
+    }
+    // No qpdf pass follows an image page's content: compressed here (see writeStream).
+    await this.writeStream(content, '', Buffer.from(ops, 'latin1'), image !== undefined);
     await this.writeObject(
       pageObject,
       `<< /Type /Page /Parent ${PAGES} 0 R /MediaBox [0 0 ${num(page.width)} ${num(page.height)}] ` +
-        `/Resources << /Font << /${FONT} ${TYPE0} 0 R >> >> /Contents ${content} 0 R >>`,
+        `/Resources << ${resources} >> /Contents ${content} 0 R >>`,
     );
     this.pageObjects.push(pageObject);
+  }
+
+  /** An image XObject holding `image`'s encoded data as it is. */
+  private async writeImage(n: number, image: PdfImage): Promise<void> {
+    const parms = image.predictor
+      ? ` /DecodeParms << /Predictor 15 /Colors ${image.predictor.colors} ` +
+        `/BitsPerComponent ${image.bitsPerComponent} /Columns ${image.width} >>`
+      : '';
+    const header =
+      `<< /Type /XObject /Subtype /Image /Width ${image.width} /Height ${image.height} ` +
+      `/ColorSpace /${image.colorSpace} /BitsPerComponent ${image.bitsPerComponent} ` +
+      `/Filter /${image.filter}${parms} /Length ${image.data.length} >>`;
+    this.begin(n);
+    await this.write(Buffer.from(`${n} 0 obj\n${header}\nstream\n`, 'latin1'));
+    await this.write(image.data);
+    await this.write(Buffer.from('\nendstream\nendobj\n', 'latin1'));
   }
 
   /** Writes the page tree, the catalogue, the cross-reference table and the trailer, and closes the file. */

@@ -194,4 +194,22 @@ export interface ImageEngine {
   frame(path: string, pageNumber: number, options?: { signal?: AbortSignal }): Promise<ImageFrame>;
   /** The frame scaled, flattened onto white, upright, turned and converted to an 8-bit grayscale PGM. */
   draw(path: string, pageNumber: number, options: ImageDrawOptions): Promise<Omit<RenderedPage, 'dpi'>>;
+  /** The frame as a PDF image XObject, upright and at its own pixels, for the searchable PDF of an image. */
+  pdfImage(path: string, pageNumber: number, options?: { signal?: AbortSignal }): Promise<PdfImage>;
+}
+
+/**
+ * An image encoded as a PDF image XObject's stream: a JPEG's own bytes (DCTDecode) where the file's JPEG can
+ * be shown as it is, else the pixels losslessly compressed (FlateDecode, with PNG row predictors when
+ * `predictor` is set).
+ */
+export interface PdfImage {
+  width: number;
+  height: number;
+  colorSpace: 'DeviceGray' | 'DeviceRGB';
+  bitsPerComponent: 1 | 8 | 16;
+  filter: 'DCTDecode' | 'FlateDecode';
+  /** The rows carry PNG filter bytes: /DecodeParms << /Predictor 15 /Colors /BitsPerComponent /Columns >>. */
+  predictor?: { colors: number };
+  data: Buffer;
 }

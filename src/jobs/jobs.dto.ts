@@ -146,7 +146,8 @@ export class ResultQueryDto {
     description:
       'json: pages with words and boxes; txt: plain text, pages separated by form feeds; hocr: hOCR 1.2; ' +
       'alto: ALTO v4; tsv: tesseract-style TSV. hOCR, ALTO and TSV are in pixels of the page image (text-layer ' +
-      'and unread pages at 300 dpi) and list every page, unread ones empty.',
+      'and unread pages at 300 dpi) and list every page, unread ones empty. pdf: the searchable PDF (the original ' +
+      "PDF with an invisible text layer on its OCR'd pages; for an image, a PDF of its frames with their words).",
   })
   @IsOptional()
   @IsIn(RESULT_FORMATS, { message: `format must be one of ${RESULT_FORMATS.join(', ')}` })

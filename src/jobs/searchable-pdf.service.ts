@@ -35,21 +35,21 @@ export class SearchablePdfService {
       if (!(err instanceof NotFoundInStorage)) throw err;
       throw new ApiError(
         'SEARCHABLE_PDF_UNAVAILABLE',
-        job.contentType?.startsWith('image/')
-          ? `Job ${job.id}'s document is an image (${job.contentType}): searchable PDFs are built for PDF uploads only. ` +
-              'Use format=hocr, alto, tsv or json for its words and their boxes.'
-          : job.archivedAt
-            ? `Job ${job.id} is archived: its files were removed after the retention period. Submit the document again.`
-            : `Job ${job.id} has no searchable PDF: no page was read, the build failed (see the worker's log), it is ` +
+        job.archivedAt
+          ? `Job ${job.id} is archived: its files were removed after the retention period. Submit the document again.`
+          : `Job ${job.id} has no searchable PDF: no page was read, the build failed (see the worker's log), it is ` +
               'switched off (SEARCHABLE_PDF=false), or the job finished before searchable PDFs existed. Submit the document again.',
       );
     }
   }
 }
 
-/** The original's name with `.searchable.pdf` for its extension; `document.searchable.pdf` without one. */
+/**
+ * The original's name with `.searchable.pdf` for its extension (a PDF's or an image's); `document.searchable.pdf`
+ * without one.
+ */
 export function searchablePdfName(original: string | null): string {
-  const base = path.basename(original ?? '').replace(/\.pdf$/i, '');
+  const base = path.basename(original ?? '').replace(/\.(pdf|png|jpe?g|tiff?|webp)$/i, '');
   return `${base || 'document'}.searchable.pdf`;
 }
 

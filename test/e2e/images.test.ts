@@ -13,7 +13,6 @@ import { corpusPath, loadManifest } from '../support/corpus.js';
 import { CER_BOUNDS, RECALL_BOUNDS } from '../support/ocr-bounds.js';
 import { characterErrorRate, wordRecall } from '../support/text-metrics.js';
 import {
-  authHeaders,
   getResult,
   startStack,
   submit,
@@ -121,17 +120,6 @@ describe('images as documents', () => {
       long.every((w) => w.bbox.x1 - w.bbox.x0 > w.bbox.y1 - w.bbox.y0),
       'words do not run across the page',
     );
-  });
-
-  it('builds no searchable PDF for an image, and says why', { timeout: 240_000 }, async () => {
-    const png = await sharp(corpusPath('scanned/tess-phototest.tif')).png().toBuffer();
-    const { jobId, status } = await read('no-pdf.png', png);
-    assert.equal(status.status, 'completed', JSON.stringify(status.error));
-    const res = await fetch(`${api.url}/v1/jobs/${jobId}/result?format=pdf`, { headers: authHeaders(api.url) });
-    assert.equal(res.status, 409);
-    const { error } = (await res.json()) as { error: { code: string; message: string } };
-    assert.equal(error.code, 'SEARCHABLE_PDF_UNAVAILABLE');
-    assert.match(error.message, /is an image \(image\/png\)/);
   });
 
   it('reads a three-frame TIFF as three pages, and a page range of it', { timeout: 240_000 }, async () => {

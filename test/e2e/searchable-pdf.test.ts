@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import sharp from 'sharp';
 import type { Word } from '../../core/contracts.js';
 import { corpusPath, loadManifest } from '../support/corpus.js';
 import { authHeaders, repoRoot, startStack, type Stack } from '../support/stack.js';
@@ -141,6 +142,110 @@ describe('searchable PDF', () => {
     assert.equal(pdf.status, 200);
     assert.ok(fs.readFileSync(out).equals(fs.readFileSync(corpusPath(file))), 'byte for byte the original');
   });
+
+  it('makes a JPEG upload a PDF page of its own size with its JPEG bytes kept and the words over it', async () => {
+    // A gray scan saved as a JPEG that declares 200 dpi: its page is its pixels at 200 dpi.
+    const jpeg = path.join(dir, 'phototest scan.jpg');
+    await sharp(corpusPath('scanned/tess-phototest.tif'))
+      .greyscale()
+      .jpeg({ quality: 90 })
+      .withMetadata({ density: 200 })
+      .toFile(jpeg);
+    const { width, height } = await sharp(jpeg).metadata();
+    const { status, pages, pdf, out } = await run(jpeg);
+    assert.equal(status.status, 'completed', JSON.stringify(status));
+    assert.equal(pdf.status, 200);
+    assert.match(pdf.headers.get('content-disposition') ?? '', /filename="phototest scan\.searchable\.pdf"/);
+    assertQpdfCheckClean(out);
+    assert.deepEqual(pageSizes(out), [[(width * 72) / 200, (height * 72) / 200].map(round2)]);
+    const [extracted] = extractImages(out, '-j');
+    assert.ok(extracted && extracted.endsWith('.jpg'), 'the image is stored as a JPEG');
+    assert.ok(
+      fs.readFileSync(extracted).equals(fs.readFileSync(jpeg)),
+      "the page's image is the upload's JPEG, byte for byte",
+    );
+    assertTextLayerMatches(out, pages[0]!);
+    await assertWordsPlaced(out, pages[0]!);
+  });
+
+  it('makes each frame of a TIFF a page, black-and-white and gray pixels kept exactly, EXIF turns applied', async () => {
+    const frame = (file: string) =>
+      sharp(corpusPath(file))
+        .flatten({ background: '#ffffff' })
+        .resize(1280, 1000, { fit: 'contain', position: 'left top', background: '#ffffff' })
+        .greyscale();
+    // Frame 1 black and white (written 1 bit a pixel into the PDF), frame 2 gray.
+    const frames = await Promise.all([
+      frame('scanned/tess-phototest.tif').threshold(160).png().toBuffer(),
+      frame('scanned/tess-eurotext.tif').png().toBuffer(),
+    ]);
+    const tiff = path.join(dir, 'two-frames.tif');
+    await sharp(frames, { join: { animated: true } })
+      .tiff({ compression: 'lzw' })
+      .toFile(tiff);
+    // And a PNG stored sideways: the PDF page is upright, as its words are.
+    const sideways = path.join(dir, 'sideways.png');
+    await sharp(frames[1]).rotate(270).withMetadata({ orientation: 6 }).png().toFile(sideways);
+
+    // The joined TIFF holds its gray frames as RGB; every pixel being gray, they are stored as gray.
+    assert.equal((await sharp(tiff).metadata()).channels, 3);
+    const multi = await run(tiff);
+    assert.equal(multi.status.status, 'completed', JSON.stringify(multi.status));
+    assert.equal(multi.pdf.status, 200);
+    assertQpdfCheckClean(multi.out);
+    const size = [(1280 * 72) / 300, (1000 * 72) / 300].map(round2);
+    assert.deepEqual(pageSizes(multi.out), [size, size]);
+    const images = extractImages(multi.out, '-png');
+    assert.equal(images.length, 2);
+    for (const [i, image] of images.entries()) {
+      const inPdf = await sharp(image).extractChannel(0).raw().toBuffer();
+      const uploaded = await sharp(tiff, { page: i }).extractChannel(0).raw().toBuffer();
+      assert.ok(inPdf.equals(uploaded), `frame ${i + 1}'s pixels are the upload's`);
+    }
+    const list = execFileSync('pdfimages', ['-list', multi.out], { encoding: 'utf8' });
+    assert.match(list, /^\s+1\s+0\s+image\s+1280\s+1000\s+gray\s+1\s+1\b/m, 'frame 1: 1 bit a pixel');
+    assert.match(list, /^\s+2\s+1\s+image\s+1280\s+1000\s+gray\s+1\s+8\b/m, 'frame 2: 8-bit gray');
+    for (const page of multi.pages) {
+      assertTextLayerMatches(multi.out, page);
+      await assertWordsPlaced(multi.out, page);
+    }
+
+    const turned = await run(sideways);
+    assert.equal(turned.status.status, 'completed', JSON.stringify(turned.status));
+    assert.deepEqual(pageSizes(turned.out), [size]);
+    const [upright] = extractImages(turned.out, '-png');
+    assert.ok(
+      (await sharp(upright).extractChannel(0).raw().toBuffer()).equals(
+        await sharp(frames[1]).extractChannel(0).raw().toBuffer(),
+      ),
+    );
+    assertTextLayerMatches(turned.out, turned.pages[0]!);
+    await assertWordsPlaced(turned.out, turned.pages[0]!);
+  });
+
+  /** Each page's size in points, as poppler reads it. */
+  function pageSizes(file: string): number[][] {
+    const info = execFileSync('pdfinfo', ['-f', '1', '-l', '999', file], { encoding: 'utf8' });
+    return [...info.matchAll(/Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts/g)].map((m) => [
+      round2(+m[1]!),
+      round2(+m[2]!),
+    ]);
+  }
+
+  function round2(n: number): number {
+    return Math.round(n * 100) / 100;
+  }
+
+  /** The file's images as poppler extracts them (`-j`: JPEG streams as they are; `-png`: decoded), in page order. */
+  function extractImages(file: string, how: '-j' | '-png'): string[] {
+    const prefix = path.join(dir, `${path.basename(file, '.pdf')}${how}`);
+    execFileSync('pdfimages', [how, file, prefix]);
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith(path.basename(prefix) + '-'))
+      .sort()
+      .map((f) => path.join(dir, f));
+  }
 
   it('answers 409 JOB_NOT_FINISHED while the job runs', async () => {
     const res = await stack.submit(corpusPath('scanned/tess-phototest.pdf'));

@@ -5,14 +5,16 @@
  *
  *   npm run bench -- --quick                 one repetition, small sizes (checks the bench itself)
  *   npm run bench -- --runs 5                repetitions of each timed figure (default 3)
- *   npm run bench -- --only scanned,load     suites: profile, scanned, born, load, memory (default all)
+ *   npm run bench -- --only scanned,load     suites: profile, scanned, born, load, memory, searchable (default all)
  *   npm run bench -- --worker-pages 1000     pages of the long scanned document for the worker's peak RSS
+ *   npm run bench -- --searchable-pages 3000 pages of the long document the searchable PDF is built for alone
  *   npm run bench -- --upload-mb 500         size of the upload for the API's RSS
  *   npm run bench -- --stacks lean,best-int  the scanned suite's other Folio stacks (default: best-int, lean,
  *                                            one-worker, two-workers; an empty value for none)
  *   npm run bench -- --compare ../other      the scanned suite also runs another checkout's build (built),
  *                                            interleaved with this one: before and after in one run
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     only: { type: 'string' },
     'worker-pages': { type: 'string' },
+    'searchable-pages': { type: 'string' },
     'upload-mb': { type: 'string' },
     stacks: { type: 'string' },
     compare: { type: 'string' },
@@ -47,8 +50,9 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const suites = new Set((args.only ?? 'profile,scanned,born,load,memory').split(','));
+const suites = new Set((args.only ?? 'profile,scanned,born,load,memory,searchable').split(','));
 const workerPages = Number(args['worker-pages'] ?? (quick ? 20 : 100));
+const searchablePages = Number(args['searchable-pages'] ?? (quick ? 100 : 1000));
 const uploadMb = Number(args['upload-mb'] ?? (quick ? 50 : 500));
 // The scanned suite's Folio stacks beside the default one (all unless named).
 const stackNames = new Set((args.stacks ?? 'best-int,lean,one-worker,two-workers').split(',').filter(Boolean));
@@ -79,7 +83,7 @@ folio.useTemporal(client);
 
 const result: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
-  options: { quick, runs, suites: [...suites], workerPages, uploadMb },
+  options: { quick, runs, suites: [...suites], workerPages, searchablePages, uploadMb },
   machine: { ...machine(), debian },
 };
 
@@ -406,14 +410,37 @@ async function memorySuite() {
     fs.rmSync(bigFile, { force: true });
   }
   const page = pages.find((p) => p.file === 'scanned/scribe-filing_01.pdf')!;
-  const short = await load.workerPeakRss(page, 10);
-  log(`worker peak RSS, 10 pages: ${short.peakMb.toFixed(0)} MB`);
-  const long = await load.workerPeakRss(page, workerPages);
-  log(`worker peak RSS, ${workerPages} pages: ${long.peakMb.toFixed(0)} MB`);
+  const short = await load.workerPeakRss(page, 10, client);
+  log(`worker peak RSS, 10 pages: ${short.peakMb.toFixed(0)} MB (${JSON.stringify(short.searchablePdf)})`);
+  const long = await load.workerPeakRss(page, workerPages, client);
+  log(`worker peak RSS, ${workerPages} pages: ${long.peakMb.toFixed(0)} MB (${JSON.stringify(long.searchablePdf)})`);
+  const building = (r: typeof short) => r.searchablePdf.peakRssMb ?? NaN;
   return {
     upload: { megabytes: uploadMb, apiRssGrowthMb: summary(uploads.map((u) => u.growthMb)), runs: uploads },
-    worker: { short, long, longOverShort: long.peakMb / short.peakMb },
+    worker: {
+      short,
+      long,
+      longOverShort: long.peakMb / short.peakMb,
+      // The worker (with its qpdf) while it builds the searchable PDF: the long document's against the short's.
+      searchablePdfLongOverShort: building(long) / building(short),
+    },
   };
+}
+
+/**
+ * The searchable PDF's builder alone (bench/searchable-pdf.ts, in processes of its own): time, peak RSS of the
+ * building process and of qpdf, and size, for a 10-page scan and a `searchablePages` one.
+ */
+function searchableSuite() {
+  log(`searchable: the searchable PDF built alone for 10 and ${searchablePages} pages`);
+  const script = path.join(root, 'dist/bench/searchable-pdf.js');
+  const run = spawnSync(process.execPath, [script, '--pages', `10,${searchablePages}`], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`bench/searchable-pdf.ts failed: ${run.stderr}`);
+  const file = run.stdout.trim().split('\n').at(-1)!;
+  const { results } = JSON.parse(fs.readFileSync(file, 'utf8')) as { results: { peakRssMb: number }[] };
+  fs.rmSync(file);
+  log(run.stderr.trim());
+  return { results, longOverShort: results.at(-1)!.peakRssMb / results[0]!.peakRssMb };
 }
 
 const out = path.join(root, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -432,6 +459,8 @@ try {
   if (suites.has('load')) result.load = await loadSuite();
   save();
   if (suites.has('memory')) result.memory = await memorySuite();
+  save();
+  if (suites.has('searchable')) result.searchablePdf = searchableSuite();
   result.finishedAt = new Date().toISOString();
   save();
   console.log(JSON.stringify(result, null, 2));

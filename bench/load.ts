@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import autocannon from 'autocannon';
+import { documentWorkflowId } from '../core/contracts.js';
 import { authHeaders } from '../test/support/stack.js';
 import { repeatFirstPage } from '../test/support/synthetic.js';
 import { startStack, submitAndWait, type FolioStack } from './folio.js';
@@ -113,17 +115,80 @@ export function writeLargePdf(file: string, megabytes: number): void {
   fs.closeSync(fd);
 }
 
-/** A fresh worker (default OCR pool) runs one scanned document of `pages` copies of `page`; its peak RSS. */
-export async function workerPeakRss(page: ScannedPage, pages: number) {
+/**
+ * A fresh worker (default OCR pool) runs one scanned document of `pages` copies of `page`; its peak RSS over
+ * the job, and while it built the job's searchable PDF: the worker's RSS with its qpdf child's, sampled every
+ * 50 ms, in the window the workflow history gives the buildSearchablePdf activity.
+ */
+export async function workerPeakRss(page: ScannedPage, pages: number, client: Client) {
   const stack = await startStack(`rss-${pages}`, 1, {});
   try {
-    const worker = stack.workers[0]!;
-    const idle = rssMb(worker.child.pid!).now;
+    const pid = stack.workers[0]!.child.pid!;
+    const idle = rssMb(pid).now;
     const bytes = await repeatFirstPage(page.path, pages);
-    const pass = await submitAndWait(stack, [{ name: `rss-${pages}.pdf`, bytes }]);
-    const { peak } = rssMb(worker.child.pid!);
-    return { pages, source: page.file, idleMb: idle, peakMb: peak, seconds: pass.seconds };
+    const samples: [number, number][] = [];
+    const sampler = setInterval(() => samples.push([Date.now(), rssMb(pid).now + childrenRssMb(pid)]), 50);
+    const pass = await submitAndWait(stack, [{ name: `rss-${pages}.pdf`, bytes }]).finally(() =>
+      clearInterval(sampler),
+    );
+    const { peak } = rssMb(pid);
+    const jobId = pass.jobIds[0]!;
+    const [from, to] = await activityWindow(client, documentWorkflowId(jobId), 'buildSearchablePdf');
+    const during = samples.filter(([t]) => t >= from && t <= to).map(([, mb]) => mb);
+    const atStart = samples.filter(([t]) => t <= from).at(-1)?.[1];
+    const pdf = await fetch(`${stack.api.url}/v1/jobs/${jobId}/result?format=pdf`, { headers: pass.headers });
+    if (pdf.status !== 200) throw new Error(`searchable PDF: ${pdf.status} ${await pdf.text()}`);
+    const pdfBytes = (await pdf.arrayBuffer()).byteLength;
+    return {
+      pages,
+      source: page.file,
+      idleMb: idle,
+      peakMb: peak,
+      seconds: pass.seconds,
+      searchablePdf: {
+        seconds: (to - from) / 1000,
+        samples: during.length,
+        rssAtStartMb: atStart,
+        peakRssMb: during.length > 0 ? Math.max(...during) : undefined,
+        originalBytes: bytes.length,
+        bytes: pdfBytes,
+        overheadPercent: Math.round(((pdfBytes - bytes.length) / bytes.length) * 1000) / 10,
+      },
+    };
   } finally {
     await stack.stop();
   }
+}
+
+/** The RSS of a process's direct children (the worker's qpdf while it runs), MB. */
+function childrenRssMb(pid: number): number {
+  let total = 0;
+  try {
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    for (const child of children) total += rssMb(Number(child)).now;
+  } catch {
+    // A child that ended between the listing and the read counts for nothing.
+  }
+  return total;
+}
+
+/** When an activity of a workflow started and completed (its last attempt), in ms since the epoch. */
+async function activityWindow(client: Client, workflowId: string, type: string): Promise<[number, number]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const scheduled = new Set<string>();
+  let from = 0;
+  let to = 0;
+  const ms = (t: unknown) =>
+    Number((t as { seconds?: { toString(): string } }).seconds?.toString() ?? 0) * 1000 +
+    Math.floor(((t as { nanos?: number }).nanos ?? 0) / 1e6);
+  for (const event of history.events ?? []) {
+    const id = String(event.eventId);
+    if (event.activityTaskScheduledEventAttributes?.activityType?.name === type) scheduled.add(id);
+    const started = event.activityTaskStartedEventAttributes;
+    if (started && scheduled.has(String(started.scheduledEventId))) from = ms(event.eventTime);
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed && scheduled.has(String(completed.scheduledEventId))) to = ms(event.eventTime);
+  }
+  if (!from || !to) throw new Error(`${workflowId}: no completed ${type} activity in its history`);
+  return [from, to];
 }

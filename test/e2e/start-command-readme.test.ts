@@ -1,8 +1,9 @@
 /**
  * The README's commands, taken from README.md and run as written — with bash, in the project folder, only
  * placeholders such as <jobId> filled in — against `npm start` on its default ports, as a newcomer does in
- * the first hour: the "Try it" block (curl and the temporal CLI), `npm run migrate`, and with keys on
- * (`API_AUTH=required npm start`) `npm run api-key -- --name me --role admin` and a curl with that key.
+ * the first hour: the "Try it" block (curl and the temporal CLI), the Languages block, `npm run migrate`, and
+ * with keys on (`API_AUTH=required npm start`) `npm run api-key -- --name me --role admin` and a curl with that
+ * key.
  * Also the banner's addresses and first sign-in. Each command must succeed and answer what the README says.
  */
 import assert from 'node:assert/strict';
@@ -270,6 +271,31 @@ describe("the README's commands against npm start's embedded stack", () => {
         cliChecked.push(command);
       }
       assert.equal(cliChecked.length, 6, 'every command of the block ran');
+
+      // The Languages block: a model installed by its command is listed by the running API at once. Its docker
+      // lines need a Docker daemon, which none of these machines has: what they rely on is checked instead.
+      const languageChecked: string[] = [];
+      for (const line of shBlockAfter('### Languages')) {
+        const command = line.split(/\s+#/)[0]!.trim();
+        if (command === 'bash scripts/install-languages.sh jpn') {
+          await run1(command);
+        } else if (command === 'curl -s http://localhost:3000/v1/languages') {
+          const codes = ((await json(command)).languages as { code: string }[]).map((l) => l.code);
+          for (const code of ['eng', 'kor', 'jpn'])
+            assert.ok(codes.includes(code), `${code} listed: ${codes.join(' ')}`);
+        } else if (command === 'docker build --build-arg OCR_LANGUAGES="eng kor jpn" -t folio .') {
+          const dockerfile = fs.readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+          assert.match(dockerfile, /^ARG OCR_LANGUAGES="eng kor"$/m);
+          assert.match(dockerfile, /scripts\/install-languages\.sh \$\{?OCR_LANGUAGES\}?/);
+        } else if (command === 'OCR_LANGUAGES="eng kor jpn" docker-compose build') {
+          const compose = fs.readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8');
+          assert.match(compose, /OCR_LANGUAGES: \$\{OCR_LANGUAGES:-eng kor\}/);
+        } else {
+          assert.fail(`no check for the README's command: ${command}`);
+        }
+        languageChecked.push(command);
+      }
+      assert.equal(languageChecked.length, 4, 'every command of the block ran or was checked');
 
       // Production's `npm run migrate` finds npm start's database: nothing left to apply.
       const migrate = await sh(inlineCommand('npm run migrate'), shellEnv);

@@ -7,8 +7,9 @@
  * The 10-page document is ten different scanned corpus pages; the long one is copies of it joined by qpdf
  * (each copy's images stored again, as in a real long scan). Each page's words come from native tesseract on
  * that page (TSV, 300 dpi), so the text layer is what OCR gives; the build is the activity's own
- * (writeSearchablePdf), each size in a fresh process so its peak RSS is its own. Needs qpdf (.tools/qpdf),
- * tesseract and poppler-utils (pdftoppm, pdfinfo).
+ * (writeSearchablePdf), each size in a fresh process so its peak RSS is its own. Then each corpus scan's original
+ * image as an image upload's searchable PDF (writeImageSearchablePdf): its size against the image's. Needs qpdf
+ * (.tools/qpdf), tesseract and poppler-utils (pdftoppm, pdfinfo). `npm run bench -- --only searchable` runs it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,10 +17,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeSearchablePdf } from '../activities/searchable-pdf.js';
+import sharp from 'sharp';
+import { SharpImageEngine } from '../activities/adapters/sharp-image.js';
+import { imageDpi } from '../activities/image-render.js';
+import { writeImageSearchablePdf, writeSearchablePdf } from '../activities/searchable-pdf.js';
 import type { Word } from '../core/contracts.js';
 import type { OcrPageWords } from '../core/job-store.js';
-import { corpusPath } from '../test/support/corpus.js';
+import { corpusPath, loadManifest } from '../test/support/corpus.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const qpdf = path.join(root, '.tools/qpdf/bin/qpdf');
@@ -45,6 +49,16 @@ const { values: args } = parseArgs({
   },
 });
 
+/** The searchable PDF of an image upload against the image. */
+interface ImageMeasured {
+  file: string;
+  format: string;
+  seconds: number;
+  originalBytes: number;
+  searchableBytes: number;
+  overheadPercent: number;
+}
+
 interface Measured {
   pages: number;
   seconds: number;
@@ -60,9 +74,9 @@ interface Measured {
 }
 
 if (args.child) await child(Number(args.child), args.dir!);
-else main();
+else await main();
 
-function main(): void {
+async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-bench-searchable-'));
   try {
     // Ten distinct scanned pages, and each page's words as OCR gives them.
@@ -106,6 +120,8 @@ function main(): void {
       results.push(measured);
       console.error(JSON.stringify(measured));
     }
+    const images = await imageUploads(dir);
+    for (const image of images) console.error(JSON.stringify(image));
     const [first, ...rest] = results;
     for (const r of rest) {
       console.error(
@@ -120,7 +136,7 @@ function main(): void {
     );
     fs.writeFileSync(
       out,
-      JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version }, results }, null, 2),
+      JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version }, results, images }, null, 2),
     );
     console.log(out);
   } finally {
@@ -159,18 +175,62 @@ async function child(total: number, dir: string): Promise<void> {
   process.stdout.write(JSON.stringify(measured));
 }
 
+/**
+ * Every corpus scan's original image (PNG, JPEG, TIFF) as an image upload's searchable PDF: each image's words
+ * from native tesseract on the image itself at its own resolution, the build the activity's own
+ * (writeImageSearchablePdf with the worker's image engine); its size against the image's.
+ */
+async function imageUploads(dir: string): Promise<ImageMeasured[]> {
+  const images = new SharpImageEngine({ maxInputPixels: 100_000_000 });
+  const measured: ImageMeasured[] = [];
+  for (const entry of loadManifest().filter((e) => e.originalImage)) {
+    const file = corpusPath(entry.originalImage!);
+    const meta = await sharp(file).metadata();
+    const words = tsvWords(file, imageDpi({ density: meta.density }));
+    const workDir = fs.mkdtempSync(path.join(dir, 'image-'));
+    const started = performance.now();
+    const built = await writeImageSearchablePdf(
+      {
+        original: file,
+        pages: [{ pageNumber: 1, width: 0, height: 0, words }],
+        workDir,
+        tools: { qpdf, glyphlessFont: font },
+      },
+      images,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const originalBytes = fs.statSync(file).size;
+    const searchableBytes = fs.statSync(built.path).size;
+    measured.push({
+      file: entry.originalImage!,
+      format: meta.format ?? 'unknown',
+      seconds: Math.round(seconds * 1000) / 1000,
+      originalBytes,
+      searchableBytes,
+      overheadPercent: Math.round(((searchableBytes - originalBytes) / originalBytes) * 1000) / 10,
+    });
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  return measured;
+}
+
 /** The page's size in points and its words from native tesseract (TSV) on a 300-dpi render, in points. */
 function ocrWords(file: string, dir: string): { width: number; height: number; words: Word[] } {
   const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
   const size = /Page size:\s+([\d.]+) x ([\d.]+)/.exec(info)!;
   const image = path.join(dir, 'page');
   execFileSync('pdftoppm', ['-r', '300', '-gray', '-png', '-singlefile', file, image]);
-  const tsv = execFileSync('tesseract', [`${image}.png`, '-', '--dpi', '300', 'tsv'], {
+  return { width: Number(size[1]), height: Number(size[2]), words: tsvWords(`${image}.png`, 300) };
+}
+
+/** Native tesseract's words on an image of `dpi`, boxes in points. */
+function tsvWords(image: string, dpi: number): Word[] {
+  const tsv = execFileSync('tesseract', [image, '-', '--dpi', String(dpi), 'tsv'], {
     encoding: 'utf8',
     env: { ...process.env, OMP_THREAD_LIMIT: '1' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
-  const toPoints = 72 / 300;
+  const toPoints = 72 / dpi;
   const words: Word[] = [];
   const lines = new Map<string, number>();
   for (const row of tsv.trim().split('\n').slice(1)) {
@@ -190,5 +250,5 @@ function ocrWords(file: string, dir: string): { width: number; height: number; w
       line: lines.get(key),
     });
   }
-  return { width: Number(size[1]), height: Number(size[2]), words };
+  return words;
 }

@@ -437,10 +437,13 @@ function searchableSuite() {
   const run = spawnSync(process.execPath, [script, '--pages', `10,${searchablePages}`], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`bench/searchable-pdf.ts failed: ${run.stderr}`);
   const file = run.stdout.trim().split('\n').at(-1)!;
-  const { results } = JSON.parse(fs.readFileSync(file, 'utf8')) as { results: { peakRssMb: number }[] };
+  const { results, images } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    results: { peakRssMb: number }[];
+    images: unknown[];
+  };
   fs.rmSync(file);
   log(run.stderr.trim());
-  return { results, longOverShort: results.at(-1)!.peakRssMb / results[0]!.peakRssMb };
+  return { results, longOverShort: results.at(-1)!.peakRssMb / results[0]!.peakRssMb, images };
 }
 
 const out = path.join(root, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -148,7 +148,8 @@ export async function receiveUpload(
     return { stored, filename, contentType, mediaType, fields };
   } catch (err) {
     if (storing) await storing.catch(() => undefined);
-    await storage.remove(key);
+    // With the store down this fails too; the orphan sweep removes what is left, and the first error is the answer.
+    await storage.remove(key).catch(() => undefined);
     throw err;
   }
 }

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { DocumentStorage, StoredObject } from '../../core/storage/storage.js';
+import { StorageUnavailable, type DocumentStorage, type StoredObject } from '../../core/storage/storage.js';
 import { ApiError } from '../common/errors.js';
 import {
   ACCEPTED_MEDIA_TYPES,
@@ -99,7 +99,12 @@ export async function receiveUpload(
         resolve();
       });
       storing = storage.put(key, stream);
-      storing.catch(() => undefined);
+      // A store that fails mid-upload (down, unreachable) answers at once: the rest of the body is not read.
+      storing.catch((err: unknown) => {
+        if (!(err instanceof StorageUnavailable)) return;
+        req.unpipe(parser);
+        reject(err);
+      });
     });
     parser.on('filesLimit', () => {
       extraFiles = true;

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './lib/chromium.js';
 import { ensureTools } from './lib/test-tools.js';
 import { startServices, type Services } from './lib/services.js';
-import { findS3Server, S3_SERVER_INSTALL } from './lib/s3-server.js';
+import { findS3Server, s3ServerMissing } from './lib/s3-server.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const root = path.resolve(dist, '..');
@@ -47,11 +47,7 @@ if (files.length === 0) {
 try {
   ensureChromium(files, root);
   ensureTools(files, root);
-  if (!findS3Server(root)) {
-    throw new Error(
-      `the tests keep their documents in a real S3-compatible server, versitygw, which is not installed. Install it (Go from the module proxy, no root) with:\n  ${S3_SERVER_INSTALL}`,
-    );
-  }
+  if (!findS3Server(root)) throw new Error(s3ServerMissing());
 } catch (err) {
   console.error(`npm test: ${err instanceof Error ? err.message : String(err)}\nNothing was started.`);
   process.exit(1);

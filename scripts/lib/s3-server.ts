@@ -8,10 +8,18 @@ import { canConnect } from './temporal-dev-server.js';
 /** The command that installs the S3-compatible server the tests run on (versitygw, built with go install). */
 export const S3_SERVER_INSTALL = 'bash scripts/install-s3-server.sh';
 
-/** versitygw: VERSITYGW_PATH, else where scripts/install-s3-server.sh puts it. */
+/** versitygw: VERSITYGW_PATH when set (and only it), else where scripts/install-s3-server.sh puts it. */
 export function findS3Server(projectRoot: string): string | undefined {
-  const candidates = [process.env.VERSITYGW_PATH, path.join(projectRoot, '.tools', 'versitygw', 'bin', 'versitygw')];
-  return candidates.find((c): c is string => !!c && fs.existsSync(c));
+  const binary = process.env.VERSITYGW_PATH || path.join(projectRoot, '.tools', 'versitygw', 'bin', 'versitygw');
+  return fs.existsSync(binary) ? binary : undefined;
+}
+
+/** What to do when findS3Server finds nothing. */
+export function s3ServerMissing(): string {
+  const where = process.env.VERSITYGW_PATH
+    ? `VERSITYGW_PATH is ${process.env.VERSITYGW_PATH}, which does not exist`
+    : 'it is not installed in .tools/versitygw/';
+  return `The tests keep their documents in a real S3-compatible server, versitygw, and ${where}. Install it (built from the Go module proxy, no root needed) with:\n  ${S3_SERVER_INSTALL}`;
 }
 
 /**

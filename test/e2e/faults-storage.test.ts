@@ -137,6 +137,19 @@ describe('object store faults', () => {
       const body = (await res.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, 'STORAGE_UNAVAILABLE');
       assert.match(body.error.message, /again/);
+      // Readiness says which part is away.
+      const ready = await fetch(`${stack.url}/health/ready`);
+      assert.equal(ready.status, 503);
+      const checks = ((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks;
+      assert.deepEqual(
+        Object.entries(checks).map(([name, c]) => [name, c.ok]),
+        [
+          ['appDb', true],
+          ['legacyDb', true],
+          ['temporal', true],
+          ['storage', false],
+        ],
+      );
     } finally {
       await s3.start();
     }
@@ -152,7 +165,8 @@ describe('object store faults', () => {
     }
     assert.equal(await jobsOf(owner), before, 'no job row was made');
 
-    // Back: the same API takes documents again.
+    // Back: the same API is ready and takes documents again.
+    assert.equal((await fetch(`${stack.url}/health/ready`)).status, 200);
     const ok = await stack.submit({
       name: 'back.pdf',
       bytes: await repeatFirstPage(corpusPath('scanned/tess-phototest.pdf'), 1),
@@ -175,24 +189,32 @@ describe('object store faults', () => {
     });
     assert.equal(res.status, 202);
     const { jobId } = (await res.json()) as { jobId: string };
-    // The first worker inspected the document (its copy is in its cache) and works on the pages.
-    await until('the document is inspected', async () => {
+    // The first worker inspected the document (its copy is in its cache) and has begun the first page: its
+    // inspection has finished (an inspection cut off would wait for its 5-minute timeout, not the page heartbeat).
+    await until('the first page has begun', async () => {
       const res = await fetch(`${stack.url}/v1/jobs/${jobId}`, { headers: authHeaders(stack.url) });
-      return ((await res.json()) as JobStatusBody).progress.pagesTotal === 3;
+      return ((await res.json()) as JobStatusBody).pages.some((p) => p.status !== 'pending');
     });
     await first.kill();
     await s3.stop();
     // A worker with an empty cache of its own: the pages need the store.
     await stack.startWorker(oneAtATime);
     const handle = client.workflow.getHandle(documentWorkflowId(jobId));
+    let seen: unknown[] = [];
     await until(
       'a page activity fails for the store',
-      async () =>
-        (await handle.describe()).raw.pendingActivities?.some((a) =>
-          /object store is unavailable/.test(a.lastFailure?.message ?? ''),
-        ) ?? false,
+      async () => {
+        const pending = (await handle.describe()).raw.pendingActivities ?? [];
+        seen = pending.map((a) => [a.activityType?.name, a.attempt, a.lastFailure?.message]);
+        return pending.some((a) => /object store is unavailable/.test(a.lastFailure?.message ?? ''));
+      },
       60_000,
-    );
+    ).catch(async (err: Error) => {
+      const status = await (await fetch(`${stack.url}/v1/jobs/${jobId}`, { headers: authHeaders(stack.url) })).text();
+      throw new Error(
+        `${err.message}; pending activities: ${JSON.stringify(seen)}; job: ${status.slice(0, 800)}\n${stack.workers.at(-1)?.output.join('').slice(-3000)}`,
+      );
+    });
     await s3.start();
     const done = await waitForJob(stack.url, jobId, 180_000);
     assert.equal(done.status, 'completed');

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import { Op } from 'sequelize';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type {
@@ -71,11 +70,8 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
     for (const job of expired) {
       // The upload, and the searchable PDF built from it.
       for (const key of [job.storageKey, searchablePdfKey(job.id)]) {
-        if (!(await storage.exists(key))) continue;
-        const size = await fs
-          .stat(await storage.localPath(key))
-          .then((s) => s.size)
-          .catch(() => 0);
+        const size = await storage.sizeOf(key);
+        if (size === undefined) continue;
         await storage.remove(key);
         filesRemoved++;
         bytesFreed += size;

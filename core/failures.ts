@@ -92,6 +92,8 @@ export const FAILURES = {
   SERVICE_UNAVAILABLE: { http: 503, generic: true },
   DATABASE_UNAVAILABLE: { http: 503 },
   PASSWORDS_UNAVAILABLE: { http: 503 },
+  /** The document store (folder or bucket) cannot be reached: nothing was recorded; send the document again later. */
+  STORAGE_UNAVAILABLE: { http: 503 },
 } as const satisfies Record<string, FailureSpec>;
 
 export type FailureCode = keyof typeof FAILURES;

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
   const metrics = createPageMetrics(registry);
   const models = ctx.get<AppModels>(APP_MODELS);
   const storage = ctx.get<DocumentStorage>(STORAGE);
+  // Local copies of bucket objects a previous run of this worker left (a crash leaves them): gone before work starts.
+  await storage.clearLocalCopies();
   const p = config.pipeline;
 
   const pdf = new PdfjsEngine({

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { DocumentStorage, StoredObject } from '../../core/storage/storage.js';
+import { StorageUnavailable, type DocumentStorage, type StoredObject } from '../../core/storage/storage.js';
 import { ApiError } from '../common/errors.js';
 import {
   ACCEPTED_MEDIA_TYPES,
@@ -99,7 +99,12 @@ export async function receiveUpload(
         resolve();
       });
       storing = storage.put(key, stream);
-      storing.catch(() => undefined);
+      // A store that fails mid-upload (down, unreachable) answers at once: the rest of the body is not read.
+      storing.catch((err: unknown) => {
+        if (!(err instanceof StorageUnavailable)) return;
+        req.unpipe(parser);
+        reject(err);
+      });
     });
     parser.on('filesLimit', () => {
       extraFiles = true;
@@ -148,7 +153,8 @@ export async function receiveUpload(
     return { stored, filename, contentType, mediaType, fields };
   } catch (err) {
     if (storing) await storing.catch(() => undefined);
-    await storage.remove(key);
+    // With the store down this fails too; the orphan sweep removes what is left, and the first error is the answer.
+    await storage.remove(key).catch(() => undefined);
     throw err;
   }
 }

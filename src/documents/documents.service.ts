@@ -212,6 +212,9 @@ export class DocumentsService {
     filename: string | null,
     fields: Record<string, string>,
   ): Promise<Submission> {
+    // Finished before (its answer lost, the upload not yet removed): the job it already became.
+    const made = await this.models.Job.findByPk(jobId);
+    if (made) return { job: made, replayed: true };
     await this.checkInFlight(principal.apiKeyId);
     const storageKey = documentKey(jobId);
     const stored = await this.storage.put(storageKey, source);

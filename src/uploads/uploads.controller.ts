@@ -76,7 +76,7 @@ export class UploadsController {
     description: 'Upload-Offset and Upload-Length of the upload',
     headers: { ...offsetHeader, 'Upload-Length': { description: 'The file size', schema: { type: 'integer' } } },
   })
-  @ApiErrors(403, 404, 410)
+  @ApiErrors(400, 403, 404, 410)
   async offset(@Req() req: AuthedRequest, @Res() res: Response): Promise<void> {
     await this.uploads.handle(req, res);
   }
@@ -114,7 +114,7 @@ export class UploadsController {
   @ApiParam(uploadId)
   @ApiHeader(tusResumable)
   @ApiNoContentResponse({ description: 'The upload and its bytes are gone' })
-  @ApiErrors(403, 404, 410)
+  @ApiErrors(400, 403, 404, 410)
   async terminate(@Req() req: AuthedRequest, @Res() res: Response): Promise<void> {
     await this.uploads.handle(req, res);
   }

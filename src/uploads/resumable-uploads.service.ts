@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Server, type ServerOptions } from '@tus/server';
 import { ERRORS, type Upload } from '@tus/utils';
 import { NodeRequest, sendNodeResponse } from 'srvx/node';
@@ -98,7 +98,7 @@ type WithRefusal = IncomingMessage & { [REFUSAL]?: ApiError };
  * documents service (type by content, dedupe, the job, its workflow) and answers with Folio-Job-Id.
  */
 @Injectable()
-export class ResumableUploads implements OnModuleDestroy {
+export class ResumableUploads {
   private readonly logger = new Logger(ResumableUploads.name);
   private readonly server: Server;
 
@@ -124,10 +124,6 @@ export class ResumableUploads implements OnModuleDestroy {
       },
     };
     this.server = new Server(options);
-  }
-
-  onModuleDestroy(): void {
-    this.server.removeAllListeners();
   }
 
   /**

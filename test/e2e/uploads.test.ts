@@ -174,6 +174,28 @@ describe('resumable uploads (tus) and the original document', () => {
     assert.equal(done.headers.get('folio-duplicate-of'), jobId);
   });
 
+  it("an encrypted PDF's password travels sealed in Upload-Metadata and opens the document", async () => {
+    const encrypted = fs.readFileSync(corpusPath('encrypted/pdfjs-issue6010_1.pdf'));
+    const created = await create(api.url, encrypted.length, { filename: 'locked.pdf', password: 'abc' });
+    assert.equal(created.status, 201, await created.clone().text());
+    const location = created.headers.get('location')!;
+    // Neither what HEAD echoes nor what is written beside the upload holds the password in clear.
+    const echoed = (await head(api.url, location)).headers.get('upload-metadata') ?? '';
+    const pairs = Object.fromEntries(echoed.split(',').map((p) => p.split(' '))) as Record<string, string>;
+    const sealed = Buffer.from(pairs.password ?? '', 'base64').toString();
+    assert.ok(sealed.length > 20 && sealed !== 'abc', sealed);
+    const id = location.split('/').pop()!;
+    const info = fs.readFileSync(path.join(harnessEnv().STORAGE_DIR!, UPLOADS_FOLDER, `${id}.json`), 'utf8');
+    assert.equal((JSON.parse(info) as { metadata: { password: string } }).metadata.password, sealed);
+
+    const done = await patch(api.url, location, 0, encrypted);
+    assert.equal(done.status, 204);
+    const job = await stack.waitForJob(done.headers.get('folio-job-id')!, 120_000);
+    assert.equal(job.status, 'completed', JSON.stringify(job.error));
+    const result = await stack.getResult(job.jobId);
+    assert.ok(result.pages[0]!.text.trim().length > 0);
+  });
+
   it('GET /v1/jobs/{id}/document streams the original byte for byte, with its type, length and name', async () => {
     const res = await fetch(`${api.url}/v1/jobs/${jobId}/document`, { headers: authHeaders(api.url) });
     assert.equal(res.status, 200);

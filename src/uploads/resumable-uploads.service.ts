@@ -69,14 +69,8 @@ function fromStatus(status: number, text: string): ApiError {
     return new ApiError('UPLOAD_HEADERS_INVALID', `A tus header is malformed: ${text.trim() || 'bad request'}.`);
   }
   if (status === 404) return new ApiError('UPLOAD_NOT_FOUND', 'No such upload: create one with POST /v1/uploads.');
-  return new ApiError('INTERNAL_ERROR', text.trim() || 'The upload failed.');
-}
-
-/** The refusal Folio answers with for an error tus reports (from its handlers or from Folio's hooks). */
-function asApiError(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  const known = TUS_ERRORS.get(err);
-  if (known) return new ApiError(known[0], known[1]);
+  if (status === 501)
+    return new ApiError('NOT_IMPLEMENTED', `${text.trim()}: Folio does not offer this tus extension.`);
   return new ApiError('INTERNAL_ERROR', 'The upload failed.');
 }
 
@@ -89,7 +83,7 @@ function nodeRequestOf(req: ServerRequest): AuthedRequest {
 
 /** Where a hook's refusal waits for the controller, which answers it through the global error filter. */
 const REFUSAL = Symbol('folio.uploadRefusal');
-type WithRefusal = IncomingMessage & { [REFUSAL]?: ApiError };
+type WithRefusal = IncomingMessage & { [REFUSAL]?: Error };
 
 /**
  * tus 1.0 (@tus/server) behind the API's own rules: the controller's guard (API keys, request rate), the
@@ -133,8 +127,8 @@ export class ResumableUploads {
   async handle(req: AuthedRequest, res: ServerResponse): Promise<void> {
     const response = await this.server.handleWeb(new NodeRequest({ req, res }));
     if (response.status >= 400) {
-      const refusal = (req as WithRefusal)[REFUSAL] ?? fromStatus(response.status, await response.text());
-      throw refusal;
+      const refusal = (req as WithRefusal)[REFUSAL];
+      throw refusal === undefined ? fromStatus(response.status, await response.text()) : refusal;
     }
     for (const name of [...response.headers.keys()]) {
       if (name.startsWith('access-control-')) response.headers.delete(name);
@@ -142,7 +136,15 @@ export class ResumableUploads {
     await sendNodeResponse(res, response);
   }
 
-  private refusal(err: unknown): ApiError {
+  /**
+   * What the request is answered with for an error tus reports (from its handlers or from Folio's hooks): a
+   * Folio refusal, tus's own refusals by their codes, and any other error as it is — the global filter then
+   * answers it as on every route (503 with Retry-After for a database that is away, else 500).
+   */
+  private refusal(err: unknown): Error {
+    if (err instanceof ApiError || err instanceof Error) return err;
+    const known = TUS_ERRORS.get(err);
+    if (known) return new ApiError(known[0], known[1]);
     if (err === ERRORS.ERR_MAX_SIZE_EXCEEDED) {
       const maxBytes = this.config.limits.maxUploadBytes;
       return new ApiError(
@@ -151,9 +153,9 @@ export class ResumableUploads {
         { maxBytes },
       );
     }
-    const refusal = asApiError(err);
-    if (refusal.code === 'INTERNAL_ERROR') this.logger.error('A resumable upload failed', err);
-    return refusal;
+    const tusError = err as { status_code?: number; body?: string };
+    this.logger.warn(`A resumable upload was refused by tus: ${tusError.status_code} ${tusError.body}`);
+    return fromStatus(tusError.status_code ?? 500, tusError.body ?? '');
   }
 
   /** At creation: the key's in-flight cap and every option checked, as POST /v1/documents checks them. */
@@ -188,9 +190,9 @@ export class ResumableUploads {
   }
 
   /**
-   * The upload is complete: it becomes a job (or joins an identical live one) and the tus upload goes. When
-   * the refusal is temporary (429, 503) the upload stays, and an empty PATCH at its final offset finishes it
-   * again; any other refusal removes it.
+   * The upload is complete: it becomes a job (or joins an identical live one) and the tus upload goes. A
+   * refusal of the document or its options removes it; after a temporary one (429, 503, a database or store
+   * that is away) the upload stays, and an empty PATCH at its final offset finishes it again.
    */
   private async onFinish(req: AuthedRequest, upload: Upload): Promise<{ headers: Record<string, string> }> {
     const metadata = upload.metadata ?? {};
@@ -207,8 +209,8 @@ export class ResumableUploads {
       await this.store.remove(upload.id);
       return { headers: { [JOB_ID_HEADER]: job.id, ...(duplicateOf ? { 'Folio-Duplicate-Of': duplicateOf } : {}) } };
     } catch (err) {
-      const status = err instanceof ApiError ? err.getStatus() : 500;
-      if (status !== 429 && status !== 503) await this.store.remove(upload.id).catch(() => undefined);
+      const refused = err instanceof ApiError && err.getStatus() !== 429 && err.getStatus() !== 503;
+      if (refused) await this.store.remove(upload.id).catch(() => undefined);
       throw err;
     }
   }

@@ -13,6 +13,7 @@ import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from '../core/db/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
+import { createUploadStore } from '../core/uploads/upload-store.js';
 import { createActivities } from '../activities/index.js';
 import { pagePlanOf } from '../core/page-plan.js';
 import { declaredSchedules, upsertSchedules } from './temporal/schedules.js';
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
       metrics,
       documentSecretKey: config.documentPasswords.secretKey,
       temporal: client,
+      uploads: createUploadStore(config.uploads),
       settings: {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { installedLanguages, type ModelSource } from '../../core/languages.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
 import type { StorageConfig } from '../../core/storage/create-storage.js';
+import { UPLOADS_FOLDER, type UploadStoreSettings } from '../../core/uploads/upload-store.js';
 import { passwordProblem } from './operator-password.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
@@ -59,6 +60,8 @@ const schema = z.object({
   STORAGE_CACHE_BYTES: bytes.default(2 * 1024 * 1024 * 1024),
 
   MAX_UPLOAD_BYTES: bytes.default(512 * 1024 * 1024),
+  /** Resumable uploads (/v1/uploads) left unfinished this long are expired and removed by the orphan sweep. */
+  UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
   MAX_PAGES: positiveInt.default(5000),
 
   OCR_DPI: z.coerce.number().int().min(72).max(1200).default(300),
@@ -146,6 +149,8 @@ export interface Config {
   /** The document store: a folder, or an S3-compatible bucket with a worker's local cache (createStorage). */
   storage: StorageConfig;
   limits: { maxUploadBytes: number; maxPages: number };
+  /** Resumable (tus) uploads: where unfinished ones are kept, and when they expire. */
+  uploads: UploadStoreSettings;
   pipeline: {
     dpi: number;
     renderMaxPixels: number;
@@ -301,6 +306,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       glyphlessFont: path.resolve(cwd, e.GLYPHLESS_FONT_PATH ?? DEFAULT_GLYPHLESS_FONT_PATH),
     },
     limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES },
+    // Beside the documents, so the API and the workers that share the store share unfinished uploads too.
+    uploads: {
+      kind: 'local',
+      dir: path.join(path.resolve(cwd, e.STORAGE_DIR), UPLOADS_FOLDER),
+      expiryMs: e.UPLOAD_EXPIRY_HOURS * 3600 * 1000,
+    },
     pipeline: {
       dpi: e.OCR_DPI,
       renderMaxPixels: e.RENDER_MAX_PIXELS,

@@ -40,6 +40,24 @@ export function documentTypeOf(head: Buffer, tail: Buffer): DocumentMediaType | 
 const MAX_FIELD_BYTES = 4096;
 
 /**
+ * What a stored upload is, by its first and last bytes (whichever way it arrived: multipart or tus): a PDF
+ * or an accepted image; EMPTY_FILE or NOT_PDF otherwise.
+ */
+export function storedDocumentType(stored: StoredObject): DocumentMediaType {
+  if (stored.bytes === 0) throw new ApiError('EMPTY_FILE', 'The uploaded file is empty (0 bytes).');
+  const mediaType = documentTypeOf(stored.head, stored.tail);
+  if (mediaType === undefined) {
+    // The code stays NOT_PDF, the one clients already handle; the message and details name every type.
+    throw new ApiError(
+      'NOT_PDF',
+      `The file is neither a PDF (no "%PDF-" header in its first 1024 bytes) nor a PNG, JPEG, TIFF or WebP image. ${acceptedTypesSentence()}.`,
+      { accepted: ACCEPTED_MEDIA_TYPES },
+    );
+  }
+  return mediaType;
+}
+
+/**
  * Streams the `file` part of a multipart request to storage under `key` while it is hashed; the body is
  * never held whole in memory. Enforces the size limit while streaming: past it, reading stops, the
  * partial file is removed and the request fails with UPLOAD_TOO_LARGE. Checks the type by content.
@@ -137,16 +155,7 @@ export async function receiveUpload(
     if (extraFiles) {
       throw new ApiError('TOO_MANY_FILES', 'Send exactly one file, in the part named "file".');
     }
-    if (stored.bytes === 0) throw new ApiError('EMPTY_FILE', 'The uploaded file is empty (0 bytes).');
-    const mediaType = documentTypeOf(stored.head, stored.tail);
-    if (mediaType === undefined) {
-      // The code stays NOT_PDF, the one clients already handle; the message and details name every type.
-      throw new ApiError(
-        'NOT_PDF',
-        `The file is neither a PDF (no "%PDF-" header in its first 1024 bytes) nor a PNG, JPEG, TIFF or WebP image. ${acceptedTypesSentence()}.`,
-        { accepted: ACCEPTED_MEDIA_TYPES },
-      );
-    }
+    const mediaType = storedDocumentType(stored);
     if (truncatedFields.has('password')) {
       throw new ApiError('PASSWORD_INVALID', `The password is longer than ${MAX_FIELD_BYTES} bytes.`);
     }

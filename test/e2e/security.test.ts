@@ -257,5 +257,33 @@ describe('API keys, file names, headers and CORS', () => {
     assert.equal(actual.headers.get('access-control-allow-origin'), 'https://app.example.com');
     assert.match(actual.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
     await actual.arrayBuffer();
+
+    // Resumable uploads from a browser: tus's methods and headers pass the preflight; the answers carry the
+    // API's CORS headers (never tus's own `*`) and expose the upload's URL, offset and job.
+    const tusPreflight = await fetch(`${api.url}/v1/uploads/00000000-0000-4000-8000-000000000000`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'authorization,tus-resumable,upload-offset,content-type',
+      },
+    });
+    assert.match(tusPreflight.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+    assert.match(tusPreflight.headers.get('access-control-allow-headers') ?? '', /Upload-Offset/i);
+    await tusPreflight.arrayBuffer();
+    const created = await fetch(`${api.url}/v1/uploads`, {
+      method: 'POST',
+      headers: {
+        ...bearer(api.key!),
+        origin: 'https://app.example.com',
+        'tus-resumable': '1.0.0',
+        'upload-length': '10',
+      },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const exposed = created.headers.get('access-control-expose-headers') ?? '';
+    for (const header of ['Location', 'Upload-Offset', 'Folio-Job-Id']) assert.match(exposed, new RegExp(header));
+    await created.arrayBuffer();
   });
 });

@@ -2,6 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+/** The names of the cache's files: a key's sha256, its extension, and a temporary suffix while being written. */
+const CACHE_FILE = /^[0-9a-f]{64}(\.[A-Za-z0-9]+)?(\.tmp-[0-9a-f-]{36})?$/;
+
 interface Entry {
   file: string;
   bytes: number;
@@ -25,12 +28,17 @@ export class ObjectCache {
     readonly maxBytes: number,
   ) {}
 
-  /** Empties the folder (a crashed process's copies and temporary files included). */
+  /**
+   * Removes every copy from the folder, a crashed process's copies and temporary files included. Only files
+   * named as the cache names them go: a folder named by mistake (STORAGE_CACHE_DIR=/var/lib/folio) keeps the rest.
+   */
   async clear(): Promise<void> {
     this.entries.clear();
     this.bytes = 0;
-    await fs.rm(this.dir, { recursive: true, force: true });
     await fs.mkdir(this.dir, { recursive: true });
+    for (const name of await fs.readdir(this.dir)) {
+      if (CACHE_FILE.test(name)) await fs.rm(path.join(this.dir, name), { force: true });
+    }
   }
 
   /** The bytes the cache holds now. */

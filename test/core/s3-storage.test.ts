@@ -148,8 +148,11 @@ describe('S3Storage on a real S3-compatible server', () => {
 
     await s3.release('documents/c.pdf');
     assert.equal(fs.existsSync(c), false);
+    // A file that is not the cache's (a folder named by mistake) stays.
+    fs.writeFileSync(path.join(cacheDir, 'notes.txt'), 'keep me');
     await s3.clearLocalCopies();
-    assert.deepEqual(fs.readdirSync(cacheDir), []);
+    assert.deepEqual(fs.readdirSync(cacheDir), ['notes.txt']);
+    fs.rmSync(path.join(cacheDir, 'notes.txt'));
     await assert.rejects(s3.localPath('documents/missing.pdf'), { name: 'NotFoundInStorage' });
     assert.deepEqual(fs.readdirSync(cacheDir), [], 'a failed download leaves nothing');
   });

@@ -306,12 +306,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       glyphlessFont: path.resolve(cwd, e.GLYPHLESS_FONT_PATH ?? DEFAULT_GLYPHLESS_FONT_PATH),
     },
     limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES },
-    // Beside the documents, so the API and the workers that share the store share unfinished uploads too.
-    uploads: {
-      kind: 'local',
-      dir: path.join(path.resolve(cwd, e.STORAGE_DIR), UPLOADS_FOLDER),
-      expiryMs: e.UPLOAD_EXPIRY_HOURS * 3600 * 1000,
-    },
+    uploads: uploadStoreOf(storageConfigOf(e), e.UPLOAD_EXPIRY_HOURS * 3600 * 1000, e.STORAGE_DIR),
     pipeline: {
       dpi: e.OCR_DPI,
       renderMaxPixels: e.RENDER_MAX_PIXELS,
@@ -422,6 +417,16 @@ function storageConfigOf(e: Env): StorageConfig {
     forcePathStyle: e.S3_FORCE_PATH_STYLE !== undefined ? e.S3_FORCE_PATH_STYLE === 'true' : endpoint !== undefined,
     cache: { dir: path.resolve(cwd, e.STORAGE_CACHE_DIR), maxBytes: e.STORAGE_CACHE_BYTES },
   };
+}
+
+/**
+ * Unfinished resumable uploads: beside a folder store's documents (its `uploads/` folder), so the API and the
+ * workers that share the folder share them too; with a bucket, still in a folder (`STORAGE_DIR/uploads`), which
+ * the API and the workers' orphan sweep must share — tus's S3 store is not wired in yet.
+ */
+function uploadStoreOf(storage: StorageConfig, expiryMs: number, storageDir: string): UploadStoreSettings {
+  const dir = storage.kind === 'local' ? storage.dir : path.resolve(cwd, storageDir);
+  return { kind: 'local', dir: path.join(dir, UPLOADS_FOLDER), expiryMs };
 }
 
 /** What scripts/install-qpdf.sh installs: qpdf and tesseract's glyphless font (QPDF_PATH, GLYPHLESS_FONT_PATH). */

@@ -19,7 +19,7 @@ import { runOrder } from '../core/page-plan.js';
 import { selectPages } from '../core/page-range.js';
 import { documentKey, type DocumentStorage } from '../core/storage/storage.js';
 import { InputError, type ImageEngine, type PdfEngine, type PdfInspection } from './adapters/types.js';
-import { asFailure, imageTypeOfFile, type PasswordOpener } from './common.js';
+import { asFailure, imageTypeOfFile, localCopy, type PasswordOpener } from './common.js';
 import { imagePageSize } from './image-render.js';
 import type { PageMetrics } from './page-metrics.js';
 
@@ -48,7 +48,7 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
   /** Opens the document once: validates it, counts and sizes its pages, and records one row per selected page. */
   async function inspectDocument(input: InspectDocumentInput): Promise<InspectDocumentOutput> {
     try {
-      const path = await storage.localPath(input.storageKey);
+      const path = await localCopy(storage, input.storageKey);
       const signal = Context.current().cancellationSignal;
       const inspection = (await imageTypeOfFile(path))
         ? await inspectImage(path, signal)
@@ -98,7 +98,7 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
   /** Tells whether a sealed password opens the document; a wrong one is an answer, not a failure. */
   async function checkDocumentPassword(input: CheckDocumentPasswordInput): Promise<CheckDocumentPasswordOutput> {
     try {
-      const path = await storage.localPath(input.storageKey);
+      const path = await localCopy(storage, input.storageKey);
       const password = openPassword(input.jobId, input.password);
       await pdf.inspect(path, { password, signal: Context.current().cancellationSignal });
       return { opens: true };

@@ -22,7 +22,7 @@ import type {
   QuarterTurn,
   RenderedPage,
 } from './adapters/types.js';
-import { asFailure, imageTypeOfFile, withHeartbeat, type PasswordOpener } from './common.js';
+import { asFailure, imageTypeOfFile, localCopy, withHeartbeat, type PasswordOpener } from './common.js';
 import { renderImageForOcr } from './image-render.js';
 import type { PageMetrics, PagePhase } from './page-metrics.js';
 import { renderForOcr } from './page-render.js';
@@ -230,7 +230,7 @@ export function createPageActivities(deps: PageActivityDeps) {
     signal: AbortSignal,
     progress: { method: ReadMethod },
   ): Promise<PageWork> {
-    const path = await storage.localPath(input.storageKey);
+    const path = await localCopy(storage, input.storageKey);
     const imageType = await imageTypeOfFile(path);
     // An image has no password: one sent with it is never opened.
     const password = imageType ? undefined : deps.openPassword(input.jobId, input.password);

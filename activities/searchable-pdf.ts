@@ -21,7 +21,7 @@ import { searchablePdfKey, type DocumentStorage } from '../core/storage/storage.
 import { overlayTextLayer } from './adapters/qpdf.js';
 import { TextLayerPdfWriter } from './adapters/text-layer-pdf.js';
 import { InputError, type ImageEngine } from './adapters/types.js';
-import { asFailure, imageTypeOfFile, type PasswordOpener } from './common.js';
+import { asFailure, imageTypeOfFile, localCopy, type PasswordOpener } from './common.js';
 import { imagePageSize } from './image-render.js';
 
 /** SEARCHABLE_PDF, QPDF_PATH and GLYPHLESS_FONT_PATH. */
@@ -49,7 +49,7 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
   async function buildSearchablePdf(input: BuildSearchablePdfInput): Promise<BuildSearchablePdfOutput> {
     if (!settings.enabled) return { built: false, reason: 'disabled' };
     const ctx = Context.current();
-    const original = await storage.localPath(input.storageKey);
+    const original = await localCopy(storage, input.storageKey);
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'folio-searchable-'));
     try {
       const request: SearchablePdfRequest = {

@@ -18,6 +18,7 @@ import {
   type ProvidePasswordOutput,
   type RetryPagesWorkflowInput,
   type SealedPassword,
+  type WebhookSettings,
 } from './contracts.js';
 
 type Workflows = typeof workflows;
@@ -50,6 +51,8 @@ export interface JobToStart {
   options: DocumentOptions;
   /** Still sealed: the row keeps the password only in the form the workflow carries. */
   passwordSealed: SealedPassword | null;
+  /** Where the job's webhooks go; null or absent: none. */
+  callbackUrl?: string | null;
 }
 
 /** Where and how documents are run. */
@@ -57,7 +60,12 @@ export interface DocumentRunSettings {
   taskQueue: string;
   /** How long a job waits in `needs_password` (PASSWORD_WAIT_SECONDS). */
   passwordWaitSeconds: number;
+  /** Webhook delivery backoff and link base (WEBHOOK_RETRY_*, PUBLIC_BASE_URL); absent: defaults. */
+  webhooks?: Omit<WebhookSettings, 'url'>;
 }
+
+/** 5 s doubling up to 1 h: what deliveries use when the settings name no backoff. */
+const DEFAULT_WEBHOOK_BACKOFF = { retryInitialMs: 5_000, retryMaxMs: 3_600_000 };
 
 /** The input of a job's document workflow. */
 export function documentWorkflowInput(job: JobToStart, settings: DocumentRunSettings): DocumentWorkflowInput {
@@ -67,6 +75,7 @@ export function documentWorkflowInput(job: JobToStart, settings: DocumentRunSett
     options: job.options,
     ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
     passwordWaitSeconds: settings.passwordWaitSeconds,
+    ...(job.callbackUrl ? { webhook: { ...DEFAULT_WEBHOOK_BACKOFF, ...settings.webhooks, url: job.callbackUrl } } : {}),
   };
 }
 

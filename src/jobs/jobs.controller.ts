@@ -24,7 +24,15 @@ import { JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobResultsService } from './job-results.service.js';
-import { JobListItemView, JobListView, JobResultView, JobView, RetryStartedView, toJobView } from './jobs.views.js';
+import {
+  JobListItemView,
+  JobListView,
+  JobResultView,
+  JobView,
+  RetryStartedView,
+  WebhookDeliveriesView,
+  toJobView,
+} from './jobs.views.js';
 import { ApiErrors } from '../common/openapi.js';
 import { PAGE_FORMATS } from '../../core/outputs/formats.js';
 import { jobIdPipe } from '../common/pipes.js';
@@ -123,6 +131,33 @@ export class JobsController {
   ): Promise<JobResultView | string | StreamableFile> {
     const job = await this.jobs.getFor(req.principal, id);
     return this.results.respond(job, format, res);
+  }
+
+  @Get(':id/deliveries')
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({
+    type: WebhookDeliveriesView,
+    description: "Every attempt at delivering the job's webhooks, oldest first (the worker records each one).",
+  })
+  @ApiErrors(403, 404)
+  async deliveries(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<WebhookDeliveriesView> {
+    const job = await this.jobs.getFor(req.principal, id);
+    const rows = await this.jobs.webhookDeliveries(job.id);
+    return {
+      jobId: job.id,
+      callbackUrl: job.callbackUrl ?? null,
+      deliveries: rows.map((d) => ({
+        webhookId: d.webhookId,
+        event: d.event,
+        attempt: d.attempt,
+        url: d.url,
+        outcome: d.outcome,
+        statusCode: d.statusCode,
+        error: d.error,
+        durationMs: d.durationMs,
+        attemptedAt: d.attemptedAt.toISOString(),
+      })),
+    };
   }
 
   @Sse(':id/events')

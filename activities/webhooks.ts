@@ -47,8 +47,9 @@ export async function checkedAddress(url: URL, allowPrivate: boolean): Promise<{
     for (const a of addresses) {
       const reason = refusedAddressReason(a.address);
       if (reason) {
+        const what = literal ? `${host} is` : `${host} resolves to ${a.address},`;
         throw new Refused(
-          `${host} resolves to ${a.address}, a ${reason} address; webhooks go only to public addresses (WEBHOOK_ALLOW_PRIVATE=true allows others, for development).`,
+          `${what} a ${reason} address; webhooks go only to public addresses (WEBHOOK_ALLOW_PRIVATE=true allows others, for development).`,
         );
       }
     }

@@ -24,7 +24,10 @@ import { parseSecretKey } from '../../core/sealed-secret.js';
 import { generateWebhookSecret, sealWebhookSecret } from '../../core/webhooks.js';
 import type { DeliverWebhookInput, WebhookPayload } from '../../core/contracts.js';
 import { corpusPath } from '../support/corpus.js';
-import { harnessEnv, repoRoot, startStack, type Stack } from '../support/stack.js';
+import { ensureOperator } from '../support/operators.js';
+import { signIn } from '../support/panel.js';
+import { documentWorkflowId } from '../../core/contracts.js';
+import { harnessEnv, recordHistoryFixture, repoRoot, startStack, type Stack } from '../support/stack.js';
 import { syntheticTextPdf } from '../support/synthetic.js';
 
 const run = promisify(execFile);
@@ -111,6 +114,8 @@ describe('signed webhooks', () => {
   let stack: Stack;
   let key: string;
   let keyId: string;
+  /** Jobs whose histories become replay fixtures (FOLIO_RECORD_HISTORIES=1 npm test -- webhooks). */
+  const fixtures: Record<string, string> = {};
 
   /** A client key with a webhook secret and, optionally, a default URL, inserted as `npm run api-key` would. */
   async function clientKey(webhookUrl: string | null): Promise<{ key: string; id: string }> {
@@ -162,6 +167,11 @@ describe('signed webhooks', () => {
     ({ key, id: keyId } = await clientKey(`${receiver.url}/default`));
   });
   after(async () => {
+    if (process.env.FOLIO_RECORD_HISTORIES) {
+      for (const [name, jobId] of Object.entries(fixtures)) {
+        recordHistoryFixture(documentWorkflowId(jobId), path.join(repoRoot, `test/fixtures/histories/${name}.json`));
+      }
+    }
     await stack?.stop();
     await receiver.stop();
   });
@@ -171,6 +181,7 @@ describe('signed webhooks', () => {
     const withUrl = await submitWith({ name: 'a.pdf', bytes }, { callbackUrl: `${receiver.url}/hook` });
     const byDefault = await submitWith({ name: 'b.pdf', bytes: await syntheticTextPdf(1) });
     const got = await receiver.waitFor(withUrl, 'job.completed');
+    fixtures['document-webhooks-completed'] = withUrl;
     assert.equal(got.path, '/hook');
     assert.ok(got.verified);
     assert.match(got.headers['webhook-id']!, /^msg_[0-9a-f]{32}$/);
@@ -218,6 +229,7 @@ describe('signed webhooks', () => {
     });
     assert.equal(cancel.status, 202);
     const cancelled = await receiver.waitFor(locked, 'job.cancelled');
+    fixtures['document-webhooks-cancelled'] = locked;
     assert.notEqual(cancelled.headers['webhook-id'], waiting.headers['webhook-id'], 'one id per event');
   });
 
@@ -296,7 +308,7 @@ describe('signed webhooks', () => {
         rows.map((r) => [r.outcome, r.statusCode, r.attempt]),
         [['refused', null, 1]],
       );
-      assert.match(rows[0]!.error!, /127\.0\.0\.1, a loopback address/);
+      assert.match(rows[0]!.error!, /127\.0\.0\.1 is a loopback address/);
       assert.ok(!receiver.received.some((r) => r.path === '/private'), 'nothing reached the receiver');
     } finally {
       await db.close();
@@ -337,5 +349,49 @@ describe('signed webhooks', () => {
     assert.equal(got.headers['webhook-signature']!.split(' ').length, 2, 'signed with the new and the old secret');
     assert.doesNotThrow(() => new Webhook(rotated.webhookSecret).verify(got.body, got.headers));
     assert.doesNotThrow(() => new Webhook(secret).verify(got.body, got.headers));
+  });
+
+  it("lists deliveries read-only in the panel, and rotates a key's secret from it", async () => {
+    const db = createSequelize(env.APP_DATABASE_URL!, 1, 'app');
+    try {
+      const models = initAppModels(db);
+      await ensureOperator(models, 'hooks@folio.test', 'webhooks panel password 1');
+      const { headers } = await signIn(stack.url, 'hooks@folio.test', 'webhooks panel password 1');
+      assert.ok(headers);
+      const row = await models.WebhookDelivery.findOne({ where: { outcome: 'delivered' } });
+      assert.ok(row);
+      const list = await fetch(
+        `${stack.url}/admin/api/resources/webhook_deliveries/actions/list?filters.webhookId=${row.webhookId}`,
+        { headers },
+      );
+      const listed = (await list.json()) as { records: { params: Record<string, unknown> }[] };
+      assert.deepEqual(
+        listed.records.map((r) => [r.params.webhookId, r.params.outcome]),
+        [[row.webhookId, 'delivered']],
+      );
+      for (const url of [
+        `/admin/api/resources/webhook_deliveries/records/${row.id}/delete`,
+        `/admin/api/resources/webhook_deliveries/records/${row.id}/edit`,
+      ]) {
+        const res = await fetch(`${stack.url}${url}`, { method: 'POST', headers });
+        const body = (await res.json()) as { record?: { baseError?: { type?: string } } };
+        assert.equal(body.record?.baseError?.type, 'ForbiddenError', url);
+      }
+      assert.ok(await models.WebhookDelivery.findByPk(row.id), 'the delivery record stays');
+
+      const before = await models.ApiKey.findByPk(keyId);
+      const rotate = await fetch(`${stack.url}/admin/api/resources/api_keys/records/${keyId}/rotateWebhookSecret`, {
+        method: 'POST',
+        headers,
+      });
+      const rotated = (await rotate.json()) as { notice?: { message: string; type: string } };
+      assert.equal(rotated.notice?.type, 'success', JSON.stringify(rotated));
+      assert.match(rotated.notice.message, /not shown again: whsec_[A-Za-z0-9+/]{43}=$/);
+      const after = await models.ApiKey.findByPk(keyId);
+      assert.notEqual(after?.webhookSecretSealed, before?.webhookSecretSealed);
+      assert.equal(after?.webhookSecretPreviousSealed, before?.webhookSecretSealed);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -318,6 +318,8 @@ export interface RetryPagesWorkflowInput {
   pageNumbers: number[];
   plan: PagePlan;
   password?: SealedPassword;
+  /** Where the job's webhooks go; absent: none (and older inputs). */
+  webhook?: WebhookSettings;
 }
 
 /** Workflow id of a job's n-th retry: a run of its own, so every attempt's history stays in Temporal. */

@@ -75,8 +75,13 @@ export function documentWorkflowInput(job: JobToStart, settings: DocumentRunSett
     options: job.options,
     ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
     passwordWaitSeconds: settings.passwordWaitSeconds,
-    ...(job.callbackUrl ? { webhook: { ...DEFAULT_WEBHOOK_BACKOFF, ...settings.webhooks, url: job.callbackUrl } } : {}),
+    ...webhookOf(job, settings),
   };
+}
+
+/** The `webhook` part of a workflow input: present when the job has a callback URL. */
+function webhookOf(job: JobToStart, settings: Pick<DocumentRunSettings, 'webhooks'>): { webhook?: WebhookSettings } {
+  return job.callbackUrl ? { webhook: { ...DEFAULT_WEBHOOK_BACKOFF, ...settings.webhooks, url: job.callbackUrl } } : {};
 }
 
 /** Starts a job's document workflow, `document-<jobId>`. */
@@ -108,7 +113,7 @@ export interface RetryToStart {
 export async function startRetryWorkflow(
   client: Client,
   retry: RetryToStart,
-  settings: Pick<DocumentRunSettings, 'taskQueue'>,
+  settings: Pick<DocumentRunSettings, 'taskQueue' | 'webhooks'>,
 ): Promise<{ workflowId: string; outcome: StartOutcome }> {
   const { job } = retry;
   const input: RetryPagesWorkflowInput = {
@@ -118,6 +123,7 @@ export async function startRetryWorkflow(
     pageNumbers: retry.pageNumbers,
     plan: retry.plan,
     ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
+    ...webhookOf(job, settings),
   };
   const workflowId = retryWorkflowId(job.id, retry.n);
   const outcome = await startWorkflow(client, 'retryPagesWorkflow', {

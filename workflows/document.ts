@@ -12,14 +12,13 @@ import {
   type DocumentProgress,
   type DocumentWorkflowInput,
   type DocumentWorkflowOutput,
-  type FinalizeDocumentOutput,
   type InspectDocumentOutput,
 } from '../core/contracts.js';
 import { isPasswordFailure } from '../core/failures.js';
 import { bookkeepingFor, failureOf, inspection } from './activity-options.js';
 import { runAllPages } from './pages.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
-import { announce } from './webhooks.js';
+import { announce, announceEnd } from './webhooks.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
   handlePasswordUpdates,
@@ -127,10 +126,3 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
 }
 
 const NO_PAGES = { pageCount: 0, pagesDone: 0, pagesFailed: 0 } as const;
-
-/** Announces the job's final status (job.completed, job.partial, job.failed or job.cancelled). */
-async function announceEnd(input: DocumentWorkflowInput, final: FinalizeDocumentOutput, pageCount: number) {
-  const { status, pagesDone, pagesFailed } = final;
-  if (status !== 'completed' && status !== 'partial' && status !== 'failed' && status !== 'cancelled') return;
-  await announce(input, `job.${status}`, { status, pageCount, pagesDone, pagesFailed });
-}

@@ -63,7 +63,11 @@ export interface WebhookFacts {
  * returns once the child has started, not once it is delivered. The webhook-id is fixed here, in history,
  * so every attempt (and a replay) carries the same one.
  */
-export async function announce(input: DocumentWorkflowInput, event: WebhookEvent, facts: WebhookFacts): Promise<void> {
+export async function announce(
+  input: Pick<DocumentWorkflowInput, 'jobId' | 'webhook'>,
+  event: WebhookEvent,
+  facts: WebhookFacts,
+): Promise<void> {
   const settings = input.webhook;
   if (!settings || !patched(WEBHOOKS_PATCH)) return;
   const webhookId = `msg_${uuid4().replaceAll('-', '')}`;
@@ -97,4 +101,15 @@ export async function announce(input: DocumentWorkflowInput, event: WebhookEvent
     parentClosePolicy: ParentClosePolicy.ABANDON,
     cancellationType: ChildWorkflowCancellationType.ABANDON,
   });
+}
+
+/** Announces a job's final status (job.completed, job.partial, job.failed or job.cancelled). */
+export async function announceEnd(
+  input: Pick<DocumentWorkflowInput, 'jobId' | 'webhook'>,
+  final: { status: JobStatus; pagesDone: number; pagesFailed: number },
+  pageCount: number,
+): Promise<void> {
+  const { status, pagesDone, pagesFailed } = final;
+  if (status !== 'completed' && status !== 'partial' && status !== 'failed' && status !== 'cancelled') return;
+  await announce(input, `job.${status}`, { status, pageCount, pagesDone, pagesFailed });
 }

@@ -233,6 +233,26 @@ describe('signed webhooks', () => {
     assert.notEqual(cancelled.headers['webhook-id'], waiting.headers['webhook-id'], 'one id per event');
   });
 
+  it('announces the end of a retry of failed pages too, as a new event', async () => {
+    const jobId = await submitWith(corpusPath('corrupt/qpdf-bad-xref-entry.pdf'), { callbackUrl: `${receiver.url}/r` });
+    const first = await receiver.waitFor(jobId, 'job.failed');
+    assert.equal(first.payload.data.pagesFailed, 1);
+    const retry = await fetch(`${stack.url}/v1/jobs/${jobId}/retry`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(retry.status, 202, await retry.text());
+    const deadline = Date.now() + 60_000;
+    while (receiver.accepted(jobId, 'job.failed').length < 2) {
+      assert.ok(Date.now() < deadline, 'the retry announced its end');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [a, b] = receiver.accepted(jobId, 'job.failed');
+    assert.notEqual(a!.headers['webhook-id'], b!.headers['webhook-id']);
+    assert.ok(b!.verified);
+  });
+
   it('retries a receiver answering 503 until it accepts: one accepted delivery, every attempt listed', async () => {
     receiver.failFirst('/flaky', 3);
     const jobId = await submitWith(

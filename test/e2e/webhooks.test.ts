@@ -50,8 +50,8 @@ class Receiver {
 
   constructor(private secret: string) {}
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  async start(port = 0): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
@@ -284,6 +284,40 @@ describe('signed webhooks', () => {
         [4, 'delivered', 200, got.headers['webhook-id']],
       ],
     );
+  });
+
+  it('keeps trying a receiver that is down until it is up: connection errors recorded, one delivery', async () => {
+    // A port nothing listens on, until a receiver starts there.
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const late = new Receiver(secret);
+    const jobId = await submitWith(
+      { name: 'down.pdf', bytes: await syntheticTextPdf(1) },
+      { callbackUrl: `http://127.0.0.1:${port}/late` },
+    );
+    const deadline = Date.now() + 60_000;
+    while (!(await deliveries(jobId)).deliveries.some((d) => d.outcome === 'failed')) {
+      assert.ok(Date.now() < deadline, 'a failed attempt is recorded while the receiver is down');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await late.start(port);
+    try {
+      const got = await late.waitFor(jobId, 'job.completed');
+      assert.ok(got.verified);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(late.accepted(jobId).length, 1);
+      const listed = (await deliveries(jobId)).deliveries;
+      assert.equal(listed.at(-1)?.outcome, 'delivered');
+      assert.ok(listed.slice(0, -1).every((d) => d.outcome === 'failed' && d.statusCode === null));
+      assert.deepEqual(
+        listed.map((d) => d.attempt),
+        listed.map((_, i) => i + 1),
+      );
+    } finally {
+      await late.stop();
+    }
   });
 
   it('refuses callback URLs that are not http(s) at submit', async () => {

@@ -47,6 +47,7 @@ ENV MALLOC_MMAP_THRESHOLD_=1048576
 ENV NODE_ENV=production \
     PORT=3000 \
     STORAGE_DIR=/var/lib/folio/storage \
+    STORAGE_CACHE_DIR=/var/lib/folio/storage-cache \
     ADMIN_JS_TMP_DIR=/var/lib/folio/adminjs \
     QPDF_PATH=qpdf \
     GLYPHLESS_FONT_PATH=/app/.tools/qpdf/share/pdf.ttf
@@ -67,9 +68,9 @@ COPY --from=build /app/.tools/qpdf/share/pdf.ttf ./.tools/qpdf/share/pdf.ttf
 # The admin panel's React components: AdminJS bundles them from source at start (into ADMIN_JS_TMP_DIR).
 COPY --from=build /app/src/admin/components ./src/admin/components
 
-# Shared storage mount point, owned by the app user. A fresh named volume
-# mounted here inherits this ownership.
-RUN mkdir -p /var/lib/folio/storage /var/lib/folio/adminjs \
+# Shared storage mount point (the folder store), owned by the app user; a fresh named volume mounted here
+# inherits this ownership. The worker's cache of bucket objects (STORAGE_CACHE_DIR) stays in the container.
+RUN mkdir -p /var/lib/folio/storage /var/lib/folio/storage-cache /var/lib/folio/adminjs \
  && chown -R node:node /var/lib/folio
 
 # The official image's non-root `node` user (uid/gid 1000). Numeric so that

@@ -17,7 +17,7 @@ import type {
 import type { JobStore } from '../core/job-store.js';
 import { runOrder } from '../core/page-plan.js';
 import { selectPages } from '../core/page-range.js';
-import type { DocumentStorage } from '../core/storage/storage.js';
+import { documentKey, type DocumentStorage } from '../core/storage/storage.js';
 import { InputError, type ImageEngine, type PdfEngine, type PdfInspection } from './adapters/types.js';
 import { asFailure, imageTypeOfFile, type PasswordOpener } from './common.js';
 import { imagePageSize } from './image-render.js';
@@ -125,9 +125,12 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
     }
   }
 
-  /** Derives the job's final status from its page rows and records it. */
-  function finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput> {
-    return jobs.finalize(input.jobId, { cancelled: input.cancelled });
+  /** Derives the job's final status from its page rows and records it; this worker's copy of the document goes. */
+  async function finalizeDocument(input: FinalizeDocumentInput): Promise<FinalizeDocumentOutput> {
+    const final = await jobs.finalize(input.jobId, { cancelled: input.cancelled });
+    // Other workers' copies age out of their caches (least recently used first).
+    await storage.release(documentKey(input.jobId));
+    return final;
   }
 
   return { updateJob, inspectDocument, checkDocumentPassword, recordPageFailure, finalizeDocument };

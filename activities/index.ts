@@ -10,6 +10,7 @@ import type { PagePlan } from '../core/contracts.js';
 import type { AppModels } from '../core/db/models.js';
 import { JobStore } from '../core/job-store.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
+import type { UploadStore } from '../core/uploads/upload-store.js';
 import type { DocumentRunSettings } from '../core/workflow-client.js';
 import { SharpImageEngine } from './adapters/sharp-image.js';
 import type { ImageEngine, OcrEngine, PdfEngine } from './adapters/types.js';
@@ -42,6 +43,8 @@ export interface ActivityDeps {
   documentSecretKey?: Buffer;
   /** For the reconciler: looking up workflows and starting those that never started. */
   temporal?: Client;
+  /** Unfinished resumable uploads, whose expired ones the orphan sweep removes. */
+  uploads?: Pick<UploadStore, 'deleteExpired'>;
   settings: PageSettings & {
     /** MAX_PAGES. */
     maxPages: number;
@@ -96,7 +99,14 @@ export function createActivities(deps: ActivityDeps) {
       secretKey: deps.documentSecretKey,
       settings: settings.webhooks ?? DEFAULT_WEBHOOKS,
     }),
-    ...createMaintenanceActivities({ models, jobs, storage, temporal: deps.temporal, run: settings.run }),
+    ...createMaintenanceActivities({
+      models,
+      jobs,
+      storage,
+      uploads: deps.uploads,
+      temporal: deps.temporal,
+      run: settings.run,
+    }),
   };
 }
 

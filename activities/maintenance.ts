@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import { Op } from 'sequelize';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type {
@@ -19,6 +18,7 @@ import {
   searchablePdfKey,
   type DocumentStorage,
 } from '../core/storage/storage.js';
+import type { UploadStore } from '../core/uploads/upload-store.js';
 import { startDocumentWorkflow, type DocumentRunSettings } from '../core/workflow-client.js';
 
 /** What the maintenance activities need. */
@@ -26,6 +26,8 @@ export interface MaintenanceActivityDeps {
   models: AppModels;
   jobs: JobStore;
   storage: DocumentStorage;
+  /** Unfinished resumable uploads (tus): the sweep removes those past their expiry. */
+  uploads?: Pick<UploadStore, 'deleteExpired'>;
   /** To look up workflows and start those that never started; absent, the maintenance activities refuse to run. */
   temporal?: Client;
   /** Where and how document workflows run: a queued job whose workflow never started gets it here. */
@@ -71,11 +73,8 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
     for (const job of expired) {
       // The upload, and the searchable PDF built from it.
       for (const key of [job.storageKey, searchablePdfKey(job.id)]) {
-        if (!(await storage.exists(key))) continue;
-        const size = await fs
-          .stat(await storage.localPath(key))
-          .then((s) => s.size)
-          .catch(() => 0);
+        const size = await storage.sizeOf(key);
+        if (size === undefined) continue;
         await storage.remove(key);
         filesRemoved++;
         bytesFreed += size;
@@ -136,7 +135,8 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
   /**
    * Removes uploads no job row owns, older than the grace: files an API stored before it died (before
    * recording the job) and unfinished writes of uploads cut off mid-stream. Newer ones may belong to an
-   * upload still in progress, so they wait for a later run.
+   * upload still in progress, so they wait for a later run. Resumable uploads left unfinished past their
+   * expiry (UPLOAD_EXPIRY_HOURS) go too.
    */
   async function sweepOrphanUploads(input: ReconcileJobsInput): Promise<SweepOrphanUploadsOutput> {
     const cutoff = Date.now() - input.graceSeconds * 1000;
@@ -162,7 +162,8 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
       await storage.remove(c.key);
       removed.push(c.key);
     }
-    return { removed };
+    if (!deps.uploads) return { removed };
+    return { removed, expiredUploads: await deps.uploads.deleteExpired() };
   }
 
   return { cleanupExpiredJobsBatch, reconcileJobs, sweepOrphanUploads };

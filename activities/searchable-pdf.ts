@@ -40,7 +40,7 @@ export interface SearchablePdfActivityDeps {
 }
 
 /** Pages whose words are read from the database at once. */
-const PAGE_BATCH = 50;
+const PAGE_BATCH = 20;
 
 export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
   const { jobs, storage, settings } = deps;

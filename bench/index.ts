@@ -5,7 +5,8 @@
  *
  *   npm run bench -- --quick                 one repetition, small sizes (checks the bench itself)
  *   npm run bench -- --runs 5                repetitions of each timed figure (default 3)
- *   npm run bench -- --only scanned,load     suites: profile, scanned, born, load, memory, searchable (default all)
+ *   npm run bench -- --only scanned,load     suites: profile, scanned, born, load, memory, searchable, storage
+ *                                            (default all)
  *   npm run bench -- --worker-pages 1000     pages of the long scanned document for the worker's peak RSS
  *   npm run bench -- --searchable-pages 3000 pages of the long document the searchable PDF is built for alone
  *   npm run bench -- --upload-mb 500         size of the upload for the API's RSS
@@ -50,7 +51,7 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick;
 const runs = Number(args.runs ?? (quick ? 1 : 3));
-const suites = new Set((args.only ?? 'profile,scanned,born,load,memory,searchable').split(','));
+const suites = new Set((args.only ?? 'profile,scanned,born,load,memory,searchable,storage').split(','));
 const workerPages = Number(args['worker-pages'] ?? (quick ? 20 : 100));
 const searchablePages = Number(args['searchable-pages'] ?? (quick ? 100 : 1000));
 const uploadMb = Number(args['upload-mb'] ?? (quick ? 50 : 500));
@@ -67,6 +68,8 @@ fs.chmodSync(tmp, 0o755);
 const services = await startServices(root, tmp, () => undefined);
 // Folio runs as in production; the panel's secrets are made per run, never stored.
 Object.assign(process.env, services.env, {
+  // The folder store, as the figures before the bucket were taken; the storage suite compares both.
+  STORAGE_URL: services.env.STORAGE_DIR,
   NODE_ENV: 'production',
   SESSION_SECRET: randomBytes(32).toString('hex'),
   ADMIN_EMAIL: 'bench@folio.invalid',
@@ -437,10 +440,76 @@ function searchableSuite() {
   const run = spawnSync(process.execPath, [script, '--pages', `10,${searchablePages}`], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`bench/searchable-pdf.ts failed: ${run.stderr}`);
   const file = run.stdout.trim().split('\n').at(-1)!;
-  const { results } = JSON.parse(fs.readFileSync(file, 'utf8')) as { results: { peakRssMb: number }[] };
+  const { results, images } = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    results: { peakRssMb: number }[];
+    images: unknown[];
+  };
   fs.rmSync(file);
   log(run.stderr.trim());
-  return { results, longOverShort: results.at(-1)!.peakRssMb / results[0]!.peakRssMb };
+  return { results, longOverShort: results.at(-1)!.peakRssMb / results[0]!.peakRssMb, images };
+}
+
+/**
+ * The two stores side by side: upload throughput and the API's RSS growth on an `uploadMb` upload into the
+ * folder and into the bucket (the harness's versitygw), and what a page pays to read its document: the folder's
+ * path at once, the bucket's a download into the worker's cache for the first page of a document (cold) and a
+ * cache hit for the others (warm).
+ */
+async function storageSuite() {
+  const stores = { folder: services.env.STORAGE_DIR!, bucket: services.env.STORAGE_URL! };
+  log(`storage: ${uploadMb} MB uploads into the folder and the bucket (${runs} runs each); page reads`);
+  const bigFile = path.join(tmp, 'big-storage.pdf');
+  load.writeLargePdf(bigFile, uploadMb);
+  const uploads: Record<string, Awaited<ReturnType<typeof load.uploadRss>>[]> = { folder: [], bucket: [] };
+  try {
+    for (let i = 0; i < runs; i++) {
+      // Interleaved, so that the machine's drift falls on both alike.
+      for (const [name, url] of Object.entries(stores)) {
+        const stack = await folio.startStack(
+          `storage-${name}`,
+          0,
+          {},
+          {
+            STORAGE_URL: url,
+            MAX_UPLOAD_BYTES: String((uploadMb + 10) * 1024 * 1024),
+          },
+        );
+        try {
+          const run = await load.uploadRss(stack, bigFile, uploadMb);
+          uploads[name]!.push(run);
+          log(
+            `${name} upload ${i + 1}: ${(uploadMb / run.seconds).toFixed(0)} MB/s, API RSS +${run.growthMb.toFixed(0)} MB`,
+          );
+        } finally {
+          await stack.stop();
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(bigFile, { force: true });
+  }
+  const reads = await load.pageReadCosts(
+    corpusPath('scanned/tess-phototest.pdf'),
+    stores,
+    path.join(tmp, 'read-cache'),
+    runs,
+  );
+  const upload = Object.fromEntries(
+    Object.entries(uploads).map(([name, list]) => [
+      name,
+      {
+        megabytesPerSecond: summary(list.map((u) => uploadMb / u.seconds)),
+        apiRssGrowthMb: summary(list.map((u) => u.growthMb)),
+        runs: list,
+      },
+    ]),
+  );
+  return {
+    megabytes: uploadMb,
+    upload,
+    bucketOverFolderThroughput: upload.bucket!.megabytesPerSecond.median / upload.folder!.megabytesPerSecond.median,
+    pageRead: reads,
+  };
 }
 
 const out = path.join(root, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
@@ -461,6 +530,8 @@ try {
   if (suites.has('memory')) result.memory = await memorySuite();
   save();
   if (suites.has('searchable')) result.searchablePdf = searchableSuite();
+  save();
+  if (suites.has('storage')) result.storage = await storageSuite();
   result.finishedAt = new Date().toISOString();
   save();
   console.log(JSON.stringify(result, null, 2));

@@ -1,7 +1,9 @@
 /**
  * The API under load (autocannon, from this process on the same machine) and the memory figures: the API's
- * RSS while a large upload streams in, and a worker's peak RSS on a long scanned document.
+ * RSS while a large upload streams in, and a worker's peak RSS on a long scanned document; what a page pays
+ * to read its document from each store.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -10,7 +12,10 @@ import { documentWorkflowId } from '../core/contracts.js';
 import { authHeaders } from '../test/support/stack.js';
 import { repeatFirstPage } from '../test/support/synthetic.js';
 import { startStack, submitAndWait, type FolioStack } from './folio.js';
-import { rssMb, type ScannedPage } from './lib.js';
+import { rssMb, summary, type ScannedPage, type Summary } from './lib.js';
+import { createStorage } from '../core/storage/create-storage.js';
+import { documentKey } from '../core/storage/storage.js';
+import { loadConfig } from '../src/config/config.js';
 
 const MARKER = 'folio-load-000000000000';
 
@@ -191,4 +196,38 @@ async function activityWindow(client: Client, workflowId: string, type: string):
   }
   if (!from || !to) throw new Error(`${workflowId}: no completed ${type} activity in its history`);
   return [from, to];
+}
+
+/**
+ * What a page activity pays to get its document as a file, from each store (`stores`: a STORAGE_URL each),
+ * ms per call: `cold` for the first page of a document on a worker (the bucket downloads it into the cache),
+ * `warm` for the pages after it. The document is stored once per run under a fresh key.
+ */
+export async function pageReadCosts(file: string, stores: Record<string, string>, cacheDir: string, runs: number) {
+  const out: Record<string, { bytes: number; coldMs: Summary; warmMs: Summary }> = {};
+  for (const [name, url] of Object.entries(stores)) {
+    const storage = createStorage(
+      loadConfig({ ...process.env, STORAGE_URL: url, STORAGE_CACHE_DIR: path.join(cacheDir, name) }, 'tool').storage,
+    );
+    await storage.clearLocalCopies();
+    const cold: number[] = [];
+    const warm: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < Math.max(runs, 5); i++) {
+      const key = documentKey(randomUUID());
+      bytes = (await storage.put(key, fs.createReadStream(file))).bytes;
+      let started = performance.now();
+      await storage.localPath(key);
+      cold.push(performance.now() - started);
+      for (let page = 0; page < 20; page++) {
+        started = performance.now();
+        await storage.localPath(key);
+        warm.push(performance.now() - started);
+      }
+      await storage.remove(key);
+    }
+    await storage.clearLocalCopies();
+    out[name] = { bytes, coldMs: summary(cold), warmMs: summary(warm) };
+  }
+  return out;
 }

@@ -6,12 +6,14 @@
  * code says how it ended (see EXIT).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import * as tus from 'tus-js-client';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { RESULT_FORMATS } from '../core/outputs/formats.js';
 import { isFinished as isFinishedStatus, isJobStatus, OCR_MODES, type FinishedStatus } from '../core/lifecycle.js';
@@ -161,6 +163,88 @@ async function writeResult(client: Api, jobId: string, out: string | undefined, 
   await pipeline(body, out ? fs.createWriteStream(out) : process.stdout, { end: out !== undefined });
 }
 
+/** Files larger than this many MB go through a resumable upload (tus) unless --resumable-above says otherwise. */
+export const RESUMABLE_ABOVE_MB = 16;
+
+/** Where the upload URL of each file being sent is remembered, so a rerun of the same command resumes it. */
+function uploadStateFile(): string {
+  if (process.env.FOLIO_UPLOAD_STATE) return process.env.FOLIO_UPLOAD_STATE;
+  const stateHome = process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(stateHome, 'folio', 'uploads.json');
+}
+
+type UrlStorage = NonNullable<tus.UploadOptions['urlStorage']>;
+/** tus-js-client's own file-backed URL storage (exported for Node, absent from its type definitions). */
+const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (file: string) => UrlStorage };
+
+/** The API's refusal as the CLI reports it: status, code and message. */
+function refusalOf(status: number, text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error) return `${status} ${body.error.code}: ${body.error.message}`;
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  return `${status} ${text}`.trim();
+}
+
+/**
+ * Sends a file through /v1/uploads (tus): streamed from disk, retried after a dropped connection, and
+ * resumed where the server has it when the same file is sent again after Ctrl-C (its URL is kept, per
+ * file path, size and modification time, in the state file until the upload is finished). Resolves to
+ * the job the finished upload became.
+ */
+async function resumableUpload(client: Api, file: string, fields: Record<string, string>, quiet: boolean) {
+  const stateFile = uploadStateFile();
+  await fs.promises.mkdir(path.dirname(stateFile), { recursive: true });
+  const bar = new cliProgress.SingleBar(
+    { format: 'upload {bar} {percentage}% {value}/{total} bytes', hideCursor: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  let jobId: string | undefined;
+  return new Promise<string>((resolve, reject) => {
+    // A file stream with its path: tus-js-client reads the slices it sends from the file, and fingerprints it.
+    const upload = new tus.Upload(fs.createReadStream(file), {
+      endpoint: new URL('/v1/uploads', client.baseUrl).href,
+      headers: client.headers(),
+      metadata: { filename: path.basename(file), ...fields },
+      urlStorage: new FileUrlStorage(stateFile),
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      // A dropped connection or a restarting API: try again, from the offset the server has.
+      retryDelays: [0, 1000, 3000, 5000, 10000],
+      onProgress: (sent, total) => {
+        if (quiet) return;
+        if (!started) bar.start(total, sent);
+        started = true;
+        bar.update(sent);
+      },
+      onAfterResponse: (_req, res) => {
+        jobId = res.getHeader('Folio-Job-Id') ?? jobId;
+      },
+      onSuccess: () => {
+        if (started) bar.stop();
+        if (jobId) resolve(jobId);
+        else reject(new Exit(EXIT.rejected, 'The upload finished but the API named no job (Folio-Job-Id).'));
+      },
+      onError: (err) => {
+        if (started) bar.stop();
+        const res = err instanceof tus.DetailedError ? err.originalResponse : null;
+        if (res && res.getStatus() >= 400) reject(new Exit(EXIT.rejected, refusalOf(res.getStatus(), res.getBody())));
+        else reject(new Exit(EXIT.network, `Cannot upload to ${client.baseUrl} (set FOLIO_URL): ${err.message}`));
+      },
+    });
+    upload
+      .findPreviousUploads()
+      .then((previous) => {
+        if (previous[0]) upload.resumeFromPreviousUpload(previous[0]);
+        upload.start();
+      })
+      .catch(reject);
+  });
+}
+
 function formatOption(): Option {
   return new Option(
     '-f, --format <format>',
@@ -213,19 +297,22 @@ export function program(): Command {
     .option('--languages <codes>', 'OCR languages joined by "+" (e.g. eng+kor), or auto: each page by its script')
     .option('--pages <range>', 'pages to read, e.g. 1-3,7')
     .option('-q, --quiet', 'no progress bar')
+    .option(
+      '--resumable-above <MB>',
+      `files larger than this go through a resumable upload that survives Ctrl-C and dropped connections (run the same command again to resume); 0: always`,
+      megabytes,
+      RESUMABLE_ABOVE_MB,
+    )
     .action(async (file: string, opts: SubmitOptions, command: Command) => {
       const client = api(command.optsWithGlobals());
-      const form = new FormData();
-      // A file-backed Blob: the upload streams from disk, whatever the file's size. The API types it by its
-      // content, so no type is claimed for it.
-      form.append('file', await fs.openAsBlob(file, { type: 'application/octet-stream' }), path.basename(file));
-      if (opts.ocrMode) form.append('ocrMode', opts.ocrMode);
-      if (opts.languages) form.append('languages', opts.languages);
-      if (opts.pages) form.append('pages', opts.pages);
-      const submitted = await client.json<{ jobId: string; status: string }>('/v1/documents', {
-        method: 'POST',
-        body: form,
-      });
+      const fields: Record<string, string> = {};
+      if (opts.ocrMode) fields.ocrMode = opts.ocrMode;
+      if (opts.languages) fields.languages = opts.languages;
+      if (opts.pages) fields.pages = opts.pages;
+      const submitted =
+        fs.statSync(file).size > opts.resumableAbove * 1024 * 1024
+          ? { jobId: await resumableUpload(client, file, fields, opts.quiet === true) }
+          : await multipartUpload(client, file, fields);
       if (!opts.wait) {
         process.stdout.write(`${submitted.jobId}\n`);
         return;
@@ -266,6 +353,22 @@ export function program(): Command {
   return cmd;
 }
 
+/** Sends a file as POST /v1/documents's multipart body, streamed from disk. */
+async function multipartUpload(client: Api, file: string, fields: Record<string, string>): Promise<{ jobId: string }> {
+  const form = new FormData();
+  // A file-backed Blob: the upload streams from disk, whatever the file's size. The API types it by its
+  // content, so no type is claimed for it.
+  form.append('file', await fs.openAsBlob(file, { type: 'application/octet-stream' }), path.basename(file));
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return client.json<{ jobId: string }>('/v1/documents', { method: 'POST', body: form });
+}
+
+function megabytes(value: string): number {
+  const mb = Number(value);
+  if (!Number.isFinite(mb) || mb < 0) throw new InvalidArgumentError('a number of megabytes, 0 or more');
+  return mb;
+}
+
 interface SubmitOptions {
   wait?: boolean;
   out?: string;
@@ -274,6 +377,7 @@ interface SubmitOptions {
   languages?: string;
   pages?: string;
   quiet?: boolean;
+  resumableAbove: number;
 }
 
 try {

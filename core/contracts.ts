@@ -383,6 +383,8 @@ export interface ReconcileJobsOutput {
 /** Output of sweepOrphanUploads. */
 export interface SweepOrphanUploadsOutput {
   removed: string[];
+  /** Resumable uploads left unfinished past UPLOAD_EXPIRY_HOURS and removed (absent: no upload store). */
+  expiredUploads?: number;
 }
 
 /** Stable ids of the schedules Folio declares. */

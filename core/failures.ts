@@ -88,11 +88,23 @@ export const FAILURES = {
   UNPROCESSABLE: { http: 422, generic: true },
   RATE_LIMITED: { http: 429, generic: true },
   DOCUMENTS_IN_FLIGHT_LIMIT: { http: 429 },
+  // Resumable uploads (tus, /v1/uploads): the protocol's own refusals, with its status codes.
+  TUS_RESUMABLE_REQUIRED: { http: 412 },
+  UPLOAD_HEADERS_INVALID: { http: 400 },
+  UPLOAD_METADATA_INVALID: { http: 400 },
+  UPLOAD_NOT_FOUND: { http: 404 },
+  UPLOAD_OFFSET_MISMATCH: { http: 409 },
+  UPLOAD_EXPIRED: { http: 410 },
+  // The original document (GET /v1/jobs/{id}/document).
+  DOCUMENT_NOT_FOUND: { http: 404 },
+  DOCUMENT_ARCHIVED: { http: 410 },
   INTERNAL_ERROR: { http: 500, generic: true },
   NOT_IMPLEMENTED: { http: 501, generic: true },
   SERVICE_UNAVAILABLE: { http: 503, generic: true },
   DATABASE_UNAVAILABLE: { http: 503 },
   PASSWORDS_UNAVAILABLE: { http: 503 },
+  /** The document store (folder or bucket) cannot be reached: nothing was recorded; send the document again later. */
+  STORAGE_UNAVAILABLE: { http: 503 },
 } as const satisfies Record<string, FailureSpec>;
 
 export type FailureCode = keyof typeof FAILURES;

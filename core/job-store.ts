@@ -160,6 +160,8 @@ export class JobStore {
       attributes: ['pageNumber', 'width', 'height', 'words'],
       order: [['pageNumber', 'ASC']],
       limit,
+      // Plain rows: a model instance per page would hold its words twice (values and previous values).
+      raw: true,
     });
     return rows.map((r) => ({
       pageNumber: r.pageNumber,

@@ -44,6 +44,14 @@ if (testing || (!process.env.OCR_TESSDATA_DIR && (process.env.OCR_MODEL ?? 'fast
   const languages = new Set(['eng', 'kor', ...(testing ? ['rus'] : []), ...defaults]);
   run('bash', ['scripts/install-languages.sh', ...languages]);
 }
+// The S3-compatible server the tests keep their documents in (versitygw, go install into .tools/versitygw/).
+if (testing) {
+  try {
+    run('bash', ['scripts/install-s3-server.sh']);
+  } catch {
+    console.warn('[folio] could not install versitygw; npm test will stop and say how to install it');
+  }
+}
 // qpdf and tesseract's glyphless font (Debian packages, into .tools/qpdf/): the searchable PDF's tools.
 if (testing) run('bash', ['scripts/install-qpdf.sh']);
 else if (process.env.SEARCHABLE_PDF !== 'false' && !process.env.QPDF_PATH) {

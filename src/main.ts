@@ -37,10 +37,28 @@ async function createApiApp(): Promise<NestExpressApplication> {
   if (config.cors.origins.length > 0) {
     app.enableCors({
       origin: config.cors.origins,
-      methods: ['GET', 'POST'],
-      allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'],
+      // PATCH, HEAD and DELETE and the Upload-*/Tus-* headers: resumable uploads (tus) from a browser.
+      methods: ['GET', 'POST', 'PATCH', 'HEAD', 'DELETE'],
+      allowedHeaders: [
+        'Authorization',
+        'X-API-Key',
+        'Content-Type',
+        'Idempotency-Key',
+        'Tus-Resumable',
+        'Upload-Length',
+        'Upload-Defer-Length',
+        'Upload-Metadata',
+        'Upload-Offset',
+      ],
       exposedHeaders: [
         'Location',
+        'Folio-Job-Id',
+        'Folio-Duplicate-Of',
+        'Tus-Resumable',
+        'Upload-Offset',
+        'Upload-Length',
+        'Upload-Expires',
+        'Content-Disposition',
         'Retry-After',
         'RateLimit-Policy',
         'RateLimit-Limit',

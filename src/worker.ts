@@ -13,6 +13,7 @@ import { APP_MODELS, DatabaseModule } from './database/database.module.js';
 import type { AppModels } from '../core/db/models.js';
 import { STORAGE, StorageModule } from './storage/storage.module.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
+import { createUploadStore } from '../core/uploads/upload-store.js';
 import { createActivities } from '../activities/index.js';
 import { webhookRunSettings } from './config/webhooks.js';
 import { pagePlanOf } from '../core/page-plan.js';
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
   const metrics = createPageMetrics(registry);
   const models = ctx.get<AppModels>(APP_MODELS);
   const storage = ctx.get<DocumentStorage>(STORAGE);
+  // Local copies of bucket objects a previous run of this worker left (a crash leaves them): gone before work starts.
+  await storage.clearLocalCopies();
   const p = config.pipeline;
 
   const pdf = new PdfjsEngine({
@@ -111,6 +114,7 @@ async function main(): Promise<void> {
       metrics,
       documentSecretKey: config.documentPasswords.secretKey,
       temporal: client,
+      uploads: createUploadStore(config.uploads),
       settings: {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,

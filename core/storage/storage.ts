@@ -17,7 +17,7 @@ export interface StoredObject {
 
 /**
  * Where uploaded documents live. Keys are chosen by Folio (never by the client).
- * LocalStorage serves one machine or a shared volume; another store (S3, GCS) implements the same.
+ * LocalStorage serves one machine or a shared volume; S3Storage (s3-storage.ts) an S3-compatible bucket.
  */
 export interface DocumentStorage {
   /** Streams `source` to `key`, hashing it on the way; never holds the whole object in memory. */
@@ -25,6 +25,8 @@ export interface DocumentStorage {
   /** A local file path holding the object, for engines that read files. Throws NotFoundInStorage. */
   localPath(key: string): Promise<string>;
   exists(key: string): Promise<boolean>;
+  /** The object's length in bytes; undefined when there is none. */
+  sizeOf(key: string): Promise<number | undefined>;
   /** Streams an object back with its length, for answers that send it. Throws NotFoundInStorage. */
   read(key: string): Promise<{ stream: Readable; bytes: number }>;
   /** Removes an object; a missing one is not an error. */
@@ -33,6 +35,13 @@ export interface DocumentStorage {
   check(): Promise<void>;
   /** Every object (and unfinished write) whose key starts with `prefix`, with when it was last written. */
   list(prefix: string): AsyncIterable<StoredEntry>;
+  /**
+   * Drops any local copy localPath made of the object (the object itself stays): called when a document is
+   * done with it. A no-op for a store whose objects are local files.
+   */
+  release(key: string): Promise<void>;
+  /** Drops every local copy localPath made, a crashed process's too: a worker calls it at start. */
+  clearLocalCopies(): Promise<void>;
 }
 
 /** One object as listed: its key and its last write. Unfinished writes are listed with `partial`. */
@@ -42,15 +51,52 @@ export interface StoredEntry {
   partial: boolean;
 }
 
-const PARTIAL_MARK = '.partial-';
+/** What marks the key of an unfinished write, as list() reports it (remove() removes it like any key). */
+export const PARTIAL_MARK = '.partial-';
 
 export class NotFoundInStorage extends Error {
   override name = 'NotFoundInStorage';
 }
 
+/** The store cannot be reached or answers with a server error: worth retrying later, not the caller's fault. */
+export class StorageUnavailable extends Error {
+  override name = 'StorageUnavailable';
+}
+
 const HEAD_BYTES = 1024;
 const TAIL_BYTES = 1024;
-const KEY_PATTERN = /^[a-z0-9][a-z0-9/_.-]*$/;
+/** The keys Folio makes: lower-case names under folders, never `..`. */
+export const KEY_PATTERN = /^[a-z0-9][a-z0-9/_.-]*$/;
+
+/**
+ * A pass-through stream that measures what flows through it: its sha256, its length, its first and last
+ * bytes. Every store puts through one, so all of them report the same StoredObject.
+ */
+export function measure(): { stream: Transform; result(key: string): StoredObject } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const heads: Buffer[] = [];
+  let headLength = 0;
+  let tail: Buffer = Buffer.alloc(0);
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      if (headLength < HEAD_BYTES) {
+        const part = chunk.subarray(0, HEAD_BYTES - headLength);
+        heads.push(part);
+        headLength += part.length;
+      }
+      tail =
+        chunk.length >= TAIL_BYTES ? chunk.subarray(-TAIL_BYTES) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
+      done(null, chunk);
+    },
+  });
+  return {
+    stream,
+    result: (key) => ({ key, bytes, sha256: hash.digest('hex'), head: Buffer.concat(heads), tail: Buffer.from(tail) }),
+  };
+}
 
 /** Files under one directory; writes go to a temporary name and are renamed into place when complete. */
 export class LocalStorage implements DocumentStorage {
@@ -65,33 +111,15 @@ export class LocalStorage implements DocumentStorage {
     const target = this.pathOf(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const partial = `${target}${PARTIAL_MARK}${process.pid}-${Date.now()}`;
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const heads: Buffer[] = [];
-    let headLength = 0;
-    let tail: Buffer = Buffer.alloc(0);
-    const measure = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        if (headLength < HEAD_BYTES) {
-          const part = chunk.subarray(0, HEAD_BYTES - headLength);
-          heads.push(part);
-          headLength += part.length;
-        }
-        tail =
-          chunk.length >= TAIL_BYTES ? chunk.subarray(-TAIL_BYTES) : Buffer.concat([tail, chunk]).subarray(-TAIL_BYTES);
-        done(null, chunk);
-      },
-    });
+    const measured = measure();
     try {
-      await pipeline(source, measure, createWriteStream(partial, { flags: 'wx' }));
+      await pipeline(source, measured.stream, createWriteStream(partial, { flags: 'wx' }));
       await fs.rename(partial, target);
     } catch (err) {
       await fs.rm(partial, { force: true });
       throw err;
     }
-    return { key, bytes, sha256: hash.digest('hex'), head: Buffer.concat(heads), tail: Buffer.from(tail) };
+    return measured.result(key);
   }
 
   async localPath(key: string): Promise<string> {
@@ -111,6 +139,11 @@ export class LocalStorage implements DocumentStorage {
     } catch {
       return false;
     }
+  }
+
+  async sizeOf(key: string): Promise<number | undefined> {
+    const stat = await fs.stat(this.pathOf(key)).catch(() => undefined);
+    return stat?.isFile() ? stat.size : undefined;
   }
 
   async read(key: string): Promise<{ stream: Readable; bytes: number }> {
@@ -153,6 +186,14 @@ export class LocalStorage implements DocumentStorage {
       const stat = await fs.stat(file).catch(() => undefined);
       if (stat) yield { key, modifiedAt: stat.mtime, partial: key.includes(PARTIAL_MARK) };
     }
+  }
+
+  async release(): Promise<void> {
+    // The objects are local files already: there is no copy to drop.
+  }
+
+  async clearLocalCopies(): Promise<void> {
+    // Likewise: localPath makes no copies.
   }
 
   /** Streams an object back (used by tests and future download routes). */

@@ -32,7 +32,8 @@ export function findTemporalCli(projectRoot: string): string | undefined {
   return candidates.find((c): c is string => !!c && fs.existsSync(c));
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on the loopback `port`. */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port }, () => {
       socket.destroy();

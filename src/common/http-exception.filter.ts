@@ -3,9 +3,12 @@ import type { Request, Response } from 'express';
 import { genericCodeOf } from '../../core/failures.js';
 import { ApiError, type ApiErrorBody } from './errors.js';
 import { isDatabaseUnavailable } from '../../core/db/connections.js';
+import { StorageUnavailable } from '../../core/storage/storage.js';
 
 /** Seconds a client is asked to wait when the database is away (a restart takes about this long). */
 const DATABASE_RETRY_AFTER = '5';
+/** Seconds a client is asked to wait when the document store is away. */
+const STORAGE_RETRY_AFTER = '10';
 
 /** The one place HTTP errors are rendered: a stable code, a message saying what to fix, no stack traces. */
 @Catch()
@@ -40,6 +43,17 @@ export class HttpExceptionFilter implements ExceptionFilter {
       };
       res.setHeader('Retry-After', DATABASE_RETRY_AFTER);
       this.logger.warn(`${req.method} ${req.originalUrl}: database unavailable (${(exception as Error).message})`);
+    } else if (exception instanceof StorageUnavailable) {
+      // The request was fine; the object store is down or unreachable. Nothing was recorded for it.
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      body = {
+        error: {
+          code: 'STORAGE_UNAVAILABLE',
+          message: 'The document store is unavailable; nothing was recorded. Send the request again in a few seconds.',
+        },
+      };
+      res.setHeader('Retry-After', STORAGE_RETRY_AFTER);
+      this.logger.warn(`${req.method} ${req.originalUrl}: ${exception.message}`);
     } else {
       this.logger.error(
         `${req.method} ${req.originalUrl} failed`,

@@ -1,7 +1,10 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { installedLanguages, type ModelSource } from '../../core/languages.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
+import type { StorageConfig } from '../../core/storage/create-storage.js';
+import { UPLOADS_FOLDER, type UploadStoreSettings } from '../../core/uploads/upload-store.js';
 import { passwordProblem } from './operator-password.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
@@ -41,8 +44,24 @@ const schema = z.object({
   DATABASE_POOL_MAX: positiveInt.default(10),
 
   STORAGE_DIR: z.string().default(path.join('data', 'storage')),
+  /** The store: a folder (a path or file:// URL; unset: STORAGE_DIR) or an S3-compatible bucket, s3://bucket/prefix. */
+  STORAGE_URL: z.string().min(1).optional(),
+  // The AWS SDK's standard variables (its credential chain reads AWS_ACCESS_KEY_ID and the rest itself).
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+  AWS_ENDPOINT_URL_S3: z.string().url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Bucket in the URL's path; default: on when an endpoint is named (MinIO and most S3-compatible servers). */
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
+  /** A worker's local copies of bucket objects, which its engines read; emptied at the worker's start. */
+  STORAGE_CACHE_DIR: z.string().default(path.join('data', 'storage-cache')),
+  STORAGE_CACHE_BYTES: bytes.default(2 * 1024 * 1024 * 1024),
 
   MAX_UPLOAD_BYTES: bytes.default(512 * 1024 * 1024),
+  /** Resumable uploads (/v1/uploads) left unfinished this long are expired and removed by the orphan sweep. */
+  UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
   MAX_PAGES: positiveInt.default(5000),
 
   OCR_DPI: z.coerce.number().int().min(72).max(1200).default(300),
@@ -138,8 +157,11 @@ export interface Config {
   ssePollMs: number;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   database: { appUrl: string; legacyUrl: string; poolMax: number };
-  storage: { dir: string };
+  /** The document store: a folder, or an S3-compatible bucket with a worker's local cache (createStorage). */
+  storage: StorageConfig;
   limits: { maxUploadBytes: number; maxPages: number };
+  /** Resumable (tus) uploads: where unfinished ones are kept, and when they expire. */
+  uploads: UploadStoreSettings;
   pipeline: {
     dpi: number;
     renderMaxPixels: number;
@@ -298,7 +320,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     },
     database: { appUrl: e.APP_DATABASE_URL, legacyUrl: e.LEGACY_DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
-    storage: { dir: path.resolve(cwd, e.STORAGE_DIR) },
+    storage: storageConfigOf(e),
     searchablePdf: {
       enabled: e.SEARCHABLE_PDF === 'true',
       // A bare name (qpdf) is looked up on the PATH, as the image's apt-installed qpdf is.
@@ -306,6 +328,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       glyphlessFont: path.resolve(cwd, e.GLYPHLESS_FONT_PATH ?? DEFAULT_GLYPHLESS_FONT_PATH),
     },
     limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES },
+    // Beside the documents, so the API and the workers that share the store share unfinished uploads too.
+    uploads: {
+      kind: 'local',
+      dir: path.join(path.resolve(cwd, e.STORAGE_DIR), UPLOADS_FOLDER),
+      expiryMs: e.UPLOAD_EXPIRY_HOURS * 3600 * 1000,
+    },
     pipeline: {
       dpi: e.OCR_DPI,
       renderMaxPixels: e.RENDER_MAX_PIXELS,
@@ -368,6 +396,60 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       retryMaxMs: Math.max(e.WEBHOOK_RETRY_MAX_MS, e.WEBHOOK_RETRY_INITIAL_MS),
       secretOverlapSeconds: e.WEBHOOK_SECRET_OVERLAP_SECONDS,
     },
+  };
+}
+
+/**
+ * The store STORAGE_URL names: a folder (a plain path or a file:// URL; unset: STORAGE_DIR), or s3://bucket/prefix
+ * with the endpoint, region and path style of the standard AWS variables. Anything else is a ConfigError.
+ */
+function storageConfigOf(e: Env): StorageConfig {
+  const bad = (why: string) => new ConfigError(`Invalid configuration:\n  ${why}`);
+  const url = e.STORAGE_URL?.trim();
+  if (url === undefined || url === '') return { kind: 'local', dir: path.resolve(cwd, e.STORAGE_DIR) };
+  if (url.startsWith('file:')) {
+    let dir: string;
+    try {
+      dir = fileURLToPath(url);
+    } catch (err) {
+      throw bad(
+        `STORAGE_URL: "${url}" is not a file URL (${(err as Error).message}); use file:///absolute/folder or a plain path`,
+      );
+    }
+    return { kind: 'local', dir };
+  }
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return { kind: 'local', dir: path.resolve(cwd, url) };
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!match) {
+    throw bad(
+      `STORAGE_URL: "${url}" names no store Folio has; use a folder (a path or file:///folder) or an S3 bucket (s3://bucket or s3://bucket/prefix)`,
+    );
+  }
+  const bucket = match[1]!;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw bad(`STORAGE_URL: "${bucket}" is not a bucket name (3–63 lower-case letters, digits, dots and hyphens)`);
+  }
+  const rawPrefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (rawPrefix !== '' && !/^[A-Za-z0-9!_.*'()/-]+$/.test(rawPrefix)) {
+    throw bad(`STORAGE_URL: the prefix "${rawPrefix}" may hold only letters, digits, / and !_.*'()-`);
+  }
+  if ((e.AWS_ACCESS_KEY_ID === undefined) !== (e.AWS_SECRET_ACCESS_KEY === undefined)) {
+    throw bad(
+      `${e.AWS_ACCESS_KEY_ID === undefined ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY'}: required with ${e.AWS_ACCESS_KEY_ID === undefined ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'}; set both, or neither for the SDK's other credential sources`,
+    );
+  }
+  const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
+  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) {
+    throw bad(`AWS_ENDPOINT_URL(_S3): "${endpoint}" is not an http(s) URL`);
+  }
+  return {
+    kind: 's3',
+    bucket,
+    prefix: rawPrefix === '' ? '' : `${rawPrefix}/`,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+    forcePathStyle: e.S3_FORCE_PATH_STYLE !== undefined ? e.S3_FORCE_PATH_STYLE === 'true' : endpoint !== undefined,
+    cache: { dir: path.resolve(cwd, e.STORAGE_CACHE_DIR), maxBytes: e.STORAGE_CACHE_BYTES },
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Client } from '@temporalio/client';
@@ -22,7 +23,8 @@ import { DocumentOptionsDto } from './documents.dto.js';
 import { AUTO_LANGUAGES, installCommand, installedLanguages } from '../../core/languages.js';
 import { documentWorkflowId, type DocumentOptions, type SealedPassword } from '../../core/contracts.js';
 import type { Principal } from '../auth/api-keys.service.js';
-import { receiveUpload } from './upload.js';
+import { receiveUpload, storedDocumentType, type ReceivedUpload } from './upload.js';
+import type { DocumentMediaType } from '../../core/document-type.js';
 import { sealDocumentPassword } from '../jobs/passwords.js';
 import { JobControlService } from '../jobs/job-control.service.js';
 
@@ -158,7 +160,7 @@ export class DocumentsService {
    * A key may have at most MAX_IN_FLIGHT_PER_KEY jobs not yet finished; past that, 429 with
    * Retry-After. Load never refuses work by itself: bursts under the cap queue in Temporal.
    */
-  private async checkInFlight(owner: string | null, transaction?: Transaction): Promise<void> {
+  async checkInFlight(owner: string | null, transaction?: Transaction): Promise<void> {
     if (owner === null) return;
     const cap = this.config.rateLimit.maxDocumentsInFlightPerKey;
     const inFlight = await this.models.Job.count({
@@ -213,8 +215,50 @@ export class DocumentsService {
     // Before a byte of the body is read, so a refused upload is never stored.
     await this.checkInFlight(owner);
     const jobId = randomUUID();
+    const upload = await receiveUpload(req, this.storage, documentKey(jobId), this.config.limits.maxUploadBytes);
+    return this.accept(principal, jobId, upload, idempotencyKey);
+  }
+
+  /**
+   * Submits a document that arrived some other way than a multipart body (a finished resumable upload):
+   * streams it into storage under the job's key, checks its type by content, then goes on as submit does.
+   * `fields` are the same options the multipart form takes.
+   */
+  async submitStream(
+    principal: Principal,
+    jobId: string,
+    source: Readable,
+    filename: string | null,
+    fields: Record<string, string>,
+  ): Promise<Submission> {
+    // Finished before (its answer lost, the upload not yet removed): the job it already became.
+    const made = await this.models.Job.findByPk(jobId);
+    if (made) return { job: made, replayed: true };
+    await this.checkInFlight(principal.apiKeyId);
     const storageKey = documentKey(jobId);
-    const upload = await receiveUpload(req, this.storage, storageKey, this.config.limits.maxUploadBytes);
+    const stored = await this.storage.put(storageKey, source);
+    let mediaType: DocumentMediaType;
+    try {
+      mediaType = storedDocumentType(stored);
+    } catch (err) {
+      await this.storage.remove(storageKey);
+      throw err;
+    }
+    return this.accept(principal, jobId, { stored, filename, mediaType, fields });
+  }
+
+  /**
+   * A stored upload becomes a job (or joins an identical live one, or is the Idempotency-Key's job again);
+   * its workflow starts. The stored object is removed whenever no new job keeps it.
+   */
+  private async accept(
+    principal: Principal,
+    jobId: string,
+    upload: Pick<ReceivedUpload, 'stored' | 'filename' | 'mediaType' | 'fields'>,
+    idempotencyKey?: string,
+  ): Promise<Submission> {
+    const owner = principal.apiKeyId;
+    const storageKey = upload.stored.key;
     await this.faultPause('upload-stored', jobId);
     let options: DocumentOptions;
     let password: SealedPassword | undefined;

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { DocumentStorage, StoredObject } from '../../core/storage/storage.js';
+import { StorageUnavailable, type DocumentStorage, type StoredObject } from '../../core/storage/storage.js';
 import { ApiError } from '../common/errors.js';
 import {
   ACCEPTED_MEDIA_TYPES,
@@ -38,6 +38,24 @@ export function documentTypeOf(head: Buffer, tail: Buffer): DocumentMediaType | 
   return imageTypeOf(head) ?? (looksLikePdf(head, tail) ? 'application/pdf' : undefined);
 }
 const MAX_FIELD_BYTES = 4096;
+
+/**
+ * What a stored upload is, by its first and last bytes (whichever way it arrived: multipart or tus): a PDF
+ * or an accepted image; EMPTY_FILE or NOT_PDF otherwise.
+ */
+export function storedDocumentType(stored: StoredObject): DocumentMediaType {
+  if (stored.bytes === 0) throw new ApiError('EMPTY_FILE', 'The uploaded file is empty (0 bytes).');
+  const mediaType = documentTypeOf(stored.head, stored.tail);
+  if (mediaType === undefined) {
+    // The code stays NOT_PDF, the one clients already handle; the message and details name every type.
+    throw new ApiError(
+      'NOT_PDF',
+      `The file is neither a PDF (no "%PDF-" header in its first 1024 bytes) nor a PNG, JPEG, TIFF or WebP image. ${acceptedTypesSentence()}.`,
+      { accepted: ACCEPTED_MEDIA_TYPES },
+    );
+  }
+  return mediaType;
+}
 
 /**
  * Streams the `file` part of a multipart request to storage under `key` while it is hashed; the body is
@@ -99,7 +117,12 @@ export async function receiveUpload(
         resolve();
       });
       storing = storage.put(key, stream);
-      storing.catch(() => undefined);
+      // A store that fails mid-upload (down, unreachable) answers at once: the rest of the body is not read.
+      storing.catch((err: unknown) => {
+        if (!(err instanceof StorageUnavailable)) return;
+        req.unpipe(parser);
+        reject(err);
+      });
     });
     parser.on('filesLimit', () => {
       extraFiles = true;
@@ -132,23 +155,15 @@ export async function receiveUpload(
     if (extraFiles) {
       throw new ApiError('TOO_MANY_FILES', 'Send exactly one file, in the part named "file".');
     }
-    if (stored.bytes === 0) throw new ApiError('EMPTY_FILE', 'The uploaded file is empty (0 bytes).');
-    const mediaType = documentTypeOf(stored.head, stored.tail);
-    if (mediaType === undefined) {
-      // The code stays NOT_PDF, the one clients already handle; the message and details name every type.
-      throw new ApiError(
-        'NOT_PDF',
-        `The file is neither a PDF (no "%PDF-" header in its first 1024 bytes) nor a PNG, JPEG, TIFF or WebP image. ${acceptedTypesSentence()}.`,
-        { accepted: ACCEPTED_MEDIA_TYPES },
-      );
-    }
+    const mediaType = storedDocumentType(stored);
     if (truncatedFields.has('password')) {
       throw new ApiError('PASSWORD_INVALID', `The password is longer than ${MAX_FIELD_BYTES} bytes.`);
     }
     return { stored, filename, contentType, mediaType, fields };
   } catch (err) {
     if (storing) await storing.catch(() => undefined);
-    await storage.remove(key);
+    // With the store down this fails too; the orphan sweep removes what is left, and the first error is the answer.
+    await storage.remove(key).catch(() => undefined);
     throw err;
   }
 }

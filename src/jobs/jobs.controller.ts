@@ -24,6 +24,8 @@ import { JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobResultsService } from './job-results.service.js';
+import { OriginalDocumentService } from './original-document.service.js';
+import { ACCEPTED_MEDIA_TYPES } from '../../core/document-type.js';
 import {
   JobListItemView,
   JobListView,
@@ -73,6 +75,7 @@ export class JobsController {
     private readonly control: JobControlService,
     private readonly events: JobEventsService,
     private readonly results: JobResultsService,
+    private readonly original: OriginalDocumentService,
   ) {}
 
   @Get()
@@ -131,6 +134,25 @@ export class JobsController {
   ): Promise<JobResultView | string | StreamableFile> {
     const job = await this.jobs.getFor(req.principal, id);
     return this.results.respond(job, format, res);
+  }
+
+  @Get(':id/document')
+  @Header('Cache-Control', 'no-store')
+  @ApiProduces(...ACCEPTED_MEDIA_TYPES)
+  @ApiOkResponse({
+    description:
+      'The original document as it was uploaded, byte for byte: Content-Type by its content (a PDF or the ' +
+      "image's type), Content-Length, and Content-Disposition with the uploaded file's name. 410 " +
+      'DOCUMENT_ARCHIVED once the retention cleanup has removed it.',
+    schema: { type: 'string', format: 'binary' },
+    headers: {
+      'Content-Disposition': { description: 'attachment; filename="…"', schema: { type: 'string' } },
+      'Content-Length': { description: 'The size in bytes', schema: { type: 'integer' } },
+    },
+  })
+  @ApiErrors(403, 404, 410)
+  async document(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<StreamableFile> {
+    return this.original.send(await this.jobs.getFor(req.principal, id));
   }
 
   @Get(':id/deliveries')

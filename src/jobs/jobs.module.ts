@@ -6,6 +6,7 @@ import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
 import { SearchablePdfService } from './searchable-pdf.service.js';
 import { JobResultsService } from './job-results.service.js';
+import { OriginalDocumentService } from './original-document.service.js';
 
 @Module({
   controllers: [JobsController],
@@ -16,6 +17,7 @@ import { JobResultsService } from './job-results.service.js';
     JobEventsService,
     SearchablePdfService,
     JobResultsService,
+    OriginalDocumentService,
   ],
   exports: [JobsService, JobsListService, JobControlService, JobResultsService],
 })

@@ -54,7 +54,7 @@ export function searchablePdfName(original: string | null): string {
 }
 
 /** An attachment header any client reads: an ASCII fallback name and the exact one in RFC 5987 form. */
-function contentDisposition(name: string): string {
+export function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }

@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { LocalStorage, type DocumentStorage } from '../../core/storage/storage.js';
+import type { DocumentStorage } from '../../core/storage/storage.js';
+import { createStorage } from '../../core/storage/create-storage.js';
 
 /** Injection token of the DocumentStorage. */
 export const STORAGE = Symbol('STORAGE');
@@ -9,7 +10,7 @@ export const STORAGE = Symbol('STORAGE');
 @Global()
 @Module({
   providers: [
-    { provide: STORAGE, inject: [CONFIG], useFactory: (c: Config): DocumentStorage => new LocalStorage(c.storage.dir) },
+    { provide: STORAGE, inject: [CONFIG], useFactory: (c: Config): DocumentStorage => createStorage(c.storage) },
   ],
   exports: [STORAGE],
 })

@@ -1,7 +1,7 @@
 /**
  * The maintenance activities (activities/maintenance.ts) in @temporalio/testing's MockActivityEnvironment,
- * on the real PostgreSQL of the harness, a storage folder of this file's own and a Temporal dev server of its
- * own (test/support/temporal.ts): reconcileJobs sets jobs whose workflow is missing or ended behind Folio's
+ * on the real PostgreSQL of the harness, a storage folder of this file's own (and, for cleanup and the sweep, the
+ * harness's bucket under a prefix of its own) and a Temporal dev server of its own (test/support/temporal.ts): reconcileJobs sets jobs whose workflow is missing or ended behind Folio's
  * back to their true end and starts the workflow a queued job never got; cleanup archives expired jobs in
  * batches; the sweep removes uploads no job owns. The jobs here are dated decades back, and each call is
  * bounded to that age, so the other test files' jobs in the shared DB are never touched.
@@ -17,9 +17,15 @@ import { createActivities } from '../../activities/index.js';
 import { createPageMetrics } from '../../activities/page-metrics.js';
 import type { Job } from '../../core/db/models.js';
 import type { JobStatus } from '../../core/lifecycle.js';
-import { documentKey } from '../../core/storage/storage.js';
+import { CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { createStorage } from '../../core/storage/create-storage.js';
+import { documentKey, DOCUMENTS_PREFIX, PARTIAL_MARK, searchablePdfKey } from '../../core/storage/storage.js';
+import { loadConfig } from '../../src/config/config.js';
+import { harnessEnv } from '../support/harness.js';
 import { startDocumentWorkflow, type DocumentRunSettings } from '../../core/workflow-client.js';
-import { acceptJob, mockActivity, openActivityTestBed } from '../support/activities.js';
+import { acceptJob, mockActivity, openActivityTestBed, type ActivityTestBed } from '../support/activities.js';
 import { corpusPath } from '../support/corpus.js';
 import { startTestTemporal } from '../support/temporal.js';
 
@@ -44,10 +50,10 @@ const YEAR_S = 365 * 24 * 3600;
 const LONG_AGO = new Date('2000-01-01T00:00:00Z');
 const doc = corpusPath('born-digital/ocrmypdf-tagged.pdf');
 
-function maintenance(temporal?: TestWorkflowEnvironment, run?: DocumentRunSettings) {
+function maintenance(temporal?: TestWorkflowEnvironment, run?: DocumentRunSettings, storage = bed.storage) {
   return createActivities({
     models: bed.models,
-    storage: bed.storage,
+    storage,
     pdf: noPdf,
     ocr: noOcr,
     metrics: createPageMetrics(new Registry()),
@@ -63,8 +69,8 @@ function maintenance(temporal?: TestWorkflowEnvironment, run?: DocumentRunSettin
 }
 
 /** A job in `status`, last updated (and, when finished, finished) long ago. */
-async function oldJob(status: JobStatus, file: string | null = doc): Promise<Job> {
-  const job = await acceptJob(bed, file);
+async function oldJob(status: JobStatus, file: string | null = doc, on: ActivityTestBed = bed): Promise<Job> {
+  const job = await acceptJob(on, file);
   const finished = !['queued', 'processing', 'needs_password'].includes(status);
   // Raw SQL: Sequelize would stamp updated_at with now.
   await bed.db.query(
@@ -198,5 +204,50 @@ describe('sweepOrphanUploads', () => {
     const left = await fs.readdir(dir);
     for (const key of [owned.storageKey, recentOrphan]) assert.ok(left.includes(path.basename(key)), `${key} kept`);
     for (const key of [orphan, partial]) assert.ok(!left.includes(path.basename(key)), `${key} removed`);
+  });
+});
+
+describe('cleanup and the orphan sweep on the bucket', () => {
+  const config = loadConfig(harnessEnv()).storage;
+  if (config.kind !== 's3') throw new Error('the harness keeps documents in its bucket: STORAGE_URL=s3://…');
+  // A prefix of this file's own: the sweep lists only this file's objects.
+  const location = { ...config, prefix: `maintenance-test-${randomUUID().slice(0, 8)}/` };
+  const bucket = createStorage({ ...location, cache: { dir: path.join(bed.storageDir, 'cache'), maxBytes: 1 << 26 } });
+  const onBucket: ActivityTestBed = { ...bed, storage: bucket };
+  const s3 = new S3Client({ endpoint: location.endpoint, region: location.region, forcePathStyle: true });
+  after(() => s3.destroy());
+
+  it("cleanup removes an expired job's document and searchable PDF from the bucket and counts their bytes", async () => {
+    const { cleanupExpiredJobsBatch } = maintenance(undefined, undefined, bucket);
+    const expired = await oldJob('completed', doc, onBucket);
+    const result = await bucket.put(searchablePdfKey(expired.id), Readable.from([Buffer.from('%PDF-1.7 result')]));
+    const bytes = (await bucket.sizeOf(expired.storageKey))! + result.bytes;
+    const out = await mockActivity().run(cleanupExpiredJobsBatch, { retentionDays: 20 * 365, limit: 50 });
+    // Other expired jobs of this file keep their files in the folder: only this job's are in the bucket.
+    assert.equal(out.filesRemoved, 2);
+    assert.equal(out.bytesFreed, bytes);
+    assert.equal(await bucket.exists(expired.storageKey), false);
+    assert.equal(await bucket.exists(searchablePdfKey(expired.id)), false);
+    await expired.reload();
+    assert.ok(expired.archivedAt);
+  });
+
+  it('the sweep removes objects no job owns and aborts unfinished multipart uploads; owned ones stay', async () => {
+    const { sweepOrphanUploads } = maintenance(undefined, undefined, bucket);
+    const owned = await oldJob('completed', doc, onBucket);
+    const orphan = documentKey(randomUUID());
+    await bucket.put(orphan, Readable.from([Buffer.from('%PDF-1.7 orphan')]));
+    const cut = documentKey(randomUUID());
+    // What an API killed mid-upload leaves behind in a bucket.
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: location.bucket, Key: `${location.prefix}${cut}` }),
+    );
+    // The bucket's clock cannot be set back: a grace of 1 s, and a wait past it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const out = await mockActivity().run(sweepOrphanUploads, { graceSeconds: 1 });
+    assert.deepEqual(out.removed.sort(), [orphan, `${cut}${PARTIAL_MARK}${UploadId}`].sort());
+    const left: string[] = [];
+    for await (const entry of bucket.list(DOCUMENTS_PREFIX)) left.push(entry.key);
+    assert.deepEqual(left, [owned.storageKey], 'only the owned document is left, no unfinished upload');
   });
 });

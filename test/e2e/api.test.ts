@@ -12,6 +12,7 @@ import { corpusPath } from '../support/corpus.js';
 import {
   authHeaders,
   harnessEnv,
+  folderStore,
   startStack,
   submit,
   waitForJob,
@@ -29,7 +30,12 @@ describe('HTTP API', () => {
   const maxUpload = 300_000;
 
   before(async () => {
-    stack = await startStack({ name: 'api', api: { MAX_UPLOAD_BYTES: String(maxUpload) }, worker: true });
+    stack = await startStack({
+      name: 'api',
+      env: folderStore(),
+      api: { MAX_UPLOAD_BYTES: String(maxUpload) },
+      worker: true,
+    });
     api = stack.api;
   });
   after(async () => {

@@ -77,7 +77,8 @@ async function fuzz(api: { url: string; key?: string }, pass: string, config?: s
       '--report-junit-path',
       junit,
     ],
-    env,
+    // Serializes tus's application/offset+octet-stream PATCH bodies (/v1/uploads) as the bytes they are.
+    { SCHEMATHESIS_HOOKS: path.join(repoRoot, 'test/e2e/schemathesis_hooks.py'), ...env },
   );
   console.log(output);
   const report = await readFile(junit, 'utf8');

@@ -1,10 +1,15 @@
 /**
  * Scale-out: two worker processes on one task queue share the pages of a single document. Each worker holds
  * one activity at a time, so while one OCRs a page the next can only go to the other; the workflow
- * history's ActivityTaskStarted events name the worker that took each page.
+ * history's ActivityTaskStarted events name the worker that took each page. They share no folder: the
+ * document is in the harness's bucket, each worker keeps its copy in a cache folder of its own, and the folder
+ * store each is told of (STORAGE_DIR) is never made.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { documentWorkflowId } from '../../core/contracts.js';
@@ -43,6 +48,11 @@ async function pageWorkers(client: Client, workflowId: string): Promise<Map<numb
 
 describe('scale-out', () => {
   const oneAtATime = { OCR_WORKERS: '1', WORKER_MAX_ACTIVITIES: '1' };
+  /** Each worker's own folders: its cache, and a folder store it must not use. */
+  const folders = [0, 1].map(() => {
+    const dir = path.join(harnessEnv().FOLIO_TEST_TMP!, `scale-out-${randomUUID().slice(0, 8)}`);
+    return { STORAGE_CACHE_DIR: path.join(dir, 'cache'), STORAGE_DIR: path.join(dir, 'storage') };
+  });
   let stack: Stack;
   let api: ApiProcess;
   let workers: FolioProcess[] = [];
@@ -52,7 +62,8 @@ describe('scale-out', () => {
   before(async () => {
     connection = await Connection.connect({ address: harnessEnv().TEMPORAL_ADDRESS });
     client = new Client({ connection });
-    stack = await startStack({ name: 'scale', worker: [oneAtATime, oneAtATime] });
+    assert.match(harnessEnv().STORAGE_URL ?? '', /^s3:\/\//, 'the harness keeps documents in its bucket');
+    stack = await startStack({ name: 'scale', worker: folders.map((f) => ({ ...oneAtATime, ...f })) });
     [api, workers] = [stack.api, stack.workers];
   });
   after(async () => {
@@ -78,5 +89,9 @@ describe('scale-out', () => {
     // The SDK's default identity is <pid>@<host>: each page was taken by one of the two processes, and both took some.
     const identities = workers.map((w) => `${w.child.pid}@${os.hostname()}`).sort();
     assert.deepEqual([...new Set(byPage.values())].sort(), identities);
+    for (const f of folders) {
+      assert.equal(fs.existsSync(f.STORAGE_DIR), false, 'no worker used a folder store');
+      assert.ok(fs.existsSync(f.STORAGE_CACHE_DIR), 'each worker had its cache folder');
+    }
   });
 });

@@ -16,7 +16,14 @@ import { SchedulesService } from '../../src/schedules/schedules.service.js';
 import { documentKey } from '../../core/storage/storage.js';
 import { ScheduleIds, documentWorkflowId } from '../../core/contracts.js';
 import { type JobStatus } from '../../core/lifecycle.js';
-import { harnessEnv, startStack, uniqueTaskQueue, type FolioProcess, type Stack } from '../support/stack.js';
+import {
+  folderStore,
+  harnessEnv,
+  startStack,
+  uniqueTaskQueue,
+  type FolioProcess,
+  type Stack,
+} from '../support/stack.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -31,6 +38,8 @@ describe('schedules', () => {
     RETENTION_DAYS: '7',
     RECONCILE_CRON: '*/10 * * * *',
     RECONCILE_GRACE_SECONDS: '1',
+    // The test puts files in the folder itself; test/activities/maintenance.test.ts runs the same activities on the bucket.
+    ...folderStore(),
   };
   let stack: Stack;
   /** What a worker of this file runs with: its schedules and the stack's task queue. */

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { documentKey } from '../../core/storage/storage.js';
-import { createApiKey, harnessEnv, startStack, submit, type ApiProcess, type Stack } from '../support/stack.js';
+import {
+  createApiKey,
+  folderStore,
+  harnessEnv,
+  startStack,
+  submit,
+  type ApiProcess,
+  type Stack,
+} from '../support/stack.js';
 
 async function sql<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: harnessEnv().APP_DATABASE_URL });
@@ -40,7 +48,7 @@ describe('API rate limit per key, shared by replicas', () => {
 
   before(async () => {
     const env = { RATE_LIMIT_REQUESTS: '5', RATE_LIMIT_WINDOW_SECONDS: '120' };
-    stack = await startStack({ name: 'rate', api: [env, env] });
+    stack = await startStack({ name: 'rate', env: folderStore(), api: [env, env] });
     [a, b] = stack.apis as [ApiProcess, ApiProcess];
     // The per-address count is shared by every API process of the test DB: start this test from none.
     await sql(`DELETE FROM rate_limits WHERE key LIKE 'api:ip:%'`);
@@ -98,7 +106,7 @@ describe('documents in flight per key', () => {
 
   before(async () => {
     // No worker on this queue: accepted documents stay queued, i.e. in flight.
-    stack = await startStack({ name: 'inflight', api: { MAX_IN_FLIGHT_PER_KEY: '2' } });
+    stack = await startStack({ name: 'inflight', env: folderStore(), api: { MAX_IN_FLIGHT_PER_KEY: '2' } });
     api = stack.api;
   });
   after(async () => {
@@ -157,8 +165,8 @@ describe('API keys, file names, headers and CORS', () => {
   before(async () => {
     // Two stacks, each API on a queue of its own.
     stacks = await Promise.all([
-      startStack({ name: 'sec', api: { CORS_ORIGINS: 'https://app.example.com' } }),
-      startStack({ name: 'sec-open' }),
+      startStack({ name: 'sec', env: folderStore(), api: { CORS_ORIGINS: 'https://app.example.com' } }),
+      startStack({ name: 'sec-open', env: folderStore() }),
     ]);
     [api, open] = stacks.map((s) => s.api) as [ApiProcess, ApiProcess];
   });
@@ -249,5 +257,33 @@ describe('API keys, file names, headers and CORS', () => {
     assert.equal(actual.headers.get('access-control-allow-origin'), 'https://app.example.com');
     assert.match(actual.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
     await actual.arrayBuffer();
+
+    // Resumable uploads from a browser: tus's methods and headers pass the preflight; the answers carry the
+    // API's CORS headers (never tus's own `*`) and expose the upload's URL, offset and job.
+    const tusPreflight = await fetch(`${api.url}/v1/uploads/00000000-0000-4000-8000-000000000000`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'authorization,tus-resumable,upload-offset,content-type',
+      },
+    });
+    assert.match(tusPreflight.headers.get('access-control-allow-methods') ?? '', /PATCH/);
+    assert.match(tusPreflight.headers.get('access-control-allow-headers') ?? '', /Upload-Offset/i);
+    await tusPreflight.arrayBuffer();
+    const created = await fetch(`${api.url}/v1/uploads`, {
+      method: 'POST',
+      headers: {
+        ...bearer(api.key!),
+        origin: 'https://app.example.com',
+        'tus-resumable': '1.0.0',
+        'upload-length': '10',
+      },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const exposed = created.headers.get('access-control-expose-headers') ?? '';
+    for (const header of ['Location', 'Upload-Offset', 'Folio-Job-Id']) assert.match(exposed, new RegExp(header));
+    await created.arrayBuffer();
   });
 });

@@ -43,4 +43,23 @@ describe('npm test (scripts/run-tests.ts) and what its tests need outside npm', 
     assert.doesNotMatch(output, /services up/);
     assert.deepEqual(fs.readdirSync(servicesTmp), [], 'no service folder was made');
   });
+
+  it('stops before starting any service when the S3-compatible server is missing, naming the install command', async () => {
+    const servicesTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
+    const missing = path.join(tmp, 'bin', 'versitygw');
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/scripts/run-tests.js'), 'core/page-range'], {
+      cwd: repoRoot,
+      env: { ...process.env, VERSITYGW_PATH: missing, TMPDIR: servicesTmp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    assert.equal(code, 1, output);
+    assert.ok(output.includes(`VERSITYGW_PATH is ${missing}, which does not exist`), output);
+    assert.ok(output.includes('\n  bash scripts/install-s3-server.sh\n'), output);
+    assert.match(output, /Nothing was started\./);
+    assert.deepEqual(fs.readdirSync(servicesTmp), [], 'no service folder was made');
+  });
 });

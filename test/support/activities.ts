@@ -18,7 +18,7 @@ import type { DocumentOptions } from '../../core/contracts.js';
 import { createSequelize } from '../../core/db/connections.js';
 import { initAppModels, type AppModels, type Job } from '../../core/db/models.js';
 import { JobStore } from '../../core/job-store.js';
-import { documentKey, LocalStorage } from '../../core/storage/storage.js';
+import { documentKey, LocalStorage, type DocumentStorage } from '../../core/storage/storage.js';
 import { harnessEnv } from './harness.js';
 
 /** The app DB and a storage folder of the test file's own. */
@@ -26,7 +26,8 @@ export interface ActivityTestBed {
   db: Sequelize;
   models: AppModels;
   jobs: JobStore;
-  storage: LocalStorage;
+  /** The folder store on storageDir; a test may swap in another store (the bucket) for its own jobs. */
+  storage: DocumentStorage;
   storageDir: string;
   close(): Promise<void>;
 }

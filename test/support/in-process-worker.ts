@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities/index.js';
@@ -5,7 +6,8 @@ import type { OcrEngine, PdfEngine } from '../../activities/adapters/types.js';
 import type { PageMetrics } from '../../activities/page-metrics.js';
 import { createSequelize } from '../../core/db/connections.js';
 import { initAppModels, type AppModels } from '../../core/db/models.js';
-import { LocalStorage } from '../../core/storage/storage.js';
+import { createStorage } from '../../core/storage/create-storage.js';
+import { loadConfig } from '../../src/config/config.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
 import { harnessEnv, repoRoot } from './harness.js';
 
@@ -29,6 +31,15 @@ export interface InProcessWorkerOptions {
 /** Started through a stack (stack.ts), which stops it with the rest. */
 export async function startInProcessWorker(options: InProcessWorkerOptions): Promise<InProcessWorker> {
   const env = { ...harnessEnv(), ...options.env };
+  // The store the stack's processes use (the harness's bucket unless the test pins the folder), chosen the way
+  // a worker process chooses it, with a cache folder of its own.
+  const storage = createStorage(
+    loadConfig({
+      ...env,
+      STORAGE_CACHE_DIR: path.join(env.STORAGE_CACHE_DIR ?? env.FOLIO_TEST_TMP ?? '/tmp', randomUUID()),
+    }).storage,
+  );
+  await storage.clearLocalCopies();
   const db = createSequelize(env.APP_DATABASE_URL!, 4, 'app');
   const models = initAppModels(db);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
@@ -38,7 +49,7 @@ export async function startInProcessWorker(options: InProcessWorkerOptions): Pro
     workflowBundle: { codePath: path.join(repoRoot, 'dist/workflow-bundle.js') },
     activities: createActivities({
       models,
-      storage: new LocalStorage(env.STORAGE_DIR!),
+      storage,
       pdf: options.pdf,
       ocr: options.ocr,
       metrics: options.metrics,

@@ -80,6 +80,8 @@ export async function startOwnServices(name: string): Promise<OwnServices> {
       LEGACY_DATABASE_URL: postgres!.url(LEGACY_DB),
       TEMPORAL_ADDRESS: temporal!.address,
       STORAGE_DIR: storageDir,
+      // The folder store: the tests look at the files (the harness's default, its bucket, is another server).
+      STORAGE_URL: storageDir,
     },
     storageDir,
     log,

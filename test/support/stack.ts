@@ -97,6 +97,22 @@ function spawnFolio(name: string, entry: string, env: NodeJS.ProcessEnv, root = 
   return new FolioProcess(name, child);
 }
 
+/** A fresh cache folder for one worker, beside the harness's (STORAGE_CACHE_DIR). */
+export function ownCacheDir(): string {
+  return path.join(
+    harnessEnv().STORAGE_CACHE_DIR ?? path.join(process.env.FOLIO_TEST_TMP ?? '/tmp', 'storage-cache'),
+    randomUUID(),
+  );
+}
+
+/**
+ * What pins a stack to the folder store (the harness's STORAGE_DIR) instead of the harness's bucket, its
+ * default: for the tests that look at the stored files themselves.
+ */
+export function folderStore(): NodeJS.ProcessEnv {
+  return { STORAGE_URL: harnessEnv().STORAGE_DIR };
+}
+
 /** API keys of the API processes a test started, by base URL: the helpers below send them. */
 const keysByUrl = new Map<string, string>();
 
@@ -167,11 +183,12 @@ export async function startApi(env: NodeJS.ProcessEnv = {}, root = repoRoot): Pr
  * bench's `--compare`), run against the same services.
  */
 export async function startWorker(env: NodeJS.ProcessEnv = {}, root = repoRoot): Promise<FolioProcess> {
-  // Test workers run on task queues of their own; only a test about schedules lets one claim them.
+  // Test workers run on task queues of their own; only a test about schedules lets one claim them. Each has
+  // a cache folder of its own, as workers on separate machines do (it empties the folder at start).
   const proc = spawnFolio(
     'worker',
     'dist/src/worker.js',
-    { ...WORKER_PROCESS_ENV, SCHEDULES_UPSERT: 'false', ...env },
+    { ...WORKER_PROCESS_ENV, SCHEDULES_UPSERT: 'false', STORAGE_CACHE_DIR: ownCacheDir(), ...env },
     root,
   );
   await proc.waitForOutput(/Worker polling/, 90_000);

@@ -185,4 +185,54 @@ describe('configuration', () => {
     // Outside production none applies: npm start and npm test provide what they need.
     assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'development', ADMIN_PASSWORD: 'short' }, 'api'));
   });
+
+  it('STORAGE_URL: a folder (unset, a path, file://) or s3://bucket/prefix with the AWS variables; anything else is refused', () => {
+    assert.deepEqual(loadConfig({ STORAGE_DIR: '/srv/folio' }).storage, { kind: 'local', dir: '/srv/folio' });
+    assert.deepEqual(loadConfig({ STORAGE_URL: '/srv/docs' }).storage, { kind: 'local', dir: '/srv/docs' });
+    assert.deepEqual(loadConfig({ STORAGE_URL: 'file:///srv/docs' }).storage, { kind: 'local', dir: '/srv/docs' });
+    const s3 = loadConfig({
+      STORAGE_URL: 's3://folio-docs/prod/ocr/',
+      AWS_ENDPOINT_URL: 'http://minio:9000',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'id',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      STORAGE_CACHE_DIR: '/var/cache/folio',
+      STORAGE_CACHE_BYTES: '1048576',
+    }).storage;
+    assert.deepEqual(s3, {
+      kind: 's3',
+      bucket: 'folio-docs',
+      prefix: 'prod/ocr/',
+      endpoint: 'http://minio:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      cache: { dir: '/var/cache/folio', maxBytes: 1048576 },
+    });
+    // AWS itself: no endpoint, virtual-hosted style; the S3-specific endpoint wins over the general one.
+    const aws = loadConfig({ STORAGE_URL: 's3://folio-docs' }).storage;
+    assert.ok(aws.kind === 's3' && aws.prefix === '' && !aws.forcePathStyle && aws.endpoint === undefined);
+    const both = loadConfig({
+      STORAGE_URL: 's3://folio-docs',
+      AWS_ENDPOINT_URL: 'http://a:1',
+      AWS_ENDPOINT_URL_S3: 'http://b:2',
+      S3_FORCE_PATH_STYLE: 'false',
+    }).storage;
+    assert.ok(both.kind === 's3' && both.endpoint === 'http://b:2' && !both.forcePathStyle);
+
+    for (const [env, named] of [
+      [{ STORAGE_URL: 'gs://bucket' }, /STORAGE_URL: "gs:\/\/bucket" names no store/],
+      [{ STORAGE_URL: 's3://Bad_Bucket' }, /is not a bucket name/],
+      [
+        { STORAGE_URL: 's3://ok-bucket', AWS_ACCESS_KEY_ID: 'id' },
+        /AWS_SECRET_ACCESS_KEY: required with AWS_ACCESS_KEY_ID/,
+      ],
+      [{ STORAGE_URL: 's3://ok-bucket', AWS_ENDPOINT_URL: 'not a url' }, /AWS_ENDPOINT_URL/],
+      [{ STORAGE_URL: 's3://ok-bucket', STORAGE_CACHE_BYTES: '0' }, /STORAGE_CACHE_BYTES/],
+    ] as const) {
+      assert.throws(
+        () => loadConfig(env),
+        (err: Error) => err instanceof ConfigError && named.test(err.message),
+      );
+    }
+  });
 });

@@ -233,6 +233,33 @@ describe('signed webhooks', () => {
     assert.notEqual(cancelled.headers['webhook-id'], waiting.headers['webhook-id'], 'one id per event');
   });
 
+  it("takes callbackUrl from a resumable (tus) upload's metadata", async () => {
+    const bytes = await syntheticTextPdf(1);
+    const headers = { 'tus-resumable': '1.0.0', authorization: `Bearer ${key}` };
+    const meta = { filename: 'tus.pdf', callbackUrl: `${receiver.url}/tus` };
+    const created = await fetch(`${stack.url}/v1/uploads`, {
+      method: 'POST',
+      headers: {
+        ...headers,
+        'upload-length': String(bytes.length),
+        'upload-metadata': Object.entries(meta)
+          .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+          .join(','),
+      },
+    });
+    assert.equal(created.status, 201, await created.text());
+    const done = await fetch(new URL(created.headers.get('location')!, stack.url), {
+      method: 'PATCH',
+      headers: { ...headers, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: bytes,
+    });
+    assert.equal(done.status, 204, await done.text());
+    const jobId = done.headers.get('folio-job-id')!;
+    const got = await receiver.waitFor(jobId, 'job.completed');
+    assert.equal(got.path, '/tus');
+    assert.ok(got.verified);
+  });
+
   it('announces the end of a retry of failed pages too, as a new event', async () => {
     const jobId = await submitWith(corpusPath('corrupt/qpdf-bad-xref-entry.pdf'), { callbackUrl: `${receiver.url}/r` });
     const first = await receiver.waitFor(jobId, 'job.failed');

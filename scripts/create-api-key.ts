@@ -80,12 +80,13 @@ try {
       role: values.role as ApiKeyRole,
       ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
     });
+    // The key stays the last line of the text form: scripts take it from there.
     print(
       { id: apiKey.id, name: apiKey.name, role: apiKey.role, key, webhookSecret, webhookUrl: apiKey.webhookUrl },
-      `API key ${apiKey.id} (${apiKey.role}, "${apiKey.name}"). Shown once; store it now:\n${key}\n` +
-        (webhookSecret
-          ? `Webhook signing secret (verify deliveries with it; shown once):\n${webhookSecret}`
-          : "No webhook signing secret: set DOCUMENT_SECRET_KEY (the workers' one) and run --rotate-webhook-secret."),
+      (webhookSecret
+        ? `Webhook signing secret (verify deliveries with it; shown once):\n${webhookSecret}\n`
+        : "No webhook signing secret: set DOCUMENT_SECRET_KEY (the workers' one) and run --rotate-webhook-secret.\n") +
+        `API key ${apiKey.id} (${apiKey.role}, "${apiKey.name}"). Shown once; store it now:\n${key}`,
     );
   }
 } catch (err) {

@@ -417,6 +417,10 @@ describe('signed webhooks', () => {
     assert.match(String(created.webhookSecret), /^whsec_[A-Za-z0-9+/]{43}=$/);
     assert.equal(created.webhookUrl, 'https://example.com/h');
 
+    const text = (await run('node', [script, '--name', 'text', '--role', 'client'], { env: cliEnv })).stdout.trim();
+    assert.match(text, /^Webhook signing secret .*\nwhsec_[A-Za-z0-9+/]{43}=\n/);
+    assert.match(text.split('\n').pop()!, /^folio_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/, 'the key stays the last line');
+
     const rotated = JSON.parse(
       (await run('node', [script, '--rotate-webhook-secret', keyId, '--json'], { env: cliEnv })).stdout,
     ) as { webhookSecret: string };

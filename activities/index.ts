@@ -20,6 +20,7 @@ import { createMaintenanceActivities } from './maintenance.js';
 import { createPageActivities, type PageSettings } from './page.js';
 import { createPageMetrics, type PageMetrics } from './page-metrics.js';
 import { createSearchablePdfActivities, type SearchablePdfSettings } from './searchable-pdf.js';
+import { createWebhookActivities, type WebhookDeliverySettings } from './webhooks.js';
 
 /**
  * How much larger than the pixel cap (RENDER_MAX_PIXELS) an image may be and still be decoded, shrinking to
@@ -53,8 +54,16 @@ export interface ActivityDeps {
     run?: DocumentRunSettings;
     /** The searchable PDF (SEARCHABLE_PDF, QPDF_PATH, GLYPHLESS_FONT_PATH); absent: not built. */
     searchablePdf?: SearchablePdfSettings;
+    /** Webhook deliveries (WEBHOOK_*); absent: public addresses only, 10 s per attempt, 24 h secret overlap. */
+    webhooks?: WebhookDeliverySettings;
   };
 }
+
+const DEFAULT_WEBHOOKS: WebhookDeliverySettings = {
+  allowPrivate: false,
+  timeoutMs: 10_000,
+  secretOverlapSeconds: 24 * 3600,
+};
 
 const NO_SEARCHABLE_PDF: SearchablePdfSettings = { enabled: false, qpdf: 'qpdf', glyphlessFont: '' };
 
@@ -84,6 +93,11 @@ export function createActivities(deps: ActivityDeps) {
       images,
       openPassword,
       settings: settings.searchablePdf ?? NO_SEARCHABLE_PDF,
+    }),
+    ...createWebhookActivities({
+      models,
+      secretKey: deps.documentSecretKey,
+      settings: settings.webhooks ?? DEFAULT_WEBHOOKS,
     }),
     ...createMaintenanceActivities({
       models,

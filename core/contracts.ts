@@ -85,6 +85,71 @@ export interface DocumentWorkflowInput {
   password?: SealedPassword;
   /** How long the job waits in `needs_password` for a password (PASSWORD_WAIT_SECONDS of the API). */
   passwordWaitSeconds?: number;
+  /** Where the job's webhooks go and how their delivery is retried; absent: no webhooks (and older inputs). */
+  webhook?: WebhookSettings;
+}
+
+/** The events a job's callback URL hears. `batch.completed` is reserved for batches (not sent yet). */
+export const WEBHOOK_EVENTS = [
+  'job.completed',
+  'job.partial',
+  'job.failed',
+  'job.cancelled',
+  'job.needs_password',
+  'batch.completed',
+] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** A job's webhook target and delivery backoff, as the API starts its workflow with them. */
+export interface WebhookSettings {
+  url: string;
+  /** The backoff of the delivery retries (WEBHOOK_RETRY_INITIAL_MS, WEBHOOK_RETRY_MAX_MS). */
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** PUBLIC_BASE_URL, to make the payload's links absolute; relative links without it. */
+  baseUrl?: string;
+}
+
+/** The JSON body of a webhook: Standard Webhooks' `{ type, timestamp, data }`. */
+export interface WebhookPayload {
+  type: WebhookEvent;
+  /** When the event happened (ISO 8601). */
+  timestamp: string;
+  data: {
+    jobId: string;
+    status: JobStatus;
+    pageCount: number;
+    pagesDone: number;
+    pagesFailed: number;
+    error: { code: string; message: string } | null;
+    links: { self: string; result: string; deliveries: string };
+  };
+}
+
+/** Input of webhookDeliveryWorkflow: one event to one URL, until delivered, gone, refused or 25 h passed. */
+export interface WebhookDeliveryWorkflowInput {
+  /** Standard Webhooks' webhook-id, fixed by the document workflow: the same for every attempt. */
+  webhookId: string;
+  jobId: string;
+  url: string;
+  payload: WebhookPayload;
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+/** Input of deliverWebhook: one attempt. */
+export type DeliverWebhookInput = Omit<WebhookDeliveryWorkflowInput, 'retryInitialMs' | 'retryMaxMs'>;
+
+/** Output of deliverWebhook (and of its workflow): the attempt that ended the delivery. */
+export interface DeliverWebhookOutput {
+  outcome: 'delivered' | 'gone';
+  statusCode: number;
+  attempt: number;
+}
+
+/** The workflow delivering one webhook: `webhook-<webhookId>`. */
+export function webhookWorkflowId(webhookId: string): string {
+  return `webhook-${webhookId}`;
 }
 
 /** Name of the update that delivers a password to a job waiting in `needs_password`. */
@@ -253,6 +318,8 @@ export interface RetryPagesWorkflowInput {
   pageNumbers: number[];
   plan: PagePlan;
   password?: SealedPassword;
+  /** Where the job's webhooks go; absent: none (and older inputs). */
+  webhook?: WebhookSettings;
 }
 
 /** Workflow id of a job's n-th retry: a run of its own, so every attempt's history stays in Temporal. */

@@ -68,6 +68,7 @@ export const FAILURES = {
   INVALID_CURSOR: { http: 400 },
   IDEMPOTENCY_KEY_INVALID: { http: 400 },
   PASSWORD_INVALID: { http: 400 },
+  WEBHOOK_INVALID: { http: 400 },
   UNAUTHORIZED: { http: 401, generic: true },
   FORBIDDEN: { http: 403, generic: true },
   JOB_NOT_FOUND: { http: 404 },

@@ -18,6 +18,7 @@ import {
   type ProvidePasswordOutput,
   type RetryPagesWorkflowInput,
   type SealedPassword,
+  type WebhookSettings,
 } from './contracts.js';
 
 type Workflows = typeof workflows;
@@ -50,6 +51,8 @@ export interface JobToStart {
   options: DocumentOptions;
   /** Still sealed: the row keeps the password only in the form the workflow carries. */
   passwordSealed: SealedPassword | null;
+  /** Where the job's webhooks go; null or absent: none. */
+  callbackUrl?: string | null;
 }
 
 /** Where and how documents are run. */
@@ -57,7 +60,12 @@ export interface DocumentRunSettings {
   taskQueue: string;
   /** How long a job waits in `needs_password` (PASSWORD_WAIT_SECONDS). */
   passwordWaitSeconds: number;
+  /** Webhook delivery backoff and link base (WEBHOOK_RETRY_*, PUBLIC_BASE_URL); absent: defaults. */
+  webhooks?: Omit<WebhookSettings, 'url'>;
 }
+
+/** 5 s doubling up to 1 h: what deliveries use when the settings name no backoff. */
+const DEFAULT_WEBHOOK_BACKOFF = { retryInitialMs: 5_000, retryMaxMs: 3_600_000 };
 
 /** The input of a job's document workflow. */
 export function documentWorkflowInput(job: JobToStart, settings: DocumentRunSettings): DocumentWorkflowInput {
@@ -67,7 +75,13 @@ export function documentWorkflowInput(job: JobToStart, settings: DocumentRunSett
     options: job.options,
     ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
     passwordWaitSeconds: settings.passwordWaitSeconds,
+    ...webhookOf(job, settings),
   };
+}
+
+/** The `webhook` part of a workflow input: present when the job has a callback URL. */
+function webhookOf(job: JobToStart, settings: Pick<DocumentRunSettings, 'webhooks'>): { webhook?: WebhookSettings } {
+  return job.callbackUrl ? { webhook: { ...DEFAULT_WEBHOOK_BACKOFF, ...settings.webhooks, url: job.callbackUrl } } : {};
 }
 
 /** Starts a job's document workflow, `document-<jobId>`. */
@@ -99,7 +113,7 @@ export interface RetryToStart {
 export async function startRetryWorkflow(
   client: Client,
   retry: RetryToStart,
-  settings: Pick<DocumentRunSettings, 'taskQueue'>,
+  settings: Pick<DocumentRunSettings, 'taskQueue' | 'webhooks'>,
 ): Promise<{ workflowId: string; outcome: StartOutcome }> {
   const { job } = retry;
   const input: RetryPagesWorkflowInput = {
@@ -109,6 +123,7 @@ export async function startRetryWorkflow(
     pageNumbers: retry.pageNumbers,
     plan: retry.plan,
     ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
+    ...webhookOf(job, settings),
   };
   const workflowId = retryWorkflowId(job.id, retry.n);
   const outcome = await startWorkflow(client, 'retryPagesWorkflow', {

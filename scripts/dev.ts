@@ -29,6 +29,8 @@ const logDir = path.join(dataDir, 'logs');
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' };
 // A laptop run needs no key; set API_AUTH=required to try the keys (npm run api-key) locally.
 if (env.NODE_ENV !== 'production') env.API_AUTH ??= 'disabled';
+// Local receivers (localhost, the LAN) are what development webhooks go to.
+if (env.NODE_ENV !== 'production') env.WEBHOOK_ALLOW_PRIVATE ??= 'true';
 
 // Everything npm start prints goes through `print`: pino-pretty's lines on a terminal, else JSON lines as
 // they come. The API and worker always write JSON lines into npm start (and so into data/logs/).

@@ -15,6 +15,7 @@ import { STORAGE, StorageModule } from './storage/storage.module.js';
 import type { DocumentStorage } from '../core/storage/storage.js';
 import { createUploadStore } from '../core/uploads/upload-store.js';
 import { createActivities } from '../activities/index.js';
+import { webhookRunSettings } from './config/webhooks.js';
 import { pagePlanOf } from '../core/page-plan.js';
 import { declaredSchedules, upsertSchedules } from './temporal/schedules.js';
 import { Client, Connection } from '@temporalio/client';
@@ -122,8 +123,13 @@ async function main(): Promise<void> {
         defaultLanguages: p.defaultLanguages,
         maxPages: config.limits.maxPages,
         plan: pagePlanOf(p),
-        run: { taskQueue: config.temporal.taskQueue, passwordWaitSeconds: config.documentPasswords.waitSeconds },
+        run: {
+          taskQueue: config.temporal.taskQueue,
+          passwordWaitSeconds: config.documentPasswords.waitSeconds,
+          webhooks: webhookRunSettings(config),
+        },
         searchablePdf: config.searchablePdf,
+        webhooks: config.webhooks,
         // Several heartbeats per timeout, so one late timer never costs a page its attempt.
         heartbeatIntervalMs: Math.min(5_000, p.pageHeartbeatTimeoutSeconds * 250),
       },

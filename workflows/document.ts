@@ -18,6 +18,7 @@ import { isPasswordFailure } from '../core/failures.js';
 import { bookkeepingFor, failureOf, inspection } from './activity-options.js';
 import { runAllPages } from './pages.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
+import { announce, announceEnd } from './webhooks.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
   handlePasswordUpdates,
@@ -61,6 +62,14 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
             { code: error.code, message: error.message },
             waitSeconds,
             bookkeeping,
+            (reason) =>
+              announce(input, 'job.needs_password', {
+                status: 'needs_password',
+                pageCount: 0,
+                pagesDone: 0,
+                pagesFailed: 0,
+                error: reason,
+              }),
           );
           if (password !== undefined) {
             progress.step = 'inspecting';
@@ -72,8 +81,10 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
             message: `No password that opens the document arrived within ${waitSeconds} s; submit the document again with its password in the \`password\` field.`,
           };
           await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error: deadline });
+          await announce(input, 'job.failed', { ...NO_PAGES, status: 'failed', error: deadline });
         } else {
           await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error });
+          await announce(input, 'job.failed', { ...NO_PAGES, status: 'failed', error });
         }
         progress.step = 'done';
         // A password update still being checked is answered before the run closes.
@@ -94,6 +105,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     await buildSearchablePdfStep({ jobId, storageKey, password }, progress.pagesDone);
     const final = await bookkeeping.finalizeDocument({ jobId });
     progress.step = 'done';
+    await announceEnd(input, final, inspected.pageCount);
     return {
       jobId,
       status: final.status,
@@ -104,8 +116,13 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
   } catch (err) {
     if (isCancellation(err)) {
       // Keep what was done: the pages stay, the job says it was cancelled.
-      await CancellationScope.nonCancellable(() => bookkeeping.finalizeDocument({ jobId, cancelled: true }));
+      await CancellationScope.nonCancellable(async () => {
+        const final = await bookkeeping.finalizeDocument({ jobId, cancelled: true });
+        await announceEnd(input, final, progress.pageCount);
+      });
     }
     throw err;
   }
 }
+
+const NO_PAGES = { pageCount: 0, pagesDone: 0, pagesFailed: 0 } as const;

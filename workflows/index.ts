@@ -4,3 +4,4 @@ export { pageRangeWorkflow } from './pages.js';
 export { providePasswordUpdate } from './password.js';
 export { retryPagesWorkflow } from './retry.js';
 export { cleanupExpiredJobsWorkflow, reconcileJobsWorkflow } from './maintenance.js';
+export { webhookDeliveryWorkflow } from './webhooks.js';

@@ -61,6 +61,8 @@ export async function waitForPassword(
   reason: { code: PasswordFailureCode; message: string },
   waitSeconds: number,
   bookkeeping: Bookkeeping,
+  /** Called once the job shows needs_password (the job.needs_password webhook). */
+  onWaiting?: (reason: { code: PasswordFailureCode; message: string }) => Promise<void>,
 ): Promise<SealedPassword | undefined> {
   const message =
     `${reason.message} POST it as {"password": "…"} to /v1/jobs/${jobId}/password within ` +
@@ -75,6 +77,7 @@ export async function waitForPassword(
       step: 'waiting-for-password',
       error: { code: reason.code, message },
     });
+    await onWaiting?.({ code: reason.code, message });
     await condition(() => gate.accepted !== undefined, waitSeconds * 1000);
   } finally {
     gate.waiting = false;

@@ -5,6 +5,7 @@ import { bookkeepingFor } from './activity-options.js';
 import { progressQuery } from './document.js';
 import { runAllPages } from './pages.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
+import { announceEnd } from './webhooks.js';
 
 /**
  * Re-runs a finished job's failed pages (the API has reset them to pending and reopened the job), then
@@ -28,10 +29,14 @@ export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promis
     await buildSearchablePdfStep({ jobId, storageKey: input.storageKey, password: input.password }, progress.pagesDone);
     const final = await bookkeeping.finalizeDocument({ jobId });
     progress.step = 'done';
+    await announceEnd(input, final, final.pagesDone + final.pagesFailed);
     return { jobId, pageCount: input.pageNumbers.length, ...final };
   } catch (err) {
     if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => bookkeeping.finalizeDocument({ jobId, cancelled: true }));
+      await CancellationScope.nonCancellable(async () => {
+        const final = await bookkeeping.finalizeDocument({ jobId, cancelled: true });
+        await announceEnd(input, final, final.pagesDone + final.pagesFailed);
+      });
     }
     throw err;
   }

@@ -41,6 +41,8 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare retryCount: CreationOptional<number>;
   /** The document's password sealed with DOCUMENT_SECRET_KEY for this job (never the clear text), for retries. */
   declare passwordSealed: CreationOptional<string | null>;
+  /** Where the job's webhooks go: the callbackUrl it was submitted with, else its key's default; null: none. */
+  declare callbackUrl: CreationOptional<string | null>;
 }
 
 /** An API client's key: only its SHA-256 is stored; revoked, never deleted. */
@@ -54,6 +56,29 @@ export class ApiKey extends Model<InferAttributes<ApiKey>, InferCreationAttribut
   declare updatedAt: CreationOptional<Date>;
   declare revokedAt: CreationOptional<Date | null>;
   declare lastUsedAt: CreationOptional<Date | null>;
+  /** The callback URL of this key's jobs submitted without one. */
+  declare webhookUrl: CreationOptional<string | null>;
+  /** The Standard Webhooks signing secret (`whsec_…`), sealed with DOCUMENT_SECRET_KEY for this key. */
+  declare webhookSecretSealed: CreationOptional<string | null>;
+  /** The secret before the last rotation, sealed; it still signs for WEBHOOK_SECRET_OVERLAP_SECONDS. */
+  declare webhookSecretPreviousSealed: CreationOptional<string | null>;
+  declare webhookSecretRotatedAt: CreationOptional<Date | null>;
+}
+
+/** One attempt at delivering a webhook: kept for the record, never deleted. */
+export class WebhookDelivery extends Model<InferAttributes<WebhookDelivery>, InferCreationAttributes<WebhookDelivery>> {
+  declare id: CreationOptional<number>;
+  declare jobId: string;
+  declare event: string;
+  /** The Standard Webhooks message id: the same for every attempt at one event, so receivers dedupe by it. */
+  declare webhookId: string;
+  declare attempt: number;
+  declare url: string;
+  declare outcome: 'delivered' | 'gone' | 'failed' | 'refused';
+  declare statusCode: number | null;
+  declare error: string | null;
+  declare durationMs: number;
+  declare attemptedAt: Date;
 }
 
 /** One page of a job: its state and, once done, its text. Keyed by (job, page). */
@@ -120,6 +145,7 @@ export function initAppModels(sequelize: Sequelize): {
   ApiKey: typeof ApiKey;
   Operator: typeof Operator;
   AdminSession: typeof AdminSession;
+  WebhookDelivery: typeof WebhookDelivery;
 } {
   Job.init(
     {
@@ -156,6 +182,7 @@ export function initAppModels(sequelize: Sequelize): {
       optionsKey: DataTypes.TEXT,
       retryCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       passwordSealed: DataTypes.TEXT,
+      callbackUrl: DataTypes.TEXT,
     },
     { sequelize, tableName: 'jobs', underscored: true },
   );
@@ -205,8 +232,28 @@ export function initAppModels(sequelize: Sequelize): {
       updatedAt: DataTypes.DATE,
       revokedAt: DataTypes.DATE,
       lastUsedAt: DataTypes.DATE,
+      webhookUrl: DataTypes.TEXT,
+      webhookSecretSealed: DataTypes.TEXT,
+      webhookSecretPreviousSealed: DataTypes.TEXT,
+      webhookSecretRotatedAt: DataTypes.DATE,
     },
     { sequelize, tableName: 'api_keys', underscored: true },
+  );
+  WebhookDelivery.init(
+    {
+      id: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true },
+      jobId: { type: DataTypes.UUID, allowNull: false },
+      event: { type: DataTypes.STRING(32), allowNull: false },
+      webhookId: { type: DataTypes.TEXT, allowNull: false },
+      attempt: { type: DataTypes.INTEGER, allowNull: false },
+      url: { type: DataTypes.TEXT, allowNull: false },
+      outcome: { type: DataTypes.STRING(16), allowNull: false },
+      statusCode: DataTypes.INTEGER,
+      error: DataTypes.TEXT,
+      durationMs: { type: DataTypes.INTEGER, allowNull: false },
+      attemptedAt: { type: DataTypes.DATE, allowNull: false },
+    },
+    { sequelize, tableName: 'webhook_deliveries', underscored: true, timestamps: false },
   );
   Operator.init(
     {
@@ -233,7 +280,7 @@ export function initAppModels(sequelize: Sequelize): {
   );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession };
+  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession, WebhookDelivery };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

@@ -77,7 +77,7 @@ function jobAction(
 
 /** The panel's resources: app jobs, pages and operators, and the legacy service's jobs. */
 export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
-  const { Job, JobPage, Operator, ApiKey } = d.models;
+  const { Job, JobPage, Operator, ApiKey, WebhookDelivery } = d.models;
   const { ValidationError } = d.adminjs;
 
   // Adds the Temporal UI link to every record the list and show actions return.
@@ -237,10 +237,21 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
         navigation: access,
         sort: { sortBy: 'createdAt', direction: 'desc' },
         listProperties: ['name', 'role', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt'],
-        showProperties: ['name', 'role', 'prefix', 'createdAt', 'lastUsedAt', 'revokedAt'],
+        showProperties: [
+          'name',
+          'role',
+          'prefix',
+          'webhookUrl',
+          'webhookSecretRotatedAt',
+          'createdAt',
+          'lastUsedAt',
+          'revokedAt',
+        ],
         editProperties: ['name', 'role'],
         properties: {
           keyHash: { isVisible: false },
+          webhookSecretSealed: { isVisible: false },
+          webhookSecretPreviousSealed: { isVisible: false },
           role: {
             availableValues: [
               { value: 'client', label: 'client (its own jobs)' },
@@ -290,7 +301,51 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
             isVisible: ({ record }: ActionContext) => !record?.param('revokedAt'),
             icon: 'Slash',
           },
+          rotateWebhookSecret: {
+            actionType: 'record',
+            component: false,
+            icon: 'RefreshCw',
+            guard:
+              'Issue a new webhook signing secret? It is shown once; the old one keeps signing beside it for WEBHOOK_SECRET_OVERLAP_SECONDS.',
+            isVisible: ({ record }: ActionContext) => !record?.param('revokedAt'),
+            handler: async (_req: ActionRequest, _res: unknown, ctx: ActionContext): Promise<RecordActionResponse> => {
+              const record = ctx.record!;
+              try {
+                const rotated = await d.keys.rotateWebhookSecret(String(record.id()));
+                const message = rotated
+                  ? `New webhook signing secret. Copy it now, it is not shown again: ${rotated.webhookSecret}`
+                  : 'No such key.';
+                return { record: record.toJSON(ctx.currentAdmin), notice: { message, type: 'success' } };
+              } catch (err) {
+                return { record: record.toJSON(ctx.currentAdmin), notice: { message: errorText(err), type: 'error' } };
+              }
+            },
+          },
         },
+      },
+    },
+    {
+      // Every webhook attempt, as the worker recorded it: read-only, like the history it mirrors.
+      resource: WebhookDelivery,
+      options: {
+        id: 'webhook_deliveries',
+        navigation: newJobs,
+        sort: { sortBy: 'attemptedAt', direction: 'desc' },
+        listProperties: ['jobId', 'event', 'attempt', 'outcome', 'statusCode', 'durationMs', 'attemptedAt'],
+        showProperties: [
+          'jobId',
+          'event',
+          'webhookId',
+          'attempt',
+          'url',
+          'outcome',
+          'statusCode',
+          'error',
+          'durationMs',
+          'attemptedAt',
+        ],
+        filterProperties: ['jobId', 'event', 'webhookId', 'outcome', 'attemptedAt'],
+        actions: { ...noDelete, ...readOnly },
       },
     },
     {

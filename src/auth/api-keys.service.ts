@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AppModels, ApiKey } from '../../core/db/models.js';
+import { callbackUrlProblem, generateWebhookSecret, sealWebhookSecret } from '../../core/webhooks.js';
 
 /** Who may do what: a client sees and controls its own jobs, an admin sees all. */
 export type ApiKeyRole = 'client' | 'admin';
@@ -21,6 +22,10 @@ export interface ApiKeyInfo {
   createdAt: Date;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** The callback URL of the key's jobs submitted without one. */
+  webhookUrl: string | null;
+  /** Whether the key has a webhook signing secret (never the secret itself). */
+  hasWebhookSecret: boolean;
 }
 
 const KEY_PATTERN = /^folio_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
@@ -38,6 +43,8 @@ function info(k: ApiKey): ApiKeyInfo {
     createdAt: k.createdAt,
     revokedAt: k.revokedAt,
     lastUsedAt: k.lastUsedAt,
+    webhookUrl: k.webhookUrl ?? null,
+    hasWebhookSecret: Boolean(k.webhookSecretSealed),
   };
 }
 
@@ -46,6 +53,14 @@ export function generateApiKey(): { key: string; prefix: string; keyHash: string
   const prefix = randomBytes(6).toString('hex');
   const key = `folio_${prefix}_${randomBytes(32).toString('base64url')}`;
   return { key, prefix, keyHash: sha256(key).toString('hex') };
+}
+
+/** A default callback URL as given, or null when none; throws saying what is wrong with a bad one. */
+function checkedWebhookUrl(url: string | undefined): string | null {
+  if (url === undefined || url.trim() === '') return null;
+  const problem = callbackUrlProblem(url.trim());
+  if (problem) throw new Error(problem.replace(/^callbackUrl/, 'The webhook URL'));
+  return url.trim();
 }
 
 /** Verified keys kept at most this many; past it the oldest entry goes. */
@@ -72,6 +87,8 @@ export class ApiKeysService {
   constructor(
     private readonly models: Pick<AppModels, 'ApiKey'>,
     private readonly cacheMs = 0,
+    /** DOCUMENT_SECRET_KEY: seals webhook signing secrets; without it keys are issued without one. */
+    private readonly secretKey?: Buffer,
   ) {
     this.caching = cacheMs > 0;
   }
@@ -89,14 +106,64 @@ export class ApiKeysService {
     for (const [hash, entry] of this.verified) if (entry.principal.apiKeyId === id) this.verified.delete(hash);
   }
 
-  /** Creates a key; the returned `key` is shown once and never stored. */
-  async create(input: { name: string; role: ApiKeyRole }): Promise<{ key: string; apiKey: ApiKeyInfo }> {
+  /**
+   * Creates a key with its webhook signing secret (when DOCUMENT_SECRET_KEY is there to seal it) and,
+   * optionally, its default callback URL. The returned `key` and `webhookSecret` are shown once: the key is
+   * never stored, the secret only sealed.
+   */
+  async create(input: {
+    name: string;
+    role: ApiKeyRole;
+    webhookUrl?: string;
+  }): Promise<{ key: string; webhookSecret: string | null; apiKey: ApiKeyInfo }> {
     const name = input.name.trim();
     if (!name) throw new Error('An API key needs a name.');
     if (input.role !== 'client' && input.role !== 'admin') throw new Error('role must be "client" or "admin".');
+    const webhookUrl = checkedWebhookUrl(input.webhookUrl);
     const { key, prefix, keyHash } = generateApiKey();
-    const row = await this.models.ApiKey.create({ id: randomUUID(), name, role: input.role, prefix, keyHash });
-    return { key, apiKey: info(row) };
+    const id = randomUUID();
+    const webhookSecret = this.secretKey ? generateWebhookSecret() : null;
+    const row = await this.models.ApiKey.create({
+      id,
+      name,
+      role: input.role,
+      prefix,
+      keyHash,
+      webhookUrl,
+      webhookSecretSealed:
+        webhookSecret && this.secretKey ? sealWebhookSecret(this.secretKey, id, webhookSecret) : null,
+    });
+    return { key, webhookSecret, apiKey: info(row) };
+  }
+
+  /**
+   * Gives a key a new webhook signing secret, shown once. The previous one keeps signing beside it (two
+   * signatures, as Standard Webhooks allows) for WEBHOOK_SECRET_OVERLAP_SECONDS, so receivers can switch.
+   */
+  async rotateWebhookSecret(id: string): Promise<{ webhookSecret: string; apiKey: ApiKeyInfo } | null> {
+    if (!this.secretKey) {
+      throw new Error(
+        'DOCUMENT_SECRET_KEY is not set: webhook secrets are sealed with it; set the one the workers use.',
+      );
+    }
+    const row = await this.models.ApiKey.findByPk(id);
+    if (!row) return null;
+    const webhookSecret = generateWebhookSecret();
+    await row.update({
+      webhookSecretPreviousSealed: row.webhookSecretSealed ?? null,
+      webhookSecretSealed: sealWebhookSecret(this.secretKey, id, webhookSecret),
+      webhookSecretRotatedAt: new Date(),
+    });
+    return { webhookSecret, apiKey: info(row) };
+  }
+
+  /** Sets (or, with null, clears) the callback URL of a key's jobs submitted without one. */
+  async setWebhookUrl(id: string, url: string | null): Promise<ApiKeyInfo | null> {
+    const webhookUrl = url === null ? null : checkedWebhookUrl(url);
+    const row = await this.models.ApiKey.findByPk(id);
+    if (!row) return null;
+    await row.update({ webhookUrl });
+    return info(row);
   }
 
   /** Revokes a key (kept for the record; it no longer authenticates). Idempotent. */

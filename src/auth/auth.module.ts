@@ -15,7 +15,8 @@ import { RateLimits } from '../rate-limit/rate-limits.js';
     {
       provide: ApiKeysService,
       inject: [APP_MODELS, CONFIG],
-      useFactory: (m: AppModels, c: Config) => new ApiKeysService(m, c.auth.keyCacheSeconds * 1000),
+      useFactory: (m: AppModels, c: Config) =>
+        new ApiKeysService(m, c.auth.keyCacheSeconds * 1000, c.documentPasswords.secretKey),
     },
     ApiKeyGuard,
     KeyRevocations,

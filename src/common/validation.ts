@@ -7,6 +7,7 @@ import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@ne
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { registerDecorator, validate, type ValidationOptions } from 'class-validator';
 import { parsePageRange } from '../../core/page-range.js';
+import { callbackUrlProblem } from '../../core/webhooks.js';
 import { isApiErrorCode } from '../../core/failures.js';
 import { ApiError, type ApiErrorCode } from './errors.js';
 
@@ -95,6 +96,23 @@ export function IsPageRange(options: ValidationOptions = {}): PropertyDecorator 
             ? parsed.error
             : `${args?.property} must be a page selection such as "1-3,7"`;
         },
+      },
+    });
+}
+
+/** A webhook callback URL: absolute http(s), no credentials, at most MAX_CALLBACK_URL_CHARS (core/webhooks.ts). */
+export function IsCallbackUrl(options: ValidationOptions = {}): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCallbackUrl',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && callbackUrlProblem(value) === null,
+        defaultMessage: (args) =>
+          (typeof args?.value === 'string' ? callbackUrlProblem(args.value) : null) ??
+          `${args?.property} must be an absolute https (or http) URL`,
       },
     });
 }

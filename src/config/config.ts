@@ -125,6 +125,17 @@ const schema = z.object({
   SEARCHABLE_PDF: z.enum(['true', 'false']).default('true'),
   QPDF_PATH: z.string().min(1).optional(),
   GLYPHLESS_FONT_PATH: z.string().min(1).optional(),
+  // Signed webhooks (core/webhooks.ts): private addresses only for development; how long an attempt may take;
+  // the retry backoff (tests shorten it); how long a rotated-out signing secret still signs.
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+  WEBHOOK_RETRY_INITIAL_MS: positiveInt.default(5_000),
+  WEBHOOK_RETRY_MAX_MS: positiveInt.default(3_600_000),
+  WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 3600),
 });
 
 export type Env = z.infer<typeof schema>;
@@ -214,6 +225,17 @@ export interface Config {
     secretKey?: Buffer;
     /** How long a job in `needs_password` waits before it fails with PASSWORD_DEADLINE_EXCEEDED. */
     waitSeconds: number;
+  };
+  /** Signed webhooks: delivery rules (worker) and the retry backoff the workflows are started with (API). */
+  webhooks: {
+    /** WEBHOOK_ALLOW_PRIVATE: deliver to loopback and private addresses (development and tests only). */
+    allowPrivate: boolean;
+    /** Connect + response timeout of one attempt. */
+    timeoutMs: number;
+    retryInitialMs: number;
+    retryMaxMs: number;
+    /** How long the previous signing secret of a key still signs after a rotation. */
+    secretOverlapSeconds: number;
   };
 }
 
@@ -361,6 +383,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
     documentPasswords: {
       secretKey: e.DOCUMENT_SECRET_KEY === undefined ? undefined : parseSecretKey(e.DOCUMENT_SECRET_KEY),
       waitSeconds: e.PASSWORD_WAIT_SECONDS,
+    },
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryInitialMs: e.WEBHOOK_RETRY_INITIAL_MS,
+      retryMaxMs: Math.max(e.WEBHOOK_RETRY_MAX_MS, e.WEBHOOK_RETRY_INITIAL_MS),
+      secretOverlapSeconds: e.WEBHOOK_SECRET_OVERLAP_SECONDS,
     },
   };
 }

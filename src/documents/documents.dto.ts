@@ -3,7 +3,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { OCR_MODES, type OcrMode } from '../../core/lifecycle.js';
-import { emptyAsAbsent, IsPageRange } from '../common/validation.js';
+import { emptyAsAbsent, IsCallbackUrl, IsPageRange } from '../common/validation.js';
+import { MAX_CALLBACK_URL_CHARS } from '../../core/webhooks.js';
 import { MAX_PASSWORD_CHARS } from '../jobs/passwords.js';
 
 /** The multipart fields beside the file. */
@@ -55,6 +56,18 @@ export class DocumentOptionsDto {
     context: { code: 'PASSWORD_INVALID' },
   })
   password?: string;
+
+  @ApiPropertyOptional({
+    example: 'https://example.com/hooks/folio',
+    maxLength: MAX_CALLBACK_URL_CHARS,
+    description:
+      "Where this job's webhooks go (job.completed, job.partial, job.failed, job.cancelled, job.needs_password), " +
+      "signed by Standard Webhooks with the API key's secret. Default: the key's webhook URL, if it has one.",
+  })
+  @IsOptional()
+  @Transform(emptyAsAbsent)
+  @IsCallbackUrl({ context: { code: 'WEBHOOK_INVALID' } })
+  callbackUrl?: string;
 }
 
 /** The whole multipart body, for the OpenAPI document. */

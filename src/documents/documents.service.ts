@@ -8,6 +8,7 @@ import { Op, UniqueConstraintError, type Transaction } from 'sequelize';
 import type { Request } from 'express';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
+import { webhookRunSettings } from '../config/webhooks.js';
 import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels, Job } from '../../core/db/models.js';
 import { JobStore, type NewJob } from '../../core/job-store.js';
@@ -138,6 +139,24 @@ export class DocumentsService {
   }
 
   /**
+   * Where the job's webhooks go: the callbackUrl sent (checked by the DTO in parseOptions), else the key's
+   * default; null for none. A URL needs a key with a signing secret, or nothing could sign its webhooks.
+   */
+  private async callbackUrlFor(owner: string | null, sent: string | undefined): Promise<string | null> {
+    const key = owner === null ? null : await this.models.ApiKey.findByPk(owner);
+    const url = sent ?? key?.webhookUrl ?? null;
+    if (url !== null && !key?.webhookSecretSealed) {
+      throw new ApiError(
+        'WEBHOOK_INVALID',
+        key
+          ? `This API key has no webhook signing secret, so callbackUrl cannot be signed; have an operator run \`npm run api-key -- --rotate-webhook-secret ${key.id}\`, or leave callbackUrl out.`
+          : "callbackUrl needs an API key (API_AUTH=required): webhooks are signed with the key's secret; leave callbackUrl out.",
+      );
+    }
+    return url;
+  }
+
+  /**
    * A key may have at most MAX_IN_FLIGHT_PER_KEY jobs not yet finished; past that, 429 with
    * Retry-After. Load never refuses work by itself: bursts under the cap queue in Temporal.
    */
@@ -243,8 +262,10 @@ export class DocumentsService {
     await this.faultPause('upload-stored', jobId);
     let options: DocumentOptions;
     let password: SealedPassword | undefined;
+    let callbackUrl: string | null;
     try {
       options = await this.parseOptions(upload.fields);
+      callbackUrl = await this.callbackUrlFor(owner, upload.fields.callbackUrl?.trim() || undefined);
       // An empty password is no password: a PDF's empty user password opens it without one. An image has
       // none to open: a password sent with one (a client sending one for every file) is ignored, never stored.
       if (upload.fields.password && upload.mediaType === 'application/pdf')
@@ -273,6 +294,7 @@ export class DocumentsService {
           idempotencyKey: idempotencyKey ?? null,
           optionsKey: dedupeKey,
           passwordSealed: password ?? null,
+          callbackUrl,
         });
       } catch (err) {
         if (!(err instanceof UniqueConstraintError)) {
@@ -310,6 +332,7 @@ export class DocumentsService {
     const settings = {
       taskQueue: this.config.temporal.taskQueue,
       passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
+      webhooks: webhookRunSettings(this.config),
     };
     for (let attempt = 1; ; attempt++) {
       try {

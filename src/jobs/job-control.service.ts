@@ -8,6 +8,7 @@ import { JobStore } from '../../core/job-store.js';
 import { isOcrMode, isRetryable, OCR_MODES, type OcrMode } from '../../core/lifecycle.js';
 import { pagePlanOf } from '../../core/page-plan.js';
 import { providePassword, startRetryWorkflow } from '../../core/workflow-client.js';
+import { webhookRunSettings } from '../config/webhooks.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
@@ -154,7 +155,7 @@ export class JobControlService {
       ({ workflowId } = await startRetryWorkflow(
         this.temporal,
         { job, n, pageNumbers: pages, ocrMode: options.ocrMode, plan: pagePlanOf(this.config.pipeline) },
-        { taskQueue: this.config.temporal.taskQueue },
+        { taskQueue: this.config.temporal.taskQueue, webhooks: webhookRunSettings(this.config) },
       ));
     } catch (err) {
       // Put the job back as it was (`job` still holds the values read before the reopening), so the retry

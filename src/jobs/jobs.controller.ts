@@ -26,7 +26,15 @@ import { JobEventsService } from './job-events.service.js';
 import { JobResultsService } from './job-results.service.js';
 import { OriginalDocumentService } from './original-document.service.js';
 import { ACCEPTED_MEDIA_TYPES } from '../../core/document-type.js';
-import { JobListItemView, JobListView, JobResultView, JobView, RetryStartedView, toJobView } from './jobs.views.js';
+import {
+  JobListItemView,
+  JobListView,
+  JobResultView,
+  JobView,
+  RetryStartedView,
+  WebhookDeliveriesView,
+  toJobView,
+} from './jobs.views.js';
 import { ApiErrors } from '../common/openapi.js';
 import { PAGE_FORMATS } from '../../core/outputs/formats.js';
 import { jobIdPipe } from '../common/pipes.js';
@@ -145,6 +153,33 @@ export class JobsController {
   @ApiErrors(403, 404, 410)
   async document(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<StreamableFile> {
     return this.original.send(await this.jobs.getFor(req.principal, id));
+  }
+
+  @Get(':id/deliveries')
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({
+    type: WebhookDeliveriesView,
+    description: "Every attempt at delivering the job's webhooks, oldest first (the worker records each one).",
+  })
+  @ApiErrors(403, 404)
+  async deliveries(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<WebhookDeliveriesView> {
+    const job = await this.jobs.getFor(req.principal, id);
+    const rows = await this.jobs.webhookDeliveries(job.id);
+    return {
+      jobId: job.id,
+      callbackUrl: job.callbackUrl ?? null,
+      deliveries: rows.map((d) => ({
+        webhookId: d.webhookId,
+        event: d.event,
+        attempt: d.attempt,
+        url: d.url,
+        outcome: d.outcome,
+        statusCode: d.statusCode,
+        error: d.error,
+        durationMs: d.durationMs,
+        attemptedAt: d.attemptedAt.toISOString(),
+      })),
+    };
   }
 
   @Sse(':id/events')

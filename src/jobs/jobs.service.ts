@@ -3,7 +3,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
 import { Op, QueryTypes } from 'sequelize';
-import type { AppModels, Job, JobPage } from '../../core/db/models.js';
+import type { AppModels, Job, JobPage, WebhookDelivery } from '../../core/db/models.js';
 import { ApiError } from '../common/errors.js';
 import type { JobStatus } from '../../core/lifecycle.js';
 import type { StoredPage } from '../../core/outputs/formats.js';
@@ -156,6 +156,17 @@ export class JobsService {
     if (job.status === 'completed' || job.status === 'partial') return 100;
     if (counts.total === 0) return 0;
     return Math.floor(((counts.done + counts.failed) / counts.total) * 100);
+  }
+
+  /** The job's webhook attempts, oldest first. */
+  webhookDeliveries(jobId: string): Promise<WebhookDelivery[]> {
+    return this.models.WebhookDelivery.findAll({
+      where: { jobId },
+      order: [
+        ['attemptedAt', 'ASC'],
+        ['id', 'ASC'],
+      ],
+    });
   }
 
   links(job: Pick<Job, 'id' | 'workflowId'>): { self: string; result: string; workflow: string } {

@@ -228,3 +228,30 @@ export class RetryStartedView {
   @ApiProperty({ example: 'document-…-retry-1' }) workflowId!: string;
   @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
 }
+
+/** One attempt at delivering one of the job's webhooks. */
+export class WebhookDeliveryView {
+  @ApiProperty({ example: 'msg_2b1f0c6e5d4a4f0b9a3c8e7d6f5a4b3c', description: 'Standard Webhooks webhook-id' })
+  webhookId!: string;
+  @ApiProperty({ example: 'job.completed' }) event!: string;
+  @ApiProperty({ description: 'Attempt number of this event, from 1' }) attempt!: number;
+  @ApiProperty() url!: string;
+  @ApiProperty({
+    enum: ['delivered', 'gone', 'failed', 'refused'],
+    description:
+      'delivered: 2xx; gone: 410, no more attempts; failed: retried; refused: URL, address or secret refused',
+  })
+  outcome!: string;
+  @ApiProperty({ nullable: true, type: Number }) statusCode!: number | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty() durationMs!: number;
+  @ApiProperty({ format: 'date-time' }) attemptedAt!: string;
+}
+
+/** GET /v1/jobs/{id}/deliveries. */
+export class WebhookDeliveriesView {
+  @ApiProperty({ format: 'uuid' }) jobId!: string;
+  @ApiProperty({ nullable: true, type: String, description: "Where the job's webhooks go; null: none" })
+  callbackUrl!: string | null;
+  @ApiProperty({ type: [WebhookDeliveryView], description: 'Oldest first' }) deliveries!: WebhookDeliveryView[];
+}

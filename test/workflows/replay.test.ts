@@ -1,6 +1,6 @@
 /**
  * The recorded histories in test/fixtures/histories/ (real runs: a retried page, a page failed for good, a
- * page failed after its retries, a job that waited for its password) replay against the current workflow
+ * page failed after its retries, a job that waited for its password, jobs that sent webhooks) replay against the current workflow
  * code: a change that would break the workflows running in production breaks this test. Refresh them with
  * `FOLIO_RECORD_HISTORIES=1 npm test -- pipeline passwords` (see test/fixtures/README.md). The histories
  * of the scenarios in document.test.ts are replayed there.
@@ -30,7 +30,28 @@ describe('replay of the recorded histories', () => {
       'document-2.json',
       'document-3.json',
       'document-needs-password.json',
+      'document-webhooks-cancelled.json',
+      'document-webhooks-completed.json',
     ]);
+    // The webhooks patch: each event a child workflow the document workflow abandons when it closes.
+    for (const [file, events] of [
+      ['document-webhooks-completed.json', ['job.completed']],
+      ['document-webhooks-cancelled.json', ['job.needs_password', 'job.cancelled']],
+    ] as const) {
+      const starts = (load(file).events ?? []).flatMap((e) => {
+        const a = e.startChildWorkflowExecutionInitiatedEventAttributes;
+        return a ? [a] : [];
+      });
+      assert.deepEqual(
+        starts.map((a) => a.workflowType?.name),
+        events.map(() => 'webhookDeliveryWorkflow'),
+        file,
+      );
+      assert.ok(
+        starts.every((a) => String(a.parentClosePolicy).includes('ABANDON')),
+        `${file}: deliveries outlive the document workflow`,
+      );
+    }
     const waited = load('document-needs-password.json');
     assert.ok(
       waited.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes),

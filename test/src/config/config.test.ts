@@ -93,6 +93,25 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ OCR_WORKER_MAX_PAGES: '0' }), ConfigError);
   });
 
+  it('delivers webhooks to public addresses only by default, 10 s per attempt, 5 s doubling to 1 h', () => {
+    assert.deepEqual(loadConfig({}).webhooks, {
+      allowPrivate: false,
+      timeoutMs: 10_000,
+      retryInitialMs: 5_000,
+      retryMaxMs: 3_600_000,
+      secretOverlapSeconds: 86_400,
+    });
+    const dev = loadConfig({
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_INITIAL_MS: '200',
+      WEBHOOK_RETRY_MAX_MS: '100',
+    });
+    assert.equal(dev.webhooks.allowPrivate, true);
+    assert.equal(dev.webhooks.retryMaxMs, 200, 'the longest interval is never below the first');
+    assert.throws(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'yes' }), /WEBHOOK_ALLOW_PRIVATE/);
+    assert.throws(() => loadConfig({ WEBHOOK_TIMEOUT_MS: '120000' }), /WEBHOOK_TIMEOUT_MS/);
+  });
+
   it('reads the page heartbeat timeout, 30 s by default and never below 4 s', () => {
     assert.equal(loadConfig({}).pipeline.pageHeartbeatTimeoutSeconds, 30);
     assert.equal(loadConfig({ PAGE_HEARTBEAT_SECONDS: '10' }).pipeline.pageHeartbeatTimeoutSeconds, 10);

@@ -437,11 +437,17 @@ describe('signed webhooks', () => {
   });
 
   it("lists deliveries read-only in the panel, and rotates a key's secret from it", async () => {
+    const OPERATOR = 'hooks@folio.test';
     const db = createSequelize(env.APP_DATABASE_URL!, 1, 'app');
+    let cleanup: (() => Promise<unknown>) | undefined;
     try {
       const models = initAppModels(db);
-      await ensureOperator(models, 'hooks@folio.test', 'webhooks panel password 1');
-      const { headers } = await signIn(stack.url, 'hooks@folio.test', 'webhooks panel password 1');
+      // The app DB is shared by the whole run, and the panel's own tests seed the first operator from
+      // ADMIN_EMAIL into an empty table: an operator made here only for this test goes when it ends.
+      const madeHere = (await models.Operator.count({ where: { email: OPERATOR } })) === 0;
+      cleanup = madeHere ? () => models.Operator.destroy({ where: { email: OPERATOR } }) : undefined;
+      await ensureOperator(models, OPERATOR, 'webhooks panel password 1');
+      const { headers } = await signIn(stack.url, OPERATOR, 'webhooks panel password 1');
       assert.ok(headers);
       const row = await models.WebhookDelivery.findOne({ where: { outcome: 'delivered' } });
       assert.ok(row);
@@ -476,6 +482,7 @@ describe('signed webhooks', () => {
       assert.notEqual(after?.webhookSecretSealed, before?.webhookSecretSealed);
       assert.equal(after?.webhookSecretPreviousSealed, before?.webhookSecretSealed);
     } finally {
+      await cleanup?.();
       await db.close();
     }
   });

@@ -11,6 +11,20 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { repoRoot } from '../support/stack.js';
 
+/** The test command's runner on a filter, with these variables: its exit code and everything it printed. */
+async function runTests(filter: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/scripts/run-tests.js'), filter], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, output };
+}
+
 describe('npm test (scripts/run-tests.ts) and what its tests need outside npm', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-no-chromium-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -19,15 +33,7 @@ describe('npm test (scripts/run-tests.ts) and what its tests need outside npm', 
     const missing = path.join(tmp, 'bin', 'chromium');
     // The runner makes its service folder under TMPDIR: an empty one shows whether it got that far.
     const servicesTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/scripts/run-tests.js'), 'admin/panel'], {
-      cwd: repoRoot,
-      env: { ...process.env, CHROMIUM_PATH: missing, TMPDIR: servicesTmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { code, output } = await runTests('admin/panel', { CHROMIUM_PATH: missing, TMPDIR: servicesTmp });
 
     assert.equal(code, 1, output);
     assert.match(
@@ -47,15 +53,7 @@ describe('npm test (scripts/run-tests.ts) and what its tests need outside npm', 
   it('stops before starting any service when the S3-compatible server is missing, naming the install command', async () => {
     const servicesTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
     const missing = path.join(tmp, 'bin', 'versitygw');
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/scripts/run-tests.js'), 'core/page-range'], {
-      cwd: repoRoot,
-      env: { ...process.env, VERSITYGW_PATH: missing, TMPDIR: servicesTmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { code, output } = await runTests('core/page-range', { VERSITYGW_PATH: missing, TMPDIR: servicesTmp });
     assert.equal(code, 1, output);
     assert.ok(output.includes(`VERSITYGW_PATH is ${missing}, which does not exist`), output);
     assert.ok(output.includes('\n  bash scripts/install-s3-server.sh\n'), output);

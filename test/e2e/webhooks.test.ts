@@ -179,7 +179,7 @@ describe('signed webhooks', () => {
   it('delivers job.completed, signed, to the callbackUrl; the key default when none is sent', async () => {
     const bytes = await syntheticTextPdf(2);
     const withUrl = await submitWith({ name: 'a.pdf', bytes }, { callbackUrl: `${receiver.url}/hook` });
-    const byDefault = await submitWith({ name: 'b.pdf', bytes: await syntheticTextPdf(1) });
+    const byDefault = await submitWith({ name: 'b.pdf', bytes: await syntheticTextPdf(1, { title: randomUUID() }) });
     const got = await receiver.waitFor(withUrl, 'job.completed');
     fixtures['document-webhooks-completed'] = withUrl;
     assert.equal(got.path, '/hook');
@@ -234,7 +234,7 @@ describe('signed webhooks', () => {
   });
 
   it("takes callbackUrl from a resumable (tus) upload's metadata", async () => {
-    const bytes = await syntheticTextPdf(1);
+    const bytes = await syntheticTextPdf(1, { title: randomUUID() });
     const headers = { 'tus-resumable': '1.0.0', authorization: `Bearer ${key}` };
     const meta = { filename: 'tus.pdf', callbackUrl: `${receiver.url}/tus` };
     const created = await fetch(`${stack.url}/v1/uploads`, {
@@ -283,7 +283,7 @@ describe('signed webhooks', () => {
   it('retries a receiver answering 503 until it accepts: one accepted delivery, every attempt listed', async () => {
     receiver.failFirst('/flaky', 3);
     const jobId = await submitWith(
-      { name: 'c.pdf', bytes: await syntheticTextPdf(1) },
+      { name: 'c.pdf', bytes: await syntheticTextPdf(1, { title: randomUUID() }) },
       {
         callbackUrl: `${receiver.url}/flaky`,
       },
@@ -321,7 +321,7 @@ describe('signed webhooks', () => {
     await new Promise((resolve) => probe.close(resolve));
     const late = new Receiver(secret);
     const jobId = await submitWith(
-      { name: 'down.pdf', bytes: await syntheticTextPdf(1) },
+      { name: 'down.pdf', bytes: await syntheticTextPdf(1, { title: randomUUID() }) },
       { callbackUrl: `http://127.0.0.1:${port}/late` },
     );
     const deadline = Date.now() + 60_000;
@@ -349,7 +349,11 @@ describe('signed webhooks', () => {
 
   it('refuses callback URLs that are not http(s) at submit', async () => {
     const form = new FormData();
-    form.append('file', new Blob([await syntheticTextPdf(1)], { type: 'application/pdf' }), 'e.pdf');
+    form.append(
+      'file',
+      new Blob([await syntheticTextPdf(1, { title: randomUUID() })], { type: 'application/pdf' }),
+      'e.pdf',
+    );
     form.append('callbackUrl', 'file:///etc/passwd');
     const bad = await fetch(`${stack.url}/v1/documents`, {
       method: 'POST',
@@ -366,7 +370,7 @@ describe('signed webhooks', () => {
     const db = createSequelize(env.APP_DATABASE_URL!, 1, 'app');
     try {
       const models = initAppModels(db);
-      const jobId = await submitWith({ name: 'f.pdf', bytes: await syntheticTextPdf(1) });
+      const jobId = await submitWith({ name: 'f.pdf', bytes: await syntheticTextPdf(1, { title: randomUUID() }) });
       const activities = createWebhookActivities({
         models,
         secretKey,
@@ -425,7 +429,7 @@ describe('signed webhooks', () => {
       (await run('node', [script, '--rotate-webhook-secret', keyId, '--json'], { env: cliEnv })).stdout,
     ) as { webhookSecret: string };
     const jobId = await submitWith(
-      { name: 'g.pdf', bytes: await syntheticTextPdf(1) },
+      { name: 'g.pdf', bytes: await syntheticTextPdf(1, { title: randomUUID() }) },
       {
         callbackUrl: `${receiver.url}/rotated`,
       },

@@ -19,8 +19,11 @@ export function syntheticPageText(n: number, total: number): string {
 }
 
 /** A born-digital PDF of `total` small pages, each with its own line of text. */
-export async function syntheticTextPdf(total: number): Promise<Uint8Array> {
+export async function syntheticTextPdf(total: number, options: { title?: string } = {}): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
+  // pdf-lib dates the file to the second: two made in one second are the same bytes (one job, by dedupe),
+  // unless a title sets them apart.
+  if (options.title !== undefined) doc.setTitle(options.title);
   const font = await doc.embedFont(StandardFonts.Helvetica);
   for (let n = 1; n <= total; n++) {
     const page = doc.addPage([300, 200]);

@@ -138,6 +138,9 @@ const schema = z.object({
     .default(24 * 3600),
 });
 
+/** The schema itself: docs/configuration.md is checked against it (test/src/config/configuration-doc.test.ts). */
+export const envSchema = schema;
+
 export type Env = z.infer<typeof schema>;
 
 /** Log levels, most severe first (pino's names). */

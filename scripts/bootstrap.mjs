@@ -52,6 +52,14 @@ if (testing) {
     console.warn('[folio] could not install versitygw; npm test will stop and say how to install it');
   }
 }
+// promtool (Debian's prometheus package, unpacked into .tools/prometheus/): the alert rules' checks and unit tests.
+if (testing) {
+  try {
+    run('bash', ['scripts/install-promtool.sh']);
+  } catch {
+    console.warn('[folio] could not install promtool; the Prometheus rules test will fail and say how to install it');
+  }
+}
 // qpdf and tesseract's glyphless font (Debian packages, into .tools/qpdf/): the searchable PDF's tools.
 if (testing) run('bash', ['scripts/install-qpdf.sh']);
 else if (process.env.SEARCHABLE_PDF !== 'false' && !process.env.QPDF_PATH) {

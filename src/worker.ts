@@ -24,7 +24,7 @@ import { TesseractEngine } from '../activities/adapters/tesseract.js';
 import { LoggingModule, ROOT_LOGGER } from './telemetry/logging.module.js';
 import { coreLogLevel, TemporalPinoLogger } from './telemetry/logger.js';
 import { activityLogAttributes } from './telemetry/activity-log-attributes.js';
-import { createRegistry } from './telemetry/metrics.js';
+import { createRegistry, registerDiskGauges } from './telemetry/metrics.js';
 import { createPageMetrics } from '../activities/page-metrics.js';
 import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.js';
 import { freeLoopbackPort } from './common/ports.js';
@@ -65,6 +65,13 @@ async function main(): Promise<void> {
   const sdkMetrics = await installTemporalRuntime(config, ctx.get<PinoLogger>(ROOT_LOGGER));
   const registry = createRegistry();
   const metrics = createPageMetrics(registry);
+  // Free space where this worker writes: the document store's folder, or its cache of bucket objects; uploads.
+  registerDiskGauges(registry, [
+    config.storage.kind === 'local'
+      ? { folder: 'storage', dir: config.storage.dir }
+      : { folder: 'storage-cache', dir: config.storage.cache.dir },
+    { folder: 'uploads', dir: config.uploads.dir },
+  ]);
   const models = ctx.get<AppModels>(APP_MODELS);
   const storage = ctx.get<DocumentStorage>(STORAGE);
   // Local copies of bucket objects a previous run of this worker left (a crash leaves them): gone before work starts.

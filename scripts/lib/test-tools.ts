@@ -8,13 +8,15 @@ export const NANUM_GOTHIC = '/usr/share/fonts/truetype/nanum/NanumGothic.ttf';
 /**
  * Debian packages some tests need beyond npm: the font the generated Korean and Russian scans are drawn with
  * (test/support/script-pages.ts), poppler's pdftotext that reads the searchable PDF back, the native tesseract
- * CLI whose TSV Folio's is compared with. Each is needed only by the test files that use it (found by `call`
+ * CLI whose TSV Folio's is compared with, Debian's docker-compose (1.29) that validates docker-compose.yml
+ * without a daemon (test/deploy/compose.test.ts). Each is needed only by the test files that use it (found by `call`
  * in their compiled code).
  */
 export const TEST_TOOLS = [
   { pkg: 'fonts-nanum', file: NANUM_GOTHIC, call: 'scanOfLines(' },
   { pkg: 'poppler-utils', file: '/usr/bin/pdftotext', call: "'pdftotext'" },
   { pkg: 'tesseract-ocr', file: '/usr/bin/tesseract', call: "'tesseract'" },
+  { pkg: 'docker-compose', file: '/usr/bin/docker-compose', call: "'docker-compose'" },
 ] as const;
 
 export interface ToolNeed {

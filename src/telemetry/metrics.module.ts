@@ -12,9 +12,20 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import type { Registry } from 'prom-client';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { APP_DB } from '../database/database.module.js';
+import type { Client, Connection } from '@temporalio/client';
+import { APP_DB, LEGACY_DB } from '../database/database.module.js';
+import { STORAGE } from '../storage/storage.module.js';
+import type { DocumentStorage } from '../../core/storage/storage.js';
+import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import { IN_FLIGHT_STATUSES, JOB_STATUSES } from '../../core/lifecycle.js';
-import { createRegistry, observeHttpRequests, registerDocumentGauges } from './metrics.js';
+import {
+  createRegistry,
+  observeHttpRequests,
+  registerDependencyGauge,
+  registerDiskGauges,
+  registerDocumentGauges,
+  type WatchedFolder,
+} from './metrics.js';
 import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 
 /** Injection token of the API process's metrics registry. */
@@ -22,7 +33,7 @@ export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 
 /**
  * The API's metrics: HTTP requests by route template and status, documents by status (read at scrape
- * time), default process metrics. Served on METRICS_PORT, apart from the public port.
+ * time), whether each service it depends on answers, free disk space, default process metrics. Served on METRICS_PORT, apart from the public port.
  */
 @Injectable()
 export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -33,6 +44,9 @@ export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(APP_DB) private readonly db: Sequelize,
+    @Inject(LEGACY_DB) private readonly legacy: Sequelize,
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(STORAGE) private readonly storage: DocumentStorage,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -59,6 +73,14 @@ export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown
       JOB_STATUSES,
       (err) => this.logger.warn(`documents gauge: ${err instanceof Error ? err.message : String(err)}`),
     );
+    // The same checks as /health/ready, so an alert can say which service is down.
+    registerDependencyGauge(this.registry, {
+      app_db: () => this.db.query('SELECT 1'),
+      legacy_db: () => this.legacy.query('SELECT 1'),
+      temporal: () => (this.temporal.connection as Connection).healthService.check({}),
+      storage: () => this.storage.check(),
+    });
+    registerDiskGauges(this.registry, apiFolders(this.config));
     const { host, apiPort } = this.config.metrics;
     if (apiPort === undefined) return;
     this.server = await startMetricsServer({ host, port: apiPort, registry: this.registry });
@@ -68,6 +90,14 @@ export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     await this.server?.close();
   }
+}
+
+/** The folders the API writes: the document store when it is a folder, and unfinished resumable uploads. */
+function apiFolders(config: Config): WatchedFolder[] {
+  return [
+    ...(config.storage.kind === 'local' ? [{ folder: 'storage', dir: config.storage.dir }] : []),
+    { folder: 'uploads', dir: config.uploads.dir },
+  ];
 }
 
 @Module({

@@ -1,4 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** A registry with the process's default metrics (CPU, memory, event loop, GC). */
@@ -91,6 +93,89 @@ export function registerDocumentGauges(
       } catch (err) {
         onError(err);
       }
+    },
+  });
+}
+
+/** A folder whose filesystem is watched: `folder` is the label (what it holds), `dir` its path. */
+export interface WatchedFolder {
+  folder: string;
+  dir: string;
+}
+
+/** The folder itself, or its nearest ancestor that exists (a folder made on first use is not there yet). */
+function existingAncestor(dir: string): string {
+  let current = path.resolve(dir);
+  while (!fs.existsSync(current) && path.dirname(current) !== current) current = path.dirname(current);
+  return current;
+}
+
+/**
+ * Free and total bytes of the filesystem holding each folder this process writes (the document store when it
+ * is a folder, unfinished uploads, a worker's cache of bucket objects), read at scrape time, so an alert can
+ * fire before a disk fills. Databases and object stores are watched where they run (node_exporter).
+ */
+export function registerDiskGauges(registry: Registry, folders: readonly WatchedFolder[]): void {
+  const read = (pick: (s: fs.StatsFs) => number) =>
+    async function collect(this: Gauge<'folder'>) {
+      for (const { folder, dir } of folders) {
+        try {
+          this.set({ folder }, pick(await fs.promises.statfs(existingAncestor(dir))));
+        } catch {
+          // An unreadable folder is left out of this scrape rather than reported as empty.
+        }
+      }
+    };
+  new Gauge({
+    name: 'folio_disk_free_bytes',
+    help: 'Bytes available to this process on the filesystem holding a folder it writes, by folder',
+    labelNames: ['folder'] as const,
+    registers: [registry],
+    collect: read((s) => s.bavail * s.bsize),
+  });
+  new Gauge({
+    name: 'folio_disk_size_bytes',
+    help: 'Size in bytes of the filesystem holding a folder this process writes, by folder',
+    labelNames: ['folder'] as const,
+    registers: [registry],
+    collect: read((s) => s.blocks * s.bsize),
+  });
+}
+
+/**
+ * Whether each service this process depends on answers (1) or not (0), checked at scrape time with a time
+ * cap, the same checks as /health/ready: so Prometheus can tell "the database is down" from "the API is down".
+ */
+export function registerDependencyGauge(
+  registry: Registry,
+  checks: Record<string, () => Promise<unknown>>,
+  timeoutMs = 3000,
+): void {
+  new Gauge({
+    name: 'folio_dependency_up',
+    help: 'Whether a service the API depends on answers its check (1) or not (0): app_db, legacy_db, temporal, storage',
+    labelNames: ['dependency'] as const,
+    registers: [registry],
+    async collect() {
+      const results = await Promise.all(
+        Object.entries(checks).map(async ([dependency, check]) => {
+          let timer: NodeJS.Timeout | undefined;
+          try {
+            await Promise.race([
+              check(),
+              new Promise((_, reject) => {
+                timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
+              }),
+            ]);
+            return [dependency, 1] as const;
+          } catch {
+            return [dependency, 0] as const;
+          } finally {
+            clearTimeout(timer);
+          }
+        }),
+      );
+      for (const [dependency, up] of results) this.set({ dependency }, up);
     },
   });
 }

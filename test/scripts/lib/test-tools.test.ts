@@ -38,13 +38,14 @@ describe('npm test and the Debian packages tests need (planTools)', () => {
     assert.match(plan.message, /sudo apt-get install -y poppler-utils tesseract-ocr/);
   });
 
-  it('finds which compiled tests need each package: the Korean font, pdftotext, the tesseract CLI', () => {
+  it('finds which compiled tests need each package: the Korean font, pdftotext, the tesseract CLI, docker-compose', () => {
     const dist = path.join(repoRoot, 'dist', 'test');
     const files = [
       'activities/page-languages.test.js',
       'core/outputs.test.js',
       'e2e/searchable-pdf.test.js',
       'core/page-range.test.js',
+      'deploy/compose.test.js',
     ].map((f) => path.join(dist, f));
     assert.ok(files.every((f) => fs.existsSync(f)));
     const needs = toolsNeeded(files, repoRoot);
@@ -54,6 +55,7 @@ describe('npm test and the Debian packages tests need (planTools)', () => {
         ['fonts-nanum', ['test/activities/page-languages.test.ts']],
         ['poppler-utils', ['test/e2e/searchable-pdf.test.ts']],
         ['tesseract-ocr', ['test/core/outputs.test.ts']],
+        ['docker-compose', ['test/deploy/compose.test.ts']],
       ],
     );
   });

@@ -14,6 +14,7 @@ import {
   type FolioProcess,
   type Stack,
 } from '../../support/stack.js';
+import { alertQueries, dashboardQueries, metricNames } from '../../support/deploy-queries.js';
 
 /** One sample of a Prometheus exposition: its name, labels and value. */
 interface Sample {
@@ -211,6 +212,46 @@ describe('metrics and logs', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('reports whether each dependency answers and the free disk space where each process writes', async () => {
+    const apiNow = await scrape(apiMetricsPort);
+    for (const dependency of ['app_db', 'legacy_db', 'temporal', 'storage']) {
+      assert.equal(valueOf(apiNow, 'folio_dependency_up', { dependency }), 1, dependency);
+    }
+    const workerNow = await scrape(workerMetricsPort);
+    // The test stack keeps documents in a bucket: the API writes unfinished uploads, the worker its cache too.
+    for (const [samples, folder] of [
+      [apiNow, 'uploads'],
+      [workerNow, 'uploads'],
+      [workerNow, 'storage-cache'],
+    ] as const) {
+      const free = valueOf(samples, 'folio_disk_free_bytes', { folder });
+      const size = valueOf(samples, 'folio_disk_size_bytes', { folder });
+      assert.ok(free > 0 && size >= free, `${folder}: ${free} free of ${size}`);
+    }
+  });
+
+  it('exports every metric the Grafana dashboard and the alert rules read (they cannot drift)', async () => {
+    // Names with samples, and names declared (`# TYPE`) but without a sample yet: a counter of failures by code
+    // has no series until a page fails. A histogram's series are its _bucket, _sum and _count.
+    const exported = new Set<string>();
+    for (const port of [apiMetricsPort, workerMetricsPort]) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (const s of parseExposition(text)) exported.add(s.name);
+      for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\w+)$/gm)) {
+        exported.add(name!);
+        if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(`${name!}${suffix}`);
+      }
+    }
+    const queries = [...dashboardQueries(), ...alertQueries()];
+    assert.ok(queries.length > 20, `only ${queries.length} queries found`);
+    const unknown = queries.flatMap((q) =>
+      metricNames(q.expr)
+        .filter((name) => !exported.has(name))
+        .map((name) => `${q.where}: ${name}`),
+    );
+    assert.deepEqual(unknown, [], 'queries read metrics that neither the API nor a worker exports');
   });
 
   it('serves metrics only on the metrics port, never on the public one', async () => {

@@ -22,6 +22,7 @@ import {
   PARTIAL_MARK,
   StorageUnavailable,
   type DocumentStorage,
+  type LocalLease,
   type StoredEntry,
   type StoredObject,
 } from './storage.js';
@@ -147,10 +148,17 @@ export class S3Storage implements DocumentStorage {
   }
 
   async localPath(key: string): Promise<string> {
-    return this.cache.get(key, async (file) => {
-      const { stream } = await this.read(key);
-      await this.send(`reading ${key}`, () => pipeline(stream, createWriteStream(file, { flags: 'wx' })));
-    });
+    return this.cache.get(key, (file) => this.download(key, file));
+  }
+
+  async leaseLocalPath(key: string): Promise<LocalLease> {
+    const lease = await this.cache.acquire(key, (file) => this.download(key, file));
+    return { path: lease.file, release: () => lease.release() };
+  }
+
+  private async download(key: string, file: string): Promise<void> {
+    const { stream } = await this.read(key);
+    await this.send(`reading ${key}`, () => pipeline(stream, createWriteStream(file, { flags: 'wx' })));
   }
 
   async exists(key: string): Promise<boolean> {

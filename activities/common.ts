@@ -6,7 +6,12 @@ import { open as openFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { IMAGE_SIGNATURE_BYTES, imageTypeOf, type ImageMediaType } from '../core/document-type.js';
 import { open as openSealed, SealedSecretError } from '../core/sealed-secret.js';
-import { NotFoundInStorage, StorageUnavailable, type DocumentStorage } from '../core/storage/storage.js';
+import {
+  NotFoundInStorage,
+  StorageUnavailable,
+  type DocumentStorage,
+  type LocalLease,
+} from '../core/storage/storage.js';
 import type { SealedPassword } from '../core/contracts.js';
 import { InputError } from './adapters/types.js';
 
@@ -28,16 +33,18 @@ const STORE_WAIT_MS = { first: 2_000, last: 30_000 };
 const STORE_WAIT_BEAT_MS = 1_000;
 
 /**
- * A local copy of a stored document (storage.localPath), waiting out an object store that is away
- * (StorageUnavailable): asked again after 2 s, doubling to 30 s, heartbeating meanwhile, until it answers or the
- * activity is cancelled or times out. An outage costs the page time, not one of its attempts, so a store that
- * is down for minutes does not fail documents whose pages have three attempts.
+ * A local copy of a stored document (storage.leaseLocalPath), held until its release() (call it in a
+ * `finally`: a bucket's cache never evicts a held copy, so it cannot go between being chosen and being opened),
+ * waiting out an object store that is away (StorageUnavailable): asked again after 2 s, doubling to 30 s,
+ * heartbeating meanwhile, until it answers or the activity is cancelled or times out. An outage costs the
+ * page time, not one of its attempts, so a store that is down for minutes does not fail documents whose pages
+ * have three attempts.
  */
-export async function localCopy(storage: DocumentStorage, key: string): Promise<string> {
+export async function localCopy(storage: DocumentStorage, key: string): Promise<LocalLease> {
   const ctx = Context.current();
   for (let wait = STORE_WAIT_MS.first; ; wait = Math.min(wait * 2, STORE_WAIT_MS.last)) {
     try {
-      return await storage.localPath(key);
+      return await storage.leaseLocalPath(key);
     } catch (err) {
       if (!(err instanceof StorageUnavailable)) throw err;
       ctx.log.warn('The object store is unavailable; asking again', { key, waitMs: wait, error: err.message });

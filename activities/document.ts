@@ -17,7 +17,7 @@ import type {
 import type { JobStore } from '../core/job-store.js';
 import { runOrder } from '../core/page-plan.js';
 import { selectPages } from '../core/page-range.js';
-import { documentKey, type DocumentStorage } from '../core/storage/storage.js';
+import { documentKey, type DocumentStorage, type LocalLease } from '../core/storage/storage.js';
 import { InputError, type ImageEngine, type PdfEngine, type PdfInspection } from './adapters/types.js';
 import { asFailure, imageTypeOfFile, localCopy, type PasswordOpener } from './common.js';
 import { imagePageSize } from './image-render.js';
@@ -47,8 +47,10 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
 
   /** Opens the document once: validates it, counts and sizes its pages, and records one row per selected page. */
   async function inspectDocument(input: InspectDocumentInput): Promise<InspectDocumentOutput> {
+    let copy: LocalLease | undefined;
     try {
-      const path = await localCopy(storage, input.storageKey);
+      copy = await localCopy(storage, input.storageKey);
+      const { path } = copy;
       const signal = Context.current().cancellationSignal;
       const inspection = (await imageTypeOfFile(path))
         ? await inspectImage(path, signal)
@@ -82,6 +84,8 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
       };
     } catch (err) {
       throw asFailure(err);
+    } finally {
+      await copy?.release();
     }
   }
 
@@ -97,8 +101,10 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
 
   /** Tells whether a sealed password opens the document; a wrong one is an answer, not a failure. */
   async function checkDocumentPassword(input: CheckDocumentPasswordInput): Promise<CheckDocumentPasswordOutput> {
+    let copy: LocalLease | undefined;
     try {
-      const path = await localCopy(storage, input.storageKey);
+      copy = await localCopy(storage, input.storageKey);
+      const { path } = copy;
       const password = openPassword(input.jobId, input.password);
       await pdf.inspect(path, { password, signal: Context.current().cancellationSignal });
       return { opens: true };
@@ -111,6 +117,8 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
         return { opens: false, code: 'PDF_PASSWORD_INCORRECT', message };
       }
       throw asFailure(err);
+    } finally {
+      await copy?.release();
     }
   }
 

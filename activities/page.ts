@@ -189,12 +189,18 @@ export function createPageActivities(deps: PageActivityDeps) {
       // createSequelize's waitForDatabase) while the attempt stays alive, instead of timing out.
       const read = await withHeartbeat(heartbeatIntervalMs, async (signal) => {
         await jobs.pageStarted(key, attempt);
-        const work = await begin(input, signal, progress);
-        const result = await readPage(work);
-        // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
-        signal.throwIfAborted();
-        await jobs.pageRead(key, result, attempt, Math.round(performance.now() - startedMs));
-        return result;
+        // Held until the page is read: the engines open the file at each step.
+        const copy = await localCopy(storage, input.storageKey);
+        try {
+          const work = await begin(input, copy.path, signal, progress);
+          const result = await readPage(work);
+          // Work that finished just as the job was cancelled is not recorded: the job is being finalized.
+          signal.throwIfAborted();
+          await jobs.pageRead(key, result, attempt, Math.round(performance.now() - startedMs));
+          return result;
+        } finally {
+          await copy.release();
+        }
       });
       const seconds = since(startedMs);
       metrics.attemptEnded(read.method, 'done', seconds);
@@ -227,10 +233,10 @@ export function createPageActivities(deps: PageActivityDeps) {
 
   async function begin(
     input: ProcessPageInput,
+    path: string,
     signal: AbortSignal,
     progress: { method: ReadMethod },
   ): Promise<PageWork> {
-    const path = await localCopy(storage, input.storageKey);
     const imageType = await imageTypeOfFile(path);
     // An image has no password: one sent with it is never opened.
     const password = imageType ? undefined : deps.openPassword(input.jobId, input.password);

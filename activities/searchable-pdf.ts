@@ -49,8 +49,12 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
   async function buildSearchablePdf(input: BuildSearchablePdfInput): Promise<BuildSearchablePdfOutput> {
     if (!settings.enabled) return { built: false, reason: 'disabled' };
     const ctx = Context.current();
-    const original = await localCopy(storage, input.storageKey);
-    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'folio-searchable-'));
+    const copy = await localCopy(storage, input.storageKey);
+    const original = copy.path;
+    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'folio-searchable-')).catch(async (err: unknown) => {
+      await copy.release();
+      throw err;
+    });
     try {
       const request: SearchablePdfRequest = {
         original,
@@ -75,6 +79,7 @@ export function createSearchablePdfActivities(deps: SearchablePdfActivityDeps) {
       throw asFailure(err);
     } finally {
       await fs.rm(workDir, { recursive: true, force: true });
+      await copy.release();
     }
   }
 

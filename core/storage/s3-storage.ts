@@ -11,6 +11,7 @@ import {
   ListObjectsV2Command,
   S3Client,
   S3ServiceException,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { ObjectCache } from './object-cache.js';
@@ -21,6 +22,7 @@ import {
   PARTIAL_MARK,
   StorageUnavailable,
   type DocumentStorage,
+  type LocalLease,
   type StoredEntry,
   type StoredObject,
 } from './storage.js';
@@ -81,6 +83,19 @@ function classified(err: unknown, what: string): unknown {
   });
 }
 
+/** How Folio's S3 clients (the document store's, the tus uploads') reach the bucket. */
+export function s3ClientConfig(location: S3Location): S3ClientConfig {
+  return {
+    region: location.region,
+    forcePathStyle: location.forcePathStyle,
+    ...(location.endpoint ? { endpoint: location.endpoint } : {}),
+    // A store that is down answers quickly with an error instead of hanging a request; the callers
+    // (the API's upload, the activities' retry policy) decide when to try again.
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+  };
+}
+
 /**
  * Objects in an S3-compatible bucket. put() streams through lib-storage's multipart Upload (a few parts in
  * memory at a time, never the whole object); an upload cut off leaves an unfinished multipart upload that
@@ -95,17 +110,7 @@ export class S3Storage implements DocumentStorage {
     private readonly cache: ObjectCache,
     client?: S3Client,
   ) {
-    this.client =
-      client ??
-      new S3Client({
-        region: location.region,
-        forcePathStyle: location.forcePathStyle,
-        ...(location.endpoint ? { endpoint: location.endpoint } : {}),
-        // A store that is down answers quickly with an error instead of hanging a request; the callers
-        // (the API's upload, the activities' retry policy) decide when to try again.
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
-      });
+    this.client = client ?? new S3Client(s3ClientConfig(location));
   }
 
   private objectKey(key: string): string {
@@ -143,10 +148,17 @@ export class S3Storage implements DocumentStorage {
   }
 
   async localPath(key: string): Promise<string> {
-    return this.cache.get(key, async (file) => {
-      const { stream } = await this.read(key);
-      await this.send(`reading ${key}`, () => pipeline(stream, createWriteStream(file, { flags: 'wx' })));
-    });
+    return this.cache.get(key, (file) => this.download(key, file));
+  }
+
+  async leaseLocalPath(key: string): Promise<LocalLease> {
+    const lease = await this.cache.acquire(key, (file) => this.download(key, file));
+    return { path: lease.file, release: () => lease.release() };
+  }
+
+  private async download(key: string, file: string): Promise<void> {
+    const { stream } = await this.read(key);
+    await this.send(`reading ${key}`, () => pipeline(stream, createWriteStream(file, { flags: 'wx' })));
   }
 
   async exists(key: string): Promise<boolean> {

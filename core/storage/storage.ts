@@ -22,8 +22,13 @@ export interface StoredObject {
 export interface DocumentStorage {
   /** Streams `source` to `key`, hashing it on the way; never holds the whole object in memory. */
   put(key: string, source: Readable): Promise<StoredObject>;
-  /** A local file path holding the object, for engines that read files. Throws NotFoundInStorage. */
+  /**
+   * A local file path holding the object, for engines that read files. Throws NotFoundInStorage. A store that
+   * copies objects locally may evict that copy at any time after: to open it later, lease it (leaseLocalPath).
+   */
   localPath(key: string): Promise<string>;
+  /** localPath, held: the file stays until `release()` (a page's activity holds it while its engines read). */
+  leaseLocalPath(key: string): Promise<LocalLease>;
   exists(key: string): Promise<boolean>;
   /** The object's length in bytes; undefined when there is none. */
   sizeOf(key: string): Promise<number | undefined>;
@@ -42,6 +47,12 @@ export interface DocumentStorage {
   release(key: string): Promise<void>;
   /** Drops every local copy localPath made, a crashed process's too: a worker calls it at start. */
   clearLocalCopies(): Promise<void>;
+}
+
+/** A local file of a stored object, held until released. */
+export interface LocalLease {
+  path: string;
+  release(): Promise<void>;
 }
 
 /** One object as listed: its key and its last write. Unfinished writes are listed with `partial`. */
@@ -130,6 +141,11 @@ export class LocalStorage implements DocumentStorage {
       throw new NotFoundInStorage(`No stored object ${key}`);
     }
     return p;
+  }
+
+  async leaseLocalPath(key: string): Promise<LocalLease> {
+    // The objects are the local files: nothing evicts them.
+    return { path: await this.localPath(key), release: () => Promise.resolve() };
   }
 
   async exists(key: string): Promise<boolean> {

@@ -331,7 +331,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       glyphlessFont: path.resolve(cwd, e.GLYPHLESS_FONT_PATH ?? DEFAULT_GLYPHLESS_FONT_PATH),
     },
     limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES },
-    uploads: uploadStoreOf(storageConfigOf(e), e.UPLOAD_EXPIRY_HOURS * 3600 * 1000, e.STORAGE_DIR),
+    uploads: uploadStoreOf(storageConfigOf(e), e.UPLOAD_EXPIRY_HOURS * 3600 * 1000),
     pipeline: {
       dpi: e.OCR_DPI,
       renderMaxPixels: e.RENDER_MAX_PIXELS,
@@ -453,12 +453,12 @@ function storageConfigOf(e: Env): StorageConfig {
 
 /**
  * Unfinished resumable uploads: beside a folder store's documents (its `uploads/` folder), so the API and the
- * workers that share the folder share them too; with a bucket, still in a folder (`STORAGE_DIR/uploads`), which
- * the API and the workers' orphan sweep must share — tus's S3 store is not wired in yet.
+ * workers that share the folder share them too; with a bucket, in the bucket under `<prefix>uploads/`, so any
+ * API process resumes any upload and no folder is shared.
  */
-function uploadStoreOf(storage: StorageConfig, expiryMs: number, storageDir: string): UploadStoreSettings {
-  const dir = storage.kind === 'local' ? storage.dir : path.resolve(cwd, storageDir);
-  return { kind: 'local', dir: path.join(dir, UPLOADS_FOLDER), expiryMs };
+function uploadStoreOf(storage: StorageConfig, expiryMs: number): UploadStoreSettings {
+  if (storage.kind === 's3') return { kind: 's3', location: storage, expiryMs };
+  return { kind: 'local', dir: path.join(storage.dir, UPLOADS_FOLDER), expiryMs };
 }
 
 /** What scripts/install-qpdf.sh installs: qpdf and tesseract's glyphless font (QPDF_PATH, GLYPHLESS_FONT_PATH). */

@@ -202,7 +202,7 @@ export class ResumableUploads {
       const { job, duplicateOf } = await this.documents.submitStream(
         req.principal,
         upload.id,
-        this.store.read(upload.id),
+        await this.store.read(upload.id),
         metadata.filename ?? null,
         fields,
       );

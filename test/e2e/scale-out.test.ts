@@ -13,7 +13,6 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { documentWorkflowId } from '../../core/contracts.js';
-import { DOCUMENTS_PREFIX, RESULTS_PREFIX } from '../../core/storage/storage.js';
 import { corpusPath } from '../support/corpus.js';
 import {
   harnessEnv,
@@ -91,15 +90,8 @@ describe('scale-out', () => {
     const identities = workers.map((w) => `${w.child.pid}@${os.hostname()}`).sort();
     assert.deepEqual([...new Set(byPage.values())].sort(), identities);
     for (const f of folders) {
-      // No document or result went through a folder. (STORAGE_DIR/uploads/ is made for the sweep of unfinished
-      // resumable uploads, which stay in a folder until tus's S3 store is wired in: see the README.)
-      for (const prefix of [DOCUMENTS_PREFIX, RESULTS_PREFIX]) {
-        assert.equal(
-          fs.existsSync(path.join(f.STORAGE_DIR, prefix)),
-          false,
-          `no worker used a folder store (${prefix})`,
-        );
-      }
+      // No document, result or unfinished upload went through a folder: the folder store is never made.
+      assert.equal(fs.existsSync(f.STORAGE_DIR), false, `no worker used a folder store (${f.STORAGE_DIR})`);
       assert.ok(fs.existsSync(f.STORAGE_CACHE_DIR), 'each worker had its cache folder');
     }
   });

@@ -9,8 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createMaintenanceActivities } from '../../activities/maintenance.js';
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { createStorage } from '../../core/storage/create-storage.js';
+import { s3ClientConfig } from '../../core/storage/s3-storage.js';
 import { LocalStorage } from '../../core/storage/storage.js';
 import { createUploadStore, UPLOADS_FOLDER } from '../../core/uploads/upload-store.js';
+import { loadConfig } from '../../src/config/config.js';
 import { mockActivity, openActivityTestBed, type ActivityTestBed } from '../support/activities.js';
 import { corpusPath } from '../support/corpus.js';
 import {
@@ -47,8 +52,25 @@ describe('resumable uploads (tus) and the original document', () => {
   let api: ApiProcess;
   let bed: ActivityTestBed;
   const smallFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-uploads-'));
+  const otherFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-uploads-other-'));
+  /** The harness's bucket, where the stack keeps its documents and unfinished uploads. */
+  const bucket = ((storage) => {
+    if (storage.kind !== 's3') throw new Error('the harness keeps documents in its bucket: STORAGE_URL=s3://…');
+    return storage;
+  })(loadConfig(harnessEnv()).storage);
+  const s3 = new S3Client(s3ClientConfig(bucket));
+  /** The capped API's own prefix in the bucket: its 1.8 s expiry never reaches other tests' uploads. */
+  const cappedPrefix = `uploads-test-${randomUUID().slice(0, 8)}`;
   /** An API with a 1-document in-flight cap, uploads expiring after 1.8 s and storage of its own. */
   let capped: ApiProcess;
+
+  /** The keys of an upload's objects in the bucket (`uploads/<id>`, `.info`, `.part`), under `prefix`. */
+  async function uploadObjects(id: string, prefix = bucket.prefix): Promise<string[]> {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket.bucket, Prefix: `${prefix}${UPLOADS_FOLDER}/${id}` }),
+    );
+    return (page.Contents ?? []).map((o) => o.Key!);
+  }
   const born = corpusPath('born-digital/pdfjs-issue840.pdf');
   const bornBytes = fs.readFileSync(born);
 
@@ -57,6 +79,7 @@ describe('resumable uploads (tus) and the original document', () => {
     api = stack.api;
     capped = await stack.startApi({
       STORAGE_DIR: smallFolder,
+      STORAGE_URL: `s3://${bucket.bucket}/${cappedPrefix}`,
       MAX_IN_FLIGHT_PER_KEY: '1',
       UPLOAD_EXPIRY_HOURS: '0.0005',
       // Its jobs are never run: no worker polls this queue.
@@ -68,6 +91,8 @@ describe('resumable uploads (tus) and the original document', () => {
     await stack?.stop();
     await bed?.close();
     fs.rmSync(smallFolder, { recursive: true, force: true });
+    fs.rmSync(otherFolder, { recursive: true, force: true });
+    s3.destroy();
   });
 
   const create = (url: string, length: number, meta: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -81,12 +106,12 @@ describe('resumable uploads (tus) and the original document', () => {
         ...headers,
       },
     });
-  const patch = (url: string, location: string, offset: number, body: Uint8Array) =>
+  const patch = (url: string, location: string, offset: number, body: Uint8Array, auth = authHeaders(url)) =>
     fetch(new URL(location, url), {
       method: 'PATCH',
       headers: {
         ...TUS,
-        ...authHeaders(url),
+        ...auth,
         'upload-offset': String(offset),
         'content-type': 'application/offset+octet-stream',
       },
@@ -120,7 +145,7 @@ describe('resumable uploads (tus) and the original document', () => {
 
   let jobId: string;
 
-  it('an upload cut after half resumes from HEAD; the finishing PATCH creates the job, which reads the text', async () => {
+  it('an upload cut after half on one API resumes from HEAD through another (the bucket, no shared folder); the finishing PATCH creates the job, which reads the text', async () => {
     const created = await create(api.url, bornBytes.length, { filename: 'issue 840.pdf', languages: 'eng' });
     assert.equal(created.status, 201, await created.clone().text());
     const location = created.headers.get('location')!;
@@ -129,27 +154,35 @@ describe('resumable uploads (tus) and the original document', () => {
 
     const half = Math.floor(bornBytes.length / 2);
     await cutPatch(location, 0, bornBytes, half);
-    const resumed = await head(api.url, location);
+    // Another API process on the same bucket, with a folder of its own, as behind a load balancer.
+    const other = await stack.startApi({ STORAGE_DIR: otherFolder });
+    const sameKey = authHeaders(api.url);
+    const resumed = await head(other.url, location, sameKey);
     assert.equal(resumed.status, 200);
     const offset = Number(resumed.headers.get('upload-offset'));
     assert.ok(offset > 0 && offset <= half, `offset ${offset} after a cut at ${half}`);
     assert.equal(Number(resumed.headers.get('upload-length')), bornBytes.length);
 
     // A PATCH from another offset is refused without touching the upload.
-    const wrong = await patch(api.url, location, 0, bornBytes.subarray(0, 10));
+    const wrong = await patch(other.url, location, 0, bornBytes.subarray(0, 10), sameKey);
     assert.deepEqual(
       { status: wrong.status, code: (await errorOf(wrong)).code },
       { status: 409, code: 'UPLOAD_OFFSET_MISMATCH' },
     );
 
-    const done = await patch(api.url, location, offset, bornBytes.subarray(offset));
+    const done = await patch(other.url, location, offset, bornBytes.subarray(offset), sameKey);
     assert.equal(done.status, 204, await done.clone().text());
     assert.equal(Number(done.headers.get('upload-offset')), bornBytes.length);
     jobId = done.headers.get('folio-job-id')!;
     assert.match(jobId, /^[0-9a-f-]{36}$/);
     // The upload is gone once it became a job.
-    const gone = await head(api.url, location);
-    assert.equal(gone.status, 404);
+    assert.equal((await head(api.url, location)).status, 404);
+    assert.equal((await head(other.url, location, sameKey)).status, 404);
+    // Nothing of the upload went through either API's folder: its parts were in the bucket.
+    for (const dir of [harnessEnv().STORAGE_DIR!, otherFolder]) {
+      assert.equal(fs.existsSync(path.join(dir, UPLOADS_FOLDER)), false, `no ${UPLOADS_FOLDER} folder in ${dir}`);
+    }
+    assert.deepEqual(await uploadObjects(location.split('/').pop()!), [], "the upload's objects went");
 
     const job = await stack.waitForJob(jobId, 120_000);
     assert.equal(job.status, 'completed');
@@ -185,7 +218,10 @@ describe('resumable uploads (tus) and the original document', () => {
     const sealed = Buffer.from(pairs.password ?? '', 'base64').toString();
     assert.ok(sealed.length > 20 && sealed !== 'abc', sealed);
     const id = location.split('/').pop()!;
-    const info = fs.readFileSync(path.join(harnessEnv().STORAGE_DIR!, UPLOADS_FOLDER, `${id}.json`), 'utf8');
+    const stored = await s3.send(
+      new GetObjectCommand({ Bucket: bucket.bucket, Key: `${bucket.prefix}${UPLOADS_FOLDER}/${id}.info` }),
+    );
+    const info = await stored.Body!.transformToString();
     assert.equal((JSON.parse(info) as { metadata: { password: string } }).metadata.password, sealed);
 
     const done = await patch(api.url, location, 0, encrypted);
@@ -332,17 +368,22 @@ describe('resumable uploads (tus) and the original document', () => {
       code: 'UPLOAD_EXPIRED',
       message: 'The upload expired before it was finished; start it again with POST /v1/uploads.',
     });
-    const uploads = createUploadStore({ kind: 'local', dir: path.join(smallFolder, UPLOADS_FOLDER), expiryMs: 1800 });
+    // The sweep as the worker runs it, on the bucket: the worker needs no uploads folder.
+    const id = location.split('/').pop()!;
+    const prefixed = { ...bucket, prefix: `${cappedPrefix}/` };
+    assert.ok((await uploadObjects(id, prefixed.prefix)).length > 0, 'the unfinished upload is in the bucket');
+    const uploads = createUploadStore({ kind: 's3', location: prefixed, expiryMs: 1800 });
     const { sweepOrphanUploads } = createMaintenanceActivities({
       models: bed.models,
       jobs: bed.jobs,
-      storage: new LocalStorage(smallFolder),
+      storage: createStorage(prefixed),
       uploads,
     });
     const swept = await mockActivity().run(sweepOrphanUploads, { graceSeconds: 3600 });
+    // The first upload became a job and went at once; only the unfinished one was left to expire.
     assert.equal(swept.expiredUploads, 1);
-    const id = location.split('/').pop()!;
-    assert.equal(fs.existsSync(path.join(smallFolder, UPLOADS_FOLDER, id)), false);
+    assert.deepEqual(await uploadObjects(id, prefixed.prefix), []);
+    assert.equal(fs.existsSync(path.join(smallFolder, UPLOADS_FOLDER)), false, 'no uploads folder was made');
     assert.equal((await head(capped.url, location)).status, 404);
   });
 });

@@ -10,7 +10,13 @@ import { FolioSearchAttributes, cliSearchAttributeType } from '../../core/contra
  * registered at start so documents can be filtered in the Temporal UI. A production cluster needs the
  * same (docs/operations.md).
  */
-export const DEV_SERVER_DYNAMIC_CONFIG = { 'matching.useNewMatcher': true } as const;
+export const DEV_SERVER_DYNAMIC_CONFIG = {
+  'matching.useNewMatcher': true,
+  // One partition per task queue: priority orders the tasks within a partition, so with the default four a
+  // free worker polling a partition that holds no urgent task takes a less urgent one.
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+} as const;
 
 /** The `temporal server start-dev` flags for DEV_SERVER_DYNAMIC_CONFIG and Folio's search attributes. */
 export function devServerFolioArgs(): string[] {

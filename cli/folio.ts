@@ -268,6 +268,13 @@ function ocrModeOption(): Option {
   ).choices(OCR_MODES);
 }
 
+function priorityOption(): Option {
+  return new Option(
+    '--priority <n>',
+    '1 (most urgent) to 5: pages of more urgent jobs run first when workers are busy (default 3)',
+  ).choices(['1', '2', '3', '4', '5']);
+}
+
 function existingFile(value: string): string {
   if (!fs.statSync(value, { throwIfNoEntry: false })?.isFile()) throw new InvalidArgumentError('no such file');
   return value;
@@ -296,6 +303,7 @@ export function program(): Command {
     .addOption(ocrModeOption())
     .option('--languages <codes>', 'OCR languages joined by "+" (e.g. eng+kor), or auto: each page by its script')
     .option('--pages <range>', 'pages to read, e.g. 1-3,7')
+    .addOption(priorityOption())
     .option('-q, --quiet', 'no progress bar')
     .option(
       '--resumable-above <MB>',
@@ -309,6 +317,7 @@ export function program(): Command {
       if (opts.ocrMode) fields.ocrMode = opts.ocrMode;
       if (opts.languages) fields.languages = opts.languages;
       if (opts.pages) fields.pages = opts.pages;
+      if (opts.priority) fields.priority = opts.priority;
       const submitted =
         fs.statSync(file).size > opts.resumableAbove * 1024 * 1024
           ? { jobId: await resumableUpload(client, file, fields, opts.quiet === true) }
@@ -376,6 +385,7 @@ interface SubmitOptions {
   ocrMode?: string;
   languages?: string;
   pages?: string;
+  priority?: string;
   quiet?: boolean;
   resumableAbove: number;
 }

@@ -3,6 +3,7 @@
  * input and output, workflow ids, update and query names. Imported by workflow code, so it holds only types
  * and plain constants.
  */
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
 import type { PasswordFailureCode } from './failures.js';
 import type { JobStatus, JobStep, OcrMode, PageMethod } from './lifecycle.js';
 
@@ -87,6 +88,71 @@ export interface DocumentWorkflowInput {
   passwordWaitSeconds?: number;
   /** Where the job's webhooks go and how their delivery is retried; absent: no webhooks (and older inputs). */
   webhook?: WebhookSettings;
+  /** The job's priority (1 most urgent … 5); absent in older inputs (the default, 3). */
+  priority?: number;
+  /** What the Temporal UI shows in its search attributes; absent in older inputs. */
+  display?: DocumentDisplay;
+}
+
+/** Most urgent priority: Temporal's priority keys run lowest first. */
+export const MIN_PRIORITY = 1;
+/** Least urgent priority: the server's default maximum priority key. */
+export const MAX_PRIORITY = 5;
+/** A job submitted without a priority: the middle of the range, as Temporal's own default. */
+export const DEFAULT_PRIORITY = 3;
+
+/** Whether `value` is a priority a job may have: an integer from 1 to 5. */
+export function isPriority(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= MIN_PRIORITY && value <= MAX_PRIORITY;
+}
+
+/** Name of the signal that tells a document workflow its job's new priority. */
+export const setPrioritySignalName = 'setPriority';
+
+/** Argument of the setPriority signal. */
+export interface SetPriorityInput {
+  priority: number;
+}
+
+/** What a document's workflow carries only to show it in the Temporal UI (search attributes, summaries). */
+export interface DocumentDisplay {
+  fileName: string | null;
+  clientKeyId: string | null;
+  batchId: string | null;
+}
+
+/**
+ * Folio's custom search attributes: how an engineer filters documents in the Temporal UI
+ * (`FolioStatus = "completed" AND FolioPriority = 1`). Each must be registered on the cluster (the dev
+ * server gets them at start; production: `temporal operator search-attribute create`, see
+ * searchAttributeCreateCommand). Set when a document's workflow starts and kept current by it.
+ */
+export const FolioSearchAttributes = {
+  fileName: { name: 'FolioFileName', type: 'KEYWORD' },
+  clientKeyId: { name: 'FolioClientKeyId', type: 'KEYWORD' },
+  status: { name: 'FolioStatus', type: 'KEYWORD' },
+  pageCount: { name: 'FolioPageCount', type: 'INT' },
+  priority: { name: 'FolioPriority', type: 'INT' },
+  batchId: { name: 'FolioBatchId', type: 'KEYWORD' },
+} as const satisfies Record<string, SearchAttributeKey<'KEYWORD' | 'INT'>>;
+
+/** The `temporal` CLI's name for a search attribute type (Keyword, Int). */
+export function cliSearchAttributeType(type: 'KEYWORD' | 'INT'): string {
+  return type === 'KEYWORD' ? 'Keyword' : 'Int';
+}
+
+/** The commands (one per type: the CLI takes one --type) that register the named search attributes. */
+export function searchAttributeCreateCommand(names: string[], namespace: string): string {
+  const wanted = Object.values(FolioSearchAttributes).filter((a) => names.includes(a.name));
+  return (['KEYWORD', 'INT'] as const)
+    .map((type) => wanted.filter((a) => a.type === type).map((a) => `--name ${a.name}`))
+    .map((flags, i) =>
+      flags.length === 0
+        ? ''
+        : `temporal operator search-attribute create --namespace ${namespace} ${flags.join(' ')} --type ${cliSearchAttributeType(i === 0 ? 'KEYWORD' : 'INT')}`,
+    )
+    .filter(Boolean)
+    .join(' && ');
 }
 
 /** The events a job's callback URL hears. `batch.completed` is reserved for batches (not sent yet). */
@@ -206,6 +272,8 @@ export interface PageRangeWorkflowInput {
   pageNumbers: number[];
   plan: PagePlan;
   password?: SealedPassword;
+  /** The priority the pages start with (the document's, as the run began this slice); absent: inherited. */
+  priority?: number;
 }
 
 /** Pages finished so far: counted by the workflow as page activities end. */
@@ -320,6 +388,8 @@ export interface RetryPagesWorkflowInput {
   password?: SealedPassword;
   /** Where the job's webhooks go; absent: none (and older inputs). */
   webhook?: WebhookSettings;
+  /** The job's priority (1 most urgent … 5); absent in older inputs (inherited). */
+  priority?: number;
 }
 
 /** Workflow id of a job's n-th retry: a run of its own, so every attempt's history stays in Temporal. */

@@ -69,6 +69,7 @@ export const FAILURES = {
   IDEMPOTENCY_KEY_INVALID: { http: 400 },
   PASSWORD_INVALID: { http: 400 },
   WEBHOOK_INVALID: { http: 400 },
+  PRIORITY_INVALID: { http: 400 },
   UNAUTHORIZED: { http: 401, generic: true },
   FORBIDDEN: { http: 403, generic: true },
   JOB_NOT_FOUND: { http: 404 },
@@ -77,6 +78,8 @@ export const FAILURES = {
   NOT_ACCEPTABLE: { http: 406, generic: true },
   JOB_FINISHED: { http: 409 },
   JOB_NOT_RETRYABLE: { http: 409 },
+  /** A priority change for a job with no page left to start. */
+  JOB_NOT_QUEUED: { http: 409 },
   NO_FAILED_PAGES: { http: 409 },
   JOB_NOT_WAITING_FOR_PASSWORD: { http: 409 },
   /** ?format=pdf of a job still running: its searchable PDF is built after its pages. */

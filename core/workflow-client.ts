@@ -5,10 +5,15 @@
  * ids, so starting an already-started workflow is an answer, not an error.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
-import type { Workflow } from '@temporalio/common';
+import type { SearchAttributePair, Workflow } from '@temporalio/common';
 import type * as workflows from '../workflows/index.js';
 import {
+  DEFAULT_PRIORITY,
+  FolioSearchAttributes,
   documentWorkflowId,
+  searchAttributeCreateCommand,
+  setPrioritySignalName,
+  type SetPriorityInput,
   providePasswordUpdateName,
   retryWorkflowId,
   type DocumentOptions,
@@ -53,6 +58,12 @@ export interface JobToStart {
   passwordSealed: SealedPassword | null;
   /** Where the job's webhooks go; null or absent: none. */
   callbackUrl?: string | null;
+  /** 1 (most urgent) … 5; absent: the default (3). */
+  priority?: number;
+  /** For the Temporal UI: the uploaded file's name, the submitting key, the batch. */
+  filename?: string | null;
+  apiKeyId?: string | null;
+  batchId?: string | null;
 }
 
 /** Where and how documents are run. */
@@ -62,6 +73,8 @@ export interface DocumentRunSettings {
   passwordWaitSeconds: number;
   /** Webhook delivery backoff and link base (WEBHOOK_RETRY_*, PUBLIC_BASE_URL); absent: defaults. */
   webhooks?: Omit<WebhookSettings, 'url'>;
+  /** The Folio search attributes the cluster has registered (checkSearchAttributes); absent: none is set. */
+  searchAttributes?: readonly string[];
 }
 
 /** 5 s doubling up to 1 h: what deliveries use when the settings name no backoff. */
@@ -76,6 +89,58 @@ export function documentWorkflowInput(job: JobToStart, settings: DocumentRunSett
     ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
     passwordWaitSeconds: settings.passwordWaitSeconds,
     ...webhookOf(job, settings),
+    priority: job.priority ?? DEFAULT_PRIORITY,
+  };
+}
+
+/**
+ * The search attributes a job's workflow starts with (those of FolioSearchAttributes the cluster has):
+ * the workflow keeps FolioStatus, FolioPageCount and FolioPriority current from there.
+ */
+export function searchAttributesOf(
+  job: JobToStart,
+  registered: readonly string[] = [],
+  status = 'queued',
+): SearchAttributePair[] {
+  const a = FolioSearchAttributes;
+  const pairs: SearchAttributePair[] = [
+    { key: a.status, value: status },
+    { key: a.pageCount, value: 0 },
+    { key: a.priority, value: job.priority ?? DEFAULT_PRIORITY },
+  ];
+  // A Keyword holds at most a few hundred bytes usefully; a file name is cut to stay well inside the limits.
+  if (job.filename) pairs.push({ key: a.fileName, value: job.filename.slice(0, 255) });
+  if (job.apiKeyId) pairs.push({ key: a.clientKeyId, value: job.apiKeyId });
+  if (job.batchId) pairs.push({ key: a.batchId, value: job.batchId });
+  return pairs.filter((p) => registered.includes(p.key.name));
+}
+
+/** What a job's workflow carries for the Temporal UI: its priority, search attributes and summary. */
+function presentationOf(job: JobToStart, settings: Pick<DocumentRunSettings, 'searchAttributes'>, status: string) {
+  const priority = job.priority ?? DEFAULT_PRIORITY;
+  return {
+    priority: { priorityKey: priority },
+    typedSearchAttributes: searchAttributesOf(job, settings.searchAttributes, status),
+    staticSummary: `${job.filename ?? 'document'} · priority ${priority}`,
+    staticDetails:
+      `job ${job.id}; OCR ${job.options.ocrMode}, languages ${job.options.languages.join('+')}` +
+      (job.options.pages ? `, pages ${job.options.pages}` : ''),
+  };
+}
+
+/** Which of Folio's search attributes the namespace has, which it lacks, and the command that adds those. */
+export async function checkSearchAttributes(
+  client: Client,
+  namespace: string,
+): Promise<{ registered: string[]; missing: string[]; command: string | null }> {
+  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const present = new Set(Object.keys(customAttributes ?? {}));
+  const names = Object.values(FolioSearchAttributes).map((a) => a.name);
+  const missing = names.filter((n) => !present.has(n));
+  return {
+    registered: names.filter((n) => present.has(n)),
+    missing,
+    command: missing.length > 0 ? searchAttributeCreateCommand(missing, namespace) : null,
   };
 }
 
@@ -94,7 +159,42 @@ export function startDocumentWorkflow(
     workflowId: documentWorkflowId(job.id),
     taskQueue: settings.taskQueue,
     args: [documentWorkflowInput(job, settings)],
+    ...presentationOf(job, settings, 'queued'),
   });
+}
+
+/**
+ * Tells a running document its job's new priority: the pages it schedules from now on (and the page-range
+ * child it runs) take it. Pages already waiting in the task queue keep theirs unless the server allows
+ * changing them (setPendingActivitiesPriority).
+ */
+export async function signalPriority(client: Client, workflowId: string, priority: number): Promise<void> {
+  await client.workflow.getHandle(workflowId).signal<[SetPriorityInput]>(setPrioritySignalName, { priority });
+}
+
+/**
+ * Moves the activities a run has already scheduled (pages waiting in the task queue) to a new priority,
+ * through UpdateActivityOptions; the run's later pages learn it from the setPriority signal. Resolves to
+ * false when the server refuses (an older server, or its activity API switched off).
+ */
+export async function setPendingActivitiesPriority(
+  client: Client,
+  workflowId: string,
+  priority: number,
+): Promise<boolean> {
+  try {
+    await client.workflowService.updateActivityOptions({
+      namespace: client.options.namespace,
+      execution: { workflowId },
+      identity: client.options.identity,
+      matchAll: true,
+      activityOptions: { priority: { priorityKey: priority } },
+      updateMask: { paths: ['priority'] },
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A retry of a finished job's failed pages. */
@@ -113,7 +213,7 @@ export interface RetryToStart {
 export async function startRetryWorkflow(
   client: Client,
   retry: RetryToStart,
-  settings: Pick<DocumentRunSettings, 'taskQueue' | 'webhooks'>,
+  settings: Pick<DocumentRunSettings, 'taskQueue' | 'webhooks' | 'searchAttributes'>,
 ): Promise<{ workflowId: string; outcome: StartOutcome }> {
   const { job } = retry;
   const input: RetryPagesWorkflowInput = {
@@ -124,12 +224,14 @@ export async function startRetryWorkflow(
     plan: retry.plan,
     ...(job.passwordSealed ? { password: job.passwordSealed } : {}),
     ...webhookOf(job, settings),
+    priority: job.priority ?? DEFAULT_PRIORITY,
   };
   const workflowId = retryWorkflowId(job.id, retry.n);
   const outcome = await startWorkflow(client, 'retryPagesWorkflow', {
     workflowId,
     taskQueue: settings.taskQueue,
     args: [input],
+    ...presentationOf(job, settings, 'processing'),
   });
   return { workflowId, outcome };
 }

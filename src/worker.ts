@@ -27,6 +27,7 @@ import { activityLogAttributes } from './telemetry/activity-log-attributes.js';
 import { createRegistry, registerDiskGauges } from './telemetry/metrics.js';
 import { createPageMetrics } from '../activities/page-metrics.js';
 import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.js';
+import { registeredSearchAttributes } from './temporal/temporal.module.js';
 import { freeLoopbackPort } from './common/ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -134,6 +135,10 @@ async function main(): Promise<void> {
           taskQueue: config.temporal.taskQueue,
           passwordWaitSeconds: config.documentPasswords.waitSeconds,
           webhooks: webhookRunSettings(config),
+          // The reconciler starts queued jobs' workflows with the search attributes the namespace has.
+          searchAttributes: await registeredSearchAttributes(client, config.temporal.namespace, {
+            warn: (message: string) => logger.warn(message, 'Worker'),
+          }),
         },
         searchablePdf: config.searchablePdf,
         webhooks: config.webhooks,

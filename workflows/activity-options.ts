@@ -2,6 +2,7 @@
  * How the workflows call their activities: named groups of options with explicit timeouts and retry
  * policies, and how a failed activity becomes a stable code for the job (core/failures.ts).
  */
+import type { ActivityOptions } from '@temporalio/common';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -45,25 +46,39 @@ const localBookkeeping = proxyLocalActivities<Activities>(bookkeepingOptions);
 /** The bookkeeping activities a workflow was handed (bookkeepingFor). */
 export type Bookkeeping = typeof queuedBookkeeping;
 
-/** Opening and checking the whole document once. */
-export const inspection = proxyActivities<Activities>({
+/** What a call adds to its group's options: its priority and its summary in the history (workflows/priority.ts). */
+export type CallOptions = Pick<ActivityOptions, 'priority' | 'summary'>;
+
+const inspectionOptions: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
-});
+};
+
+/** Opening and checking the whole document once. */
+export const inspection = proxyActivities<Activities>(inspectionOptions);
+
+/** The inspection group with a call's priority and summary. */
+export function inspectionWith(call: CallOptions) {
+  return proxyActivities<Activities>({ ...inspectionOptions, ...call });
+}
 
 /**
  * Building the searchable PDF: minutes for a long document (qpdf copies the whole file), alive by its
  * heartbeats; a damaged file qpdf cannot write is not retried (SEARCHABLE_PDF_FAILED).
  */
-export const searchablePdfBuild = proxyActivities<Activities>({
-  startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes },
-});
+export function searchablePdfBuild(call: CallOptions = {}) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes },
+    ...call,
+  });
+}
 
 /** Page activities: timeouts and attempts come from the worker's configuration, recorded by inspect. */
-export function pageActivities(plan: PagePlan) {
+export function pageActivities(plan: PagePlan, call: CallOptions = {}) {
   return proxyActivities<Activities>({
+    ...call,
     startToCloseTimeout: plan.pageTimeoutSeconds * 1000,
     heartbeatTimeout: (plan.heartbeatTimeoutSeconds ?? 30) * 1000,
     // Explicit: left unset, the SDK sends TRY_CANCEL, and a cancelled job would be finalized while its

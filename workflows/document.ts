@@ -15,8 +15,9 @@ import {
   type InspectDocumentOutput,
 } from '../core/contracts.js';
 import { isPasswordFailure } from '../core/failures.js';
-import { bookkeepingFor, failureOf, inspection } from './activity-options.js';
+import { bookkeepingFor, failureOf, inspectionWith } from './activity-options.js';
 import { runAllPages } from './pages.js';
+import { priorityOf, show, summaryOf, trackPriority } from './priority.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
 import { announce, announceEnd } from './webhooks.js';
 import {
@@ -37,6 +38,7 @@ export const progressQuery = defineQuery<DocumentProgress>(documentProgressQuery
 export async function documentWorkflow(input: DocumentWorkflowInput): Promise<DocumentWorkflowOutput> {
   const { jobId, storageKey, options } = input;
   const bookkeeping = bookkeepingFor();
+  const run = trackPriority(input.priority);
   let { password } = input;
   const progress: DocumentProgress = { step: 'inspecting', pageCount: 0, pagesDone: 0, pagesFailed: 0 };
   setHandler(progressQuery, () => progress);
@@ -45,17 +47,24 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
 
   try {
     await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting' });
+    show(run, { status: 'processing' });
 
     let inspected: InspectDocumentOutput | undefined;
     while (!inspected) {
       try {
-        inspected = await inspection.inspectDocument({ jobId, storageKey, pages: options.pages, password });
+        inspected = await inspectionWith({ ...priorityOf(run), ...summaryOf(run, 'inspect') }).inspectDocument({
+          jobId,
+          storageKey,
+          pages: options.pages,
+          password,
+        });
       } catch (err) {
         if (isCancellation(err)) throw err;
         const error = failureOf(err, 'document');
         if (isPasswordFailure(error.code)) {
           progress.step = 'waiting-for-password';
           const waitSeconds = input.passwordWaitSeconds ?? DEFAULT_PASSWORD_WAIT_SECONDS;
+          show(run, { status: 'needs_password' });
           password = await waitForPassword(
             jobId,
             gate,
@@ -74,6 +83,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
           if (password !== undefined) {
             progress.step = 'inspecting';
             await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting', error: null });
+            show(run, { status: 'processing' });
             continue;
           }
           const deadline = {
@@ -86,6 +96,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
           await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error });
           await announce(input, 'job.failed', { ...NO_PAGES, status: 'failed', error });
         }
+        show(run, { status: 'failed' });
         progress.step = 'done';
         // A password update still being checked is answered before the run closes.
         await condition(allHandlersFinished);
@@ -95,15 +106,25 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
 
     const { pageNumbers, runOrder, plan } = inspected;
     progress.pageCount = pageNumbers.length;
+    show(run, { pageCount: inspected.pageCount });
     progress.step = 'processing-pages';
     await bookkeeping.updateJob({ jobId, step: 'processing-pages' });
 
-    await runAllPages({ jobId, storageKey, options, pageNumbers, runOrder, plan, password }, progress, bookkeeping);
+    await runAllPages(
+      { jobId, storageKey, options, pageNumbers, runOrder, plan, password },
+      progress,
+      bookkeeping,
+      run,
+    );
 
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });
-    await buildSearchablePdfStep({ jobId, storageKey, password }, progress.pagesDone);
+    await buildSearchablePdfStep({ jobId, storageKey, password }, progress.pagesDone, {
+      ...priorityOf(run),
+      ...summaryOf(run, 'searchable PDF'),
+    });
     const final = await bookkeeping.finalizeDocument({ jobId });
+    show(run, { status: final.status });
     progress.step = 'done';
     await announceEnd(input, final, inspected.pageCount);
     return {
@@ -118,6 +139,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
       // Keep what was done: the pages stay, the job says it was cancelled.
       await CancellationScope.nonCancellable(async () => {
         const final = await bookkeeping.finalizeDocument({ jobId, cancelled: true });
+        show(run, { status: final.status });
         await announceEnd(input, final, progress.pageCount);
       });
     }

@@ -5,3 +5,4 @@ export { providePasswordUpdate } from './password.js';
 export { retryPagesWorkflow } from './retry.js';
 export { cleanupExpiredJobsWorkflow, reconcileJobsWorkflow } from './maintenance.js';
 export { webhookDeliveryWorkflow } from './webhooks.js';
+export { setPrioritySignal } from './priority.js';

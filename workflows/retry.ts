@@ -4,6 +4,7 @@ import type { DocumentProgress, DocumentWorkflowOutput, RetryPagesWorkflowInput 
 import { bookkeepingFor } from './activity-options.js';
 import { progressQuery } from './document.js';
 import { runAllPages } from './pages.js';
+import { priorityOf, show, summaryOf, trackPriority } from './priority.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
 import { announceEnd } from './webhooks.js';
 
@@ -14,6 +15,7 @@ import { announceEnd } from './webhooks.js';
 export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promise<DocumentWorkflowOutput> {
   const { jobId } = input;
   const bookkeeping = bookkeepingFor();
+  const run = trackPriority(input.priority);
   const progress: DocumentProgress = {
     step: 'processing-pages',
     pageCount: input.pageNumbers.length,
@@ -22,12 +24,20 @@ export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promis
   };
   setHandler(progressQuery, () => progress);
   try {
-    await runAllPages(input, progress, bookkeeping);
+    await runAllPages(input, progress, bookkeeping, run);
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });
     // Pages read by this retry join the searchable PDF: it is built again, over the same key.
-    await buildSearchablePdfStep({ jobId, storageKey: input.storageKey, password: input.password }, progress.pagesDone);
+    await buildSearchablePdfStep(
+      { jobId, storageKey: input.storageKey, password: input.password },
+      progress.pagesDone,
+      {
+        ...priorityOf(run),
+        ...summaryOf(run, 'searchable PDF'),
+      },
+    );
     const final = await bookkeeping.finalizeDocument({ jobId });
+    show(run, { status: final.status });
     progress.step = 'done';
     await announceEnd(input, final, final.pagesDone + final.pagesFailed);
     return { jobId, pageCount: input.pageNumbers.length, ...final };

@@ -1,7 +1,7 @@
 /** The searchable PDF step: built once after a run's pages, before the job is finalized. */
 import { isCancellation, log, patched } from '@temporalio/workflow';
 import type { BuildSearchablePdfInput } from '../core/contracts.js';
-import { failureOf, searchablePdfBuild } from './activity-options.js';
+import { failureOf, searchablePdfBuild, type CallOptions } from './activity-options.js';
 
 /** The patch that added the step: runs whose history began before it finalize straight after their pages. */
 export const SEARCHABLE_PDF_PATCH = 'searchable-pdf';
@@ -11,10 +11,14 @@ export const SEARCHABLE_PDF_PATCH = 'searchable-pdf';
  * built, so a client that sees `completed` can fetch it. A build that fails after its retries leaves the
  * job's text as it is: the job ends as its pages say, and ?format=pdf answers SEARCHABLE_PDF_UNAVAILABLE.
  */
-export async function buildSearchablePdfStep(input: BuildSearchablePdfInput, pagesDone: number): Promise<void> {
+export async function buildSearchablePdfStep(
+  input: BuildSearchablePdfInput,
+  pagesDone: number,
+  call: CallOptions = {},
+): Promise<void> {
   if (!patched(SEARCHABLE_PDF_PATCH) || pagesDone === 0) return;
   try {
-    await searchablePdfBuild.buildSearchablePdf(input);
+    await searchablePdfBuild(call).buildSearchablePdf(input);
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('Searchable PDF not built', failureOf(err, 'document'));

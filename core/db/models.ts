@@ -43,6 +43,8 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare passwordSealed: CreationOptional<string | null>;
   /** Where the job's webhooks go: the callbackUrl it was submitted with, else its key's default; null: none. */
   declare callbackUrl: CreationOptional<string | null>;
+  /** 1 (most urgent) to 5; 3 by default. Carried by Temporal's task priority to the job's workflow and pages. */
+  declare priority: CreationOptional<number>;
 }
 
 /** An API client's key: only its SHA-256 is stored; revoked, never deleted. */
@@ -183,6 +185,7 @@ export function initAppModels(sequelize: Sequelize): {
       retryCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       passwordSealed: DataTypes.TEXT,
       callbackUrl: DataTypes.TEXT,
+      priority: { type: DataTypes.SMALLINT, allowNull: false, defaultValue: 3 },
     },
     { sequelize, tableName: 'jobs', underscored: true },
   );

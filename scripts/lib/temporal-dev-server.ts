@@ -2,6 +2,35 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { FolioSearchAttributes, cliSearchAttributeType } from '../../core/contracts.js';
+
+/**
+ * What Folio needs of the dev server beyond its defaults: the new task matcher, which dispatches a backlog
+ * by task priority (a job's `priority`; the default matcher ignores it), and Folio's search attributes,
+ * registered at start so documents can be filtered in the Temporal UI. A production cluster needs the
+ * same (docs/operations.md).
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = {
+  'matching.useNewMatcher': true,
+  // One partition per task queue: priority orders the tasks within a partition, so with the default four a
+  // free worker polling a partition that holds no urgent task takes a less urgent one.
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+} as const;
+
+/** The `temporal server start-dev` flags for DEV_SERVER_DYNAMIC_CONFIG and Folio's search attributes. */
+export function devServerFolioArgs(): string[] {
+  return [
+    ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([k, v]) => [
+      '--dynamic-config-value',
+      `${k}=${JSON.stringify(v)}`,
+    ]),
+    ...Object.values(FolioSearchAttributes).flatMap((a) => [
+      '--search-attribute',
+      `${a.name}=${cliSearchAttributeType(a.type)}`,
+    ]),
+  ];
+}
 
 /** A Temporal dev server started from the official `temporal` CLI. */
 export interface TemporalDevServer {
@@ -56,6 +85,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   }
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
+  args.push(...devServerFolioArgs());
 
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => log(d.toString().trimEnd()));
@@ -102,6 +132,7 @@ export async function startSdkDevServer(options: Omit<TemporalDevServerOptions, 
       dbFilename: options.dbFile,
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
+      extraArgs: devServerFolioArgs(),
     },
   });
   return {

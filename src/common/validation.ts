@@ -4,8 +4,11 @@
  * breaks it gets that code, and every message at once.
  */
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
-import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { registerDecorator, validate, type ValidationOptions } from 'class-validator';
+import { plainToInstance, Transform, type ClassConstructor } from 'class-transformer';
+import { IsIn, registerDecorator, validate, type ValidationOptions } from 'class-validator';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../core/contracts.js';
+
+const PRIORITIES = Array.from({ length: MAX_PRIORITY - MIN_PRIORITY + 1 }, (_, i) => MIN_PRIORITY + i);
 import { parsePageRange } from '../../core/page-range.js';
 import { callbackUrlProblem } from '../../core/webhooks.js';
 import { isApiErrorCode } from '../../core/failures.js';
@@ -73,6 +76,18 @@ export function commaList({ value }: { value: unknown }): unknown {
   const values: unknown[] = Array.isArray(value) ? (value as unknown[]) : [value];
   const items = values.flatMap((v): unknown[] => (typeof v === 'string' ? v.split(',') : [v]));
   return [...new Set(items.map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== ''))];
+}
+
+/** The priority rule of a submission (a form field) and of PATCH /v1/jobs/{id} (a JSON number). */
+export function IsJobPriority(): PropertyDecorator {
+  return (target, property) => {
+    Transform(digits)(target, property);
+    IsIn(PRIORITIES, {
+      message: ({ value }) =>
+        `priority must be a whole number from ${MIN_PRIORITY} (most urgent) to ${MAX_PRIORITY} (least urgent); got ${JSON.stringify(value)}. Leave it out for ${DEFAULT_PRIORITY}.`,
+      context: { code: 'PRIORITY_INVALID' },
+    })(target, property);
+  };
 }
 
 /** An empty string is no value. */

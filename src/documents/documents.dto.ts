@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { OCR_MODES, type OcrMode } from '../../core/lifecycle.js';
-import { emptyAsAbsent, IsCallbackUrl, IsPageRange } from '../common/validation.js';
+import { emptyAsAbsent, IsCallbackUrl, IsJobPriority, IsPageRange } from '../common/validation.js';
 import { MAX_CALLBACK_URL_CHARS } from '../../core/webhooks.js';
 import { MAX_PASSWORD_CHARS } from '../jobs/passwords.js';
 
@@ -68,6 +68,19 @@ export class DocumentOptionsDto {
   @Transform(emptyAsAbsent)
   @IsCallbackUrl({ context: { code: 'WEBHOOK_INVALID' } })
   callbackUrl?: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 5,
+    default: 3,
+    description:
+      "1 (most urgent) to 5: the job's pages run before those of less urgent jobs waiting for the same workers " +
+      "(Temporal's task priority). Editable while pages wait: PATCH /v1/jobs/{id}.",
+  })
+  @IsOptional()
+  @Transform(emptyAsAbsent)
+  @IsJobPriority()
+  priority?: number;
 }
 
 /** The whole multipart body, for the OpenAPI document. */

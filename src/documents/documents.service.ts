@@ -16,12 +16,17 @@ import { DEFAULT_OCR_MODE, IN_FLIGHT_STATUSES } from '../../core/lifecycle.js';
 import { startDocumentWorkflow } from '../../core/workflow-client.js';
 import { STORAGE } from '../storage/storage.module.js';
 import { documentKey, type DocumentStorage } from '../../core/storage/storage.js';
-import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
+import { TEMPORAL_CLIENT, TEMPORAL_SEARCH_ATTRIBUTES } from '../temporal/temporal.module.js';
 import { ApiError } from '../common/errors.js';
 import { validated } from '../common/validation.js';
 import { DocumentOptionsDto } from './documents.dto.js';
 import { AUTO_LANGUAGES, installCommand, installedLanguages } from '../../core/languages.js';
-import { documentWorkflowId, type DocumentOptions, type SealedPassword } from '../../core/contracts.js';
+import {
+  DEFAULT_PRIORITY,
+  documentWorkflowId,
+  type DocumentOptions,
+  type SealedPassword,
+} from '../../core/contracts.js';
 import type { Principal } from '../auth/api-keys.service.js';
 import { receiveUpload, storedDocumentType, type ReceivedUpload } from './upload.js';
 import type { DocumentMediaType } from '../../core/document-type.js';
@@ -76,6 +81,7 @@ export class DocumentsService {
     @Inject(APP_MODELS) private readonly models: AppModels,
     @Inject(STORAGE) private readonly storage: DocumentStorage,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(TEMPORAL_SEARCH_ATTRIBUTES) private readonly searchAttributes: readonly string[],
     private readonly store: JobStore,
     private readonly control: JobControlService,
   ) {
@@ -263,8 +269,11 @@ export class DocumentsService {
     let options: DocumentOptions;
     let password: SealedPassword | undefined;
     let callbackUrl: string | null;
+    let priority: number;
     try {
       options = await this.parseOptions(upload.fields);
+      // Checked with the options (PRIORITY_INVALID); not part of them, so it never splits duplicates.
+      priority = upload.fields.priority?.trim() ? Number(upload.fields.priority.trim()) : DEFAULT_PRIORITY;
       callbackUrl = await this.callbackUrlFor(owner, upload.fields.callbackUrl?.trim() || undefined);
       // An empty password is no password: a PDF's empty user password opens it without one. An image has
       // none to open: a password sent with one (a client sending one for every file) is ignored, never stored.
@@ -295,6 +304,7 @@ export class DocumentsService {
           optionsKey: dedupeKey,
           passwordSealed: password ?? null,
           callbackUrl,
+          priority,
         });
       } catch (err) {
         if (!(err instanceof UniqueConstraintError)) {
@@ -333,6 +343,7 @@ export class DocumentsService {
       taskQueue: this.config.temporal.taskQueue,
       passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
       webhooks: webhookRunSettings(this.config),
+      searchAttributes: this.searchAttributes,
     };
     for (let attempt = 1; ; attempt++) {
       try {

@@ -13,7 +13,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels } from '../../core/db/models.js';
-import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
+import { TEMPORAL_CLIENT, TEMPORAL_SEARCH_ATTRIBUTES } from '../temporal/temporal.module.js';
 import { sealDocumentPassword } from './passwords.js';
 import { retryWorkflowIdPrefix } from '../../core/contracts.js';
 import { JobsService } from './jobs.service.js';
@@ -41,6 +41,7 @@ export class JobControlService {
     @Inject(APP_MODELS) private readonly models: AppModels,
     private readonly store: JobStore,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(TEMPORAL_SEARCH_ATTRIBUTES) private readonly searchAttributes: readonly string[],
   ) {}
 
   /**
@@ -155,7 +156,11 @@ export class JobControlService {
       ({ workflowId } = await startRetryWorkflow(
         this.temporal,
         { job, n, pageNumbers: pages, ocrMode: options.ocrMode, plan: pagePlanOf(this.config.pipeline) },
-        { taskQueue: this.config.temporal.taskQueue, webhooks: webhookRunSettings(this.config) },
+        {
+          taskQueue: this.config.temporal.taskQueue,
+          webhooks: webhookRunSettings(this.config),
+          searchAttributes: this.searchAttributes,
+        },
       ));
     } catch (err) {
       // Put the job back as it was (`job` still holds the values read before the reopening), so the retry

@@ -26,6 +26,7 @@ const SORT_SQL: Record<JobSort, { expr: string; cast: string }> = {
 /** A validated list query. */
 export interface JobListQuery {
   statuses?: JobStatus[];
+  priorities?: number[];
   createdFrom?: Date;
   createdTo?: Date;
   filename?: string;
@@ -46,6 +47,7 @@ export interface JobListRow {
   sha256: string;
   page_count: number | null;
   pages_selected: number | null;
+  priority: number;
   error_code: string | null;
   error_message: string | null;
   error_page: number | null;
@@ -116,6 +118,10 @@ export class JobsListService {
       where.push('status IN (:statuses)');
       params.statuses = q.statuses;
     }
+    if (q.priorities?.length) {
+      where.push('priority IN (:priorities)');
+      params.priorities = q.priorities;
+    }
     if (q.createdFrom) {
       where.push('created_at >= :createdFrom');
       params.createdFrom = q.createdFrom;
@@ -150,7 +156,7 @@ export class JobsListService {
     }
     params.limit = q.limit + 1;
     params.offset = q.offset ?? 0;
-    const sql = `SELECT id, status, step, filename, sha256, page_count, pages_selected, error_code, error_message,
+    const sql = `SELECT id, status, step, filename, sha256, page_count, pages_selected, priority, error_code, error_message,
         error_page, workflow_id, created_at, updated_at, started_at, finished_at,
         (EXTRACT(EPOCH FROM finished_at - started_at) * 1000)::bigint AS duration_ms,
         (${expr})::text AS sort_value

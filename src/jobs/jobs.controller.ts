@@ -5,6 +5,7 @@ import {
   Header,
   HttpCode,
   Param,
+  Patch,
   Post,
   Query,
   Req,
@@ -20,7 +21,8 @@ import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { JobsService } from './jobs.service.js';
 import { JobsListService, type JobListRow } from './jobs-list.service.js';
-import { JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
+import { JobListQueryDto, JobPatchBody, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
+import { JobPriorityService } from './job-priority.service.js';
 import { JobControlService } from './job-control.service.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobResultsService } from './job-results.service.js';
@@ -49,6 +51,7 @@ export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
     filename: r.filename,
     sha256: r.sha256,
     pageCount: r.page_count,
+    priority: r.priority,
     error: r.error_code
       ? { code: r.error_code, message: r.error_message ?? '', ...(r.error_page ? { page: r.error_page } : {}) }
       : null,
@@ -76,6 +79,7 @@ export class JobsController {
     private readonly events: JobEventsService,
     private readonly results: JobResultsService,
     private readonly original: OriginalDocumentService,
+    private readonly priorities: JobPriorityService,
   ) {}
 
   @Get()
@@ -194,6 +198,22 @@ export class JobsController {
   async eventStream(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<Observable<MessageEvent>> {
     await this.jobs.getFor(req.principal, id);
     return this.events.stream(id);
+  }
+
+  @Patch(':id')
+  @ApiBody({ type: JobPatchBody })
+  @ApiOkResponse({ type: JobView, description: "The job with its new priority; its workflow's next pages take it." })
+  @ApiErrors(400, 403, 404, 409)
+  async update(
+    @Req() req: AuthedRequest,
+    @Param('id', jobIdPipe) id: string,
+    @Body() body: JobPatchBody,
+  ): Promise<JobView> {
+    await this.jobs.getFor(req.principal, id);
+    const actor = req.principal.apiKeyId ? `key:${req.principal.apiKeyId}` : 'unauthenticated';
+    await this.priorities.setPriority(id, body.priority, actor);
+    const { job, pages } = await this.jobs.statusFor(req.principal, id);
+    return toJobView(this.jobs, job, pages);
   }
 
   @Post(':id/cancel')

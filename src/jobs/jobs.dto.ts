@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 import { RESULT_FORMATS, type ResultFormat } from '../../core/outputs/formats.js';
 import { JOB_STATUSES, OCR_MODES, type JobStatus, type OcrMode } from '../../core/lifecycle.js';
-import { commaList, digits, IsPageRange } from '../common/validation.js';
+import { commaList, digits, IsJobPriority, IsPageRange } from '../common/validation.js';
 import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
 import { MAX_PASSWORD_CHARS } from './passwords.js';
 
@@ -34,6 +34,26 @@ export class JobListQueryDto {
   @ArrayNotEmpty({ message: 'status must name at least one status' })
   @IsIn(JOB_STATUSES, { each: true, message: `status must be among ${JOB_STATUSES.join(', ')}` })
   status?: JobStatus[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    isArray: true,
+    minimum: 1,
+    maximum: 5,
+    description: 'Priorities, comma-separated or repeated (1 most urgent … 5)',
+  })
+  @IsOptional()
+  @Transform((params) => {
+    const list = commaList(params);
+    return Array.isArray(list) ? list.map((value: unknown) => digits({ value })) : list;
+  })
+  @IsArray()
+  @ArrayNotEmpty({ message: 'priority must name at least one priority' })
+  @IsIn([1, 2, 3, 4, 5], {
+    each: true,
+    message: 'priority must be whole numbers from 1 (most urgent) to 5, e.g. priority=1,2',
+  })
+  priority?: number[];
 
   @ApiPropertyOptional({ format: 'date-time', description: 'ISO 8601; inclusive' })
   @IsOptional()
@@ -96,6 +116,7 @@ export class JobListQueryDto {
   toQuery(): JobListQuery {
     return {
       statuses: this.status,
+      priorities: this.priority,
       createdFrom: this.createdFrom === undefined ? undefined : new Date(this.createdFrom),
       createdTo: this.createdTo === undefined ? undefined : new Date(this.createdTo),
       filename: this.filename,
@@ -107,6 +128,20 @@ export class JobListQueryDto {
       cursor: this.cursor,
     };
   }
+}
+
+/** PATCH /v1/jobs/{id}: what a client may change on its job. */
+export class JobPatchBody {
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 5,
+    description:
+      '1 (most urgent) to 5. Accepted while the job is queued, waiting for a password, or has pages not yet ' +
+      'started (409 JOB_NOT_QUEUED after): pages scheduled from then on run with it.',
+  })
+  @IsJobPriority()
+  priority!: number;
 }
 
 /** POST /v1/jobs/{id}/retry. */

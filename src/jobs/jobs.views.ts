@@ -46,6 +46,12 @@ export class JobView {
     description: "The document's pages: a PDF's, 1 for an image, a multi-page TIFF's frames; null until inspected",
   })
   pageCount!: number | null;
+  @ApiProperty({
+    minimum: 1,
+    maximum: 5,
+    description: '1 (most urgent) to 5; PATCH /v1/jobs/{id} changes it while pages wait',
+  })
+  priority!: number;
   @ApiProperty() options!: Record<string, unknown>;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -150,6 +156,7 @@ export function toJobView(jobs: JobsService, job: Job, pages: PageState[]): JobV
     sizeBytes: job.sizeBytes,
     sha256: job.sha256,
     pageCount: job.pageCount,
+    priority: job.priority,
     options: job.options as unknown as Record<string, unknown>,
     createdAt: job.createdAt.toISOString(),
     updatedAt: job.updatedAt.toISOString(),
@@ -203,6 +210,7 @@ export class JobListItemView {
   @ApiProperty({ nullable: true, type: String }) filename!: string | null;
   @ApiProperty() sha256!: string;
   @ApiProperty({ nullable: true, type: Number }) pageCount!: number | null;
+  @ApiProperty({ minimum: 1, maximum: 5 }) priority!: number;
   @ApiProperty({ nullable: true, type: ErrorView }) error!: ErrorView | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;

@@ -24,7 +24,7 @@ export const UPLOADS_PATH = '/v1/uploads';
 export const JOB_ID_HEADER = 'Folio-Job-Id';
 
 /** Upload-Metadata keys Folio reads: the file name and the options POST /v1/documents takes as form fields. */
-const OPTION_KEYS = ['ocrMode', 'languages', 'pages', 'password', 'callbackUrl'] as const;
+const OPTION_KEYS = ['ocrMode', 'languages', 'pages', 'password', 'callbackUrl', 'priority'] as const;
 /** Set by Folio, never by the client: the API key that created the upload (empty with auth disabled). */
 const OWNER_KEY = 'folio-owner';
 

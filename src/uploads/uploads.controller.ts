@@ -45,7 +45,7 @@ export class UploadsController {
     description:
       'Upload-Length is the file size (at most MAX_UPLOAD_BYTES; or Upload-Defer-Length: 1). Upload-Metadata ' +
       'carries base64 values of `filename` and the options POST /v1/documents takes (`ocrMode`, `languages`, ' +
-      '`pages`, `password`), checked here with the same error codes. The upload URL comes in Location; send ' +
+      '`pages`, `password`, `callbackUrl`, `priority`), checked here with the same error codes. The upload URL comes in Location; send ' +
       'the bytes with PATCH. An upload left unfinished expires after UPLOAD_EXPIRY_HOURS (Upload-Expires).',
   })
   @ApiHeader(tusResumable)

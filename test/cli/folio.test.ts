@@ -153,9 +153,14 @@ describe('folio command-line client', () => {
     assert.match(run.stderr, /failed: PDF_CORRUPT/);
     assert.equal(run.stdout, '');
 
-    const queued = await folio(['submit', corpusPath('scanned/tess-eurotext.pdf'), '--ocr-mode', 'force'], env);
+    const queued = await folio(
+      ['submit', corpusPath('scanned/tess-eurotext.pdf'), '--ocr-mode', 'force', '--priority', '1'],
+      env,
+    );
     assert.equal(queued.code, 0, queued.stderr);
     assert.match(queued.stdout, /^[0-9a-f-]{36}\n$/);
+    const job = await fetch(`${api.url}/v1/jobs/${queued.stdout.trim()}`, { headers: authHeaders(api.url) });
+    assert.equal(((await job.json()) as { priority: number }).priority, 1, '--priority reaches the job');
   });
 
   it('bad usage exits 2; refusals by the API exit 5; an unreachable API exits 6', async () => {
@@ -165,6 +170,7 @@ describe('folio command-line client', () => {
       ['submit'],
       ['submit', path.join(tmp, 'missing.pdf')],
       ['submit', file, '--ocr-mode', 'often'],
+      ['submit', file, '--priority', '0'],
       ['frobnicate'],
     ]) {
       const run = await folio(args, env);

@@ -24,6 +24,8 @@ export interface InProcessWorkerOptions {
   ocr: OcrEngine;
   plan?: Partial<ActivityDeps['settings']['plan']>;
   metrics?: PageMetrics;
+  /** Activity slots (default 4): one makes every other task wait in Temporal's queue, in priority order. */
+  maxActivities?: number;
   /** The app DB, Temporal and storage to use instead of the harness's (the variables a Folio process reads). */
   env?: NodeJS.ProcessEnv;
 }
@@ -62,7 +64,7 @@ export async function startInProcessWorker(options: InProcessWorkerOptions): Pro
         plan: { window: 4, pagesPerChild: 500, pageTimeoutSeconds: 120, pageMaxAttempts: 3, ...options.plan },
       },
     }),
-    maxConcurrentActivityTaskExecutions: 4,
+    maxConcurrentActivityTaskExecutions: options.maxActivities ?? 4,
     maxHeartbeatThrottleInterval: '1 second',
   });
   const running = worker.run();

@@ -338,6 +338,8 @@ export interface SubmitFields {
   pages?: string;
   /** The user password of an encrypted PDF. */
   password?: string;
+  /** 1 (most urgent) … 5. */
+  priority?: string;
 }
 
 /** Uploads a file as a client would: multipart, the PDF in the part named "file". */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type History } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
-import { findTemporalCli } from '../../scripts/lib/temporal-dev-server.js';
+import { devServerFolioArgs, findTemporalCli } from '../../scripts/lib/temporal-dev-server.js';
 import { repoRoot } from './harness.js';
 
 /** The workflow code as the worker runs it, bundled by `npm run build`. */
@@ -40,6 +40,7 @@ export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: cli },
       ip: '127.0.0.1',
       log: { format: 'pretty', level: 'error' },
+      extraArgs: devServerFolioArgs(),
     },
   });
 }

@@ -30,6 +30,8 @@ describe('replay of the recorded histories', () => {
       'document-2.json',
       'document-3.json',
       'document-needs-password.json',
+      'document-priority-changed.json',
+      'document-priority.json',
       'document-webhooks-cancelled.json',
       'document-webhooks-completed.json',
     ]);
@@ -52,6 +54,33 @@ describe('replay of the recorded histories', () => {
         `${file}: deliveries outlive the document workflow`,
       );
     }
+    // The priority patch: its marker, the search attributes kept current, and a priority changed mid-run.
+    const patchIds = (events: NonNullable<History['events']>) =>
+      events.flatMap((e) => {
+        const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data as unknown;
+        return typeof data === 'string'
+          ? [(JSON.parse(Buffer.from(data, 'base64').toString()) as { id: string }).id]
+          : [];
+      });
+    const upserted = (e: NonNullable<History['events']>[number]) =>
+      Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+    for (const file of ['document-priority.json', 'document-priority-changed.json']) {
+      const events = load(file).events ?? [];
+      assert.ok(patchIds(events).includes('priority'), `${file}: the priority patch marker`);
+      assert.ok(
+        events.some((e) => upserted(e).includes('FolioStatus')),
+        `${file}: FolioStatus kept current`,
+      );
+    }
+    const changed = load('document-priority-changed.json').events ?? [];
+    const signalled = changed.findIndex(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'setPriority',
+    );
+    assert.ok(signalled > 0, 'the history holds the setPriority signal');
+    assert.ok(
+      changed.slice(signalled).some((e) => upserted(e).includes('FolioPriority')),
+      'and the FolioPriority upsert that answered it',
+    );
     const waited = load('document-needs-password.json');
     assert.ok(
       waited.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes),

@@ -19,6 +19,7 @@ import { bookkeepingFor, failureOf, inspection } from './activity-options.js';
 import { runAllPages } from './pages.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
 import { announce, announceEnd } from './webhooks.js';
+import { concludeBatches } from './batches.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
   handlePasswordUpdates,
@@ -86,6 +87,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
           await bookkeeping.updateJob({ jobId, status: 'failed', step: 'done', error });
           await announce(input, 'job.failed', { ...NO_PAGES, status: 'failed', error });
         }
+        await concludeBatches(jobId, bookkeeping);
         progress.step = 'done';
         // A password update still being checked is answered before the run closes.
         await condition(allHandlersFinished);
@@ -106,6 +108,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     const final = await bookkeeping.finalizeDocument({ jobId });
     progress.step = 'done';
     await announceEnd(input, final, inspected.pageCount);
+    await concludeBatches(jobId, bookkeeping);
     return {
       jobId,
       status: final.status,
@@ -119,6 +122,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
       await CancellationScope.nonCancellable(async () => {
         const final = await bookkeeping.finalizeDocument({ jobId, cancelled: true });
         await announceEnd(input, final, progress.pageCount);
+        await concludeBatches(jobId, bookkeeping);
       });
     }
     throw err;

@@ -5,7 +5,6 @@
  * the end of its last document ends it (core/batch-store.ts), announced once as batch.completed.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { Inject, Injectable, Logger, StreamableFile } from '@nestjs/common';
@@ -30,6 +29,7 @@ import { STORAGE } from '../storage/storage.module.js';
 import type { DocumentStorage } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import { receiveBatch, type BatchFile } from './batch-upload.js';
+import { entryName, uniqueName } from './zip-names.js';
 import type {
   BatchCancelView,
   BatchDocumentView,
@@ -408,20 +408,4 @@ function noDocument(files: { error?: { code: string; message: string } }[], batc
 function linksOf(batchId: string) {
   const self = `/v1/batches/${batchId}`;
   return { self, results: `${self}/results?format=txt` };
-}
-
-/** A document's file name in the ZIP: its upload's base name with `.txt`; the position when it had none. */
-export function entryName(fileName: string | null, position: number): string {
-  // eslint-disable-next-line no-control-regex
-  const base = path.posix.basename((fileName ?? '').replaceAll('\\', '/')).replace(/[\x00-\x1f:*?"<>|]/g, '_');
-  const stem = base.replace(/\.[^.]*$/, '');
-  return `${stem || `document-${position + 1}`}.txt`;
-}
-
-/** `name`, or `name (2).txt`, `(3)`, … when the archive already has it. */
-export function uniqueName(name: string, taken: Set<string>): string {
-  let candidate = name;
-  for (let n = 2; taken.has(candidate.toLowerCase()); n++) candidate = name.replace(/\.txt$/, ` (${n}).txt`);
-  taken.add(candidate.toLowerCase());
-  return candidate;
 }

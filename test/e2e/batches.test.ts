@@ -21,13 +21,13 @@ import yauzl from 'yauzl';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText } from '../../activities/adapters/types.js';
-import type { BatchWebhookPayload } from '../../core/contracts.js';
+import { documentWorkflowId, type BatchWebhookPayload } from '../../core/contracts.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
 import { generateWebhookSecret, sealWebhookSecret } from '../../core/webhooks.js';
 import { generateApiKey } from '../../src/auth/api-keys.service.js';
 import { corpusPath } from '../support/corpus.js';
 import { DelegatingPdf } from '../support/engines.js';
-import { createApiKey, harnessEnv, repoRoot, startStack, type Stack } from '../support/stack.js';
+import { createApiKey, harnessEnv, recordHistoryFixture, repoRoot, startStack, type Stack } from '../support/stack.js';
 import { repeatFirstPage, syntheticTextPdf } from '../support/synthetic.js';
 
 const run = promisify(execFile);
@@ -147,6 +147,8 @@ describe('batches', () => {
   const ocr = new TesseractEngine({ workers: 1 });
   let stack: Stack;
   let key: string;
+  /** Jobs whose histories become replay fixtures (FOLIO_RECORD_HISTORIES=1 npm test -- e2e/batches). */
+  const fixtures: Record<string, string> = {};
 
   const headers = (k = key) => ({ authorization: `Bearer ${k}` });
   const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
@@ -217,6 +219,11 @@ describe('batches', () => {
     }
   });
   after(async () => {
+    if (process.env.FOLIO_RECORD_HISTORIES) {
+      for (const [name, jobId] of Object.entries(fixtures)) {
+        recordHistoryFixture(documentWorkflowId(jobId), path.join(repoRoot, `test/fixtures/histories/${name}.json`));
+      }
+    }
     await stack?.stop();
     await receiver.stop();
     await Promise.all([pdf.close(), ocr.close()]);
@@ -287,6 +294,17 @@ describe('batches', () => {
       pages: end.pages,
       links: { self: `/v1/batches/${batchId}`, results: `/v1/batches/${batchId}/results?format=txt` },
     });
+
+    // The delivery is recorded under the document whose end ended the batch (its key signs it).
+    const ender: string[] = [];
+    for (const jobId of submitted.jobs.flatMap((j) => (j.jobId ? [j.jobId] : []))) {
+      const list = (await (await fetch(`${stack.url}/v1/jobs/${jobId}/deliveries`, { headers: headers() })).json()) as {
+        deliveries: { event: string; webhookId: string }[];
+      };
+      if (list.deliveries.some((d) => d.event === 'batch.completed')) ender.push(jobId);
+    }
+    assert.equal(ender.length, 1, 'one document ended the batch');
+    fixtures['document-batch-completed'] = ender[0]!;
 
     // The ZIP: one text per document, named after its upload, each the job's own text.
     const zipRes = await fetch(`${stack.url}/v1/batches/${batchId}/results?format=txt`, { headers: headers() });

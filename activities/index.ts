@@ -15,6 +15,7 @@ import type { DocumentRunSettings } from '../core/workflow-client.js';
 import { SharpImageEngine } from './adapters/sharp-image.js';
 import type { ImageEngine, OcrEngine, PdfEngine } from './adapters/types.js';
 import { passwordOpener } from './common.js';
+import { createBatchActivities } from './batches.js';
 import { createDocumentActivities } from './document.js';
 import { createMaintenanceActivities } from './maintenance.js';
 import { createPageActivities, type PageSettings } from './page.js';
@@ -99,6 +100,7 @@ export function createActivities(deps: ActivityDeps) {
       secretKey: deps.documentSecretKey,
       settings: settings.webhooks ?? DEFAULT_WEBHOOKS,
     }),
+    ...createBatchActivities({ models }),
     ...createMaintenanceActivities({
       models,
       jobs,

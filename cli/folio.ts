@@ -2,7 +2,7 @@
 /**
  * `folio`: the command-line client. Uploads a PDF or an image (streamed from disk), follows its job over the
  * API's Server-Sent Events with a progress bar, and prints or saves the text, or the result in another format
- * (JSON, hOCR, ALTO, TSV, the searchable PDF). FOLIO_URL and FOLIO_API_KEY say where and as whom. The exit
+ * (JSON, hOCR, ALTO, TSV, the searchable PDF). Several files or a folder go as one batch, followed by one bar. FOLIO_URL and FOLIO_API_KEY say where and as whom. The exit
  * code says how it ended (see EXIT).
  */
 import fs from 'node:fs';
@@ -275,9 +275,96 @@ function priorityOption(): Option {
   ).choices(['1', '2', '3', '4', '5']);
 }
 
-function existingFile(value: string): string {
-  if (!fs.statSync(value, { throwIfNoEntry: false })?.isFile()) throw new InvalidArgumentError('no such file');
-  return value;
+/** What a folder contributes to a batch: files named like the documents the API takes. */
+const DOCUMENT_EXTENSIONS = new Set(['.pdf', '.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp']);
+
+/** A batch's files: each file named, and each folder's PDFs and images (its subfolders' too with --recursive), by name. */
+function documentsIn(paths: string[], recursive: boolean): { file: string; name: string }[] {
+  const found: { file: string; name: string }[] = [];
+  for (const p of paths) {
+    const stat = fs.statSync(p, { throwIfNoEntry: false });
+    if (stat?.isFile()) found.push({ file: p, name: path.basename(p) });
+    else if (stat?.isDirectory()) {
+      const entries = fs
+        .readdirSync(p, { withFileTypes: true, recursive })
+        .filter((e) => e.isFile() && DOCUMENT_EXTENSIONS.has(path.extname(e.name).toLowerCase()));
+      const files = entries.map((e) => path.join(e.parentPath, e.name)).sort();
+      found.push(...files.map((file) => ({ file, name: recursive ? path.relative(p, file) : path.basename(file) })));
+    } else throw new Exit(EXIT.usage, `${p}: no such file or folder`);
+  }
+  if (found.length === 0) throw new Exit(EXIT.usage, `no PDF or image in ${paths.join(', ')}`);
+  return found;
+}
+
+interface BatchStatus {
+  batchId: string;
+  status: string;
+  endedAt: string | null;
+  documents: { total: number; completed: number; partial: number; failed: number; cancelled: number; inFlight: number };
+  pages: { total: number; done: number; failed: number };
+}
+
+/**
+ * Sends the files as one POST /v1/batches (each streamed from disk, one after another), reports refused
+ * files on stderr, and with --wait follows the batch with one progress bar (documents finished, pages read)
+ * until it ends; then prints its summary (or saves the ZIP of its texts to --out). Resolves to the exit code.
+ */
+async function submitBatch(
+  client: Api,
+  files: { file: string; name: string }[],
+  fields: Record<string, string>,
+  opts: SubmitOptions,
+): Promise<number> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  for (const f of files) form.append('file', await fs.openAsBlob(f.file, { type: 'application/octet-stream' }), f.name);
+  const submitted = await client.json<{
+    batchId: string;
+    jobs: { fileName: string | null; error?: { code: string; message: string } }[];
+  }>('/v1/batches', { method: 'POST', body: form });
+  for (const j of submitted.jobs) {
+    if (j.error) process.stderr.write(`refused ${j.fileName ?? '(no name)'}: ${j.error.code} ${j.error.message}\n`);
+  }
+  if (!opts.wait) {
+    process.stdout.write(`${submitted.batchId}\n`);
+    return EXIT.completed;
+  }
+  process.stderr.write(`batch ${submitted.batchId}\n`);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'documents {bar} {value}/{total} · pages {pagesDone}/{pagesTotal} {status}',
+      hideCursor: true,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  let batch: BatchStatus;
+  for (;;) {
+    batch = await client.json<BatchStatus>(`/v1/batches/${submitted.batchId}?limit=1000`);
+    const d = batch.documents;
+    const payload = {
+      pagesDone: batch.pages.done + batch.pages.failed,
+      pagesTotal: batch.pages.total,
+      status: batch.status,
+    };
+    if (opts.quiet !== true) {
+      if (!started) bar.start(Math.max(d.total, 1), d.total - d.inFlight, payload);
+      started = true;
+      bar.update(d.total - d.inFlight, payload);
+    }
+    if (batch.status !== 'in_progress' && batch.endedAt !== null) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (started) bar.stop();
+  if (opts.out) {
+    const res = await client.fetch(`/v1/batches/${submitted.batchId}/results?format=txt`);
+    if (res.body)
+      await pipeline(Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>), fs.createWriteStream(opts.out));
+  } else {
+    process.stdout.write(`${JSON.stringify(batch, null, 2)}\n`);
+  }
+  return batch.status === 'completed' ? EXIT.completed : isFinished(batch.status) ? EXIT[batch.status] : EXIT.failed;
 }
 
 /** The program; `run` resolves to the exit code. */
@@ -295,15 +382,22 @@ export function program(): Command {
 
   cmd
     .command('submit')
-    .description('upload a PDF or a PNG, JPEG, TIFF or WebP image; with --wait, follow it and print (or save) its text')
-    .argument('<file>', 'the PDF or image', existingFile)
-    .option('-w, --wait', 'wait for the job to finish and print its text')
-    .option('-o, --out <file>', 'with --wait: write the result to this file instead of stdout')
+    .description(
+      'upload a PDF or a PNG, JPEG, TIFF or WebP image; with --wait, follow it and print (or save) its text. ' +
+        'Several files or a folder (its PDFs and images) go as one batch',
+    )
+    .argument('<files...>', 'PDFs, images, or folders of them')
+    .option('-w, --wait', 'wait for the job (or batch) to finish and print its text (a batch: its summary)')
+    .option(
+      '-o, --out <file>',
+      'with --wait: write the result to this file instead of stdout (a batch: the ZIP of its texts)',
+    )
     .addOption(formatOption())
     .addOption(ocrModeOption())
     .option('--languages <codes>', 'OCR languages joined by "+" (e.g. eng+kor), or auto: each page by its script')
     .option('--pages <range>', 'pages to read, e.g. 1-3,7')
     .addOption(priorityOption())
+    .option('-r, --recursive', "a folder's subfolders too")
     .option('-q, --quiet', 'no progress bar')
     .option(
       '--resumable-above <MB>',
@@ -311,13 +405,19 @@ export function program(): Command {
       megabytes,
       RESUMABLE_ABOVE_MB,
     )
-    .action(async (file: string, opts: SubmitOptions, command: Command) => {
+    .action(async (paths: string[], opts: SubmitOptions, command: Command) => {
       const client = api(command.optsWithGlobals());
       const fields: Record<string, string> = {};
       if (opts.ocrMode) fields.ocrMode = opts.ocrMode;
       if (opts.languages) fields.languages = opts.languages;
       if (opts.pages) fields.pages = opts.pages;
       if (opts.priority) fields.priority = opts.priority;
+      const single = paths.length === 1 && fs.statSync(paths[0]!, { throwIfNoEntry: false })?.isFile();
+      if (!single) {
+        process.exitCode = await submitBatch(client, documentsIn(paths, opts.recursive === true), fields, opts);
+        return;
+      }
+      const file = paths[0]!;
       const submitted =
         fs.statSync(file).size > opts.resumableAbove * 1024 * 1024
           ? { jobId: await resumableUpload(client, file, fields, opts.quiet === true) }
@@ -386,6 +486,7 @@ interface SubmitOptions {
   languages?: string;
   pages?: string;
   priority?: string;
+  recursive?: boolean;
   quiet?: boolean;
   resumableAbove: number;
 }

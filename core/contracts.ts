@@ -155,7 +155,7 @@ export function searchAttributeCreateCommand(names: string[], namespace: string)
     .join(' && ');
 }
 
-/** The events a job's callback URL hears. `batch.completed` is reserved for batches (not sent yet). */
+/** The events a job's callback URL hears; `batch.completed` goes to a batch's (POST /v1/batches). */
 export const WEBHOOK_EVENTS = [
   'job.completed',
   'job.partial',
@@ -192,13 +192,59 @@ export interface WebhookPayload {
   };
 }
 
+/** How many of a batch's documents are in each state. */
+export interface BatchDocumentCounts {
+  total: number;
+  completed: number;
+  partial: number;
+  failed: number;
+  cancelled: number;
+  /** Queued, processing or waiting for a password. */
+  inFlight: number;
+}
+
+/** The JSON body of batch.completed: sent once when a batch's last document ends. */
+export interface BatchWebhookPayload {
+  type: 'batch.completed';
+  timestamp: string;
+  data: {
+    batchId: string;
+    /** completed, partial, failed or cancelled (GET /v1/batches/{id}). */
+    status: string;
+    documents: BatchDocumentCounts;
+    /** File parts refused at submit (never documents). */
+    rejected: number;
+    pages: { total: number; done: number; failed: number };
+    links: { self: string; results: string };
+  };
+}
+
+/** Input of concludeBatches: a job has just reached its final state. */
+export interface ConcludeBatchesInput {
+  jobId: string;
+}
+
+/** A batch that ended with this job, decided once (the conditional update won), and where to announce it. */
+export interface ConcludedBatch {
+  batchId: string;
+  /** Null: the batch has no callback URL. */
+  webhook: WebhookSettings | null;
+  payload: BatchWebhookPayload;
+}
+
+/** Output of concludeBatches: the batches this job's end ended (usually none; one for a batch's last document). */
+export interface ConcludeBatchesOutput {
+  ended: ConcludedBatch[];
+}
+
 /** Input of webhookDeliveryWorkflow: one event to one URL, until delivered, gone, refused or 25 h passed. */
 export interface WebhookDeliveryWorkflowInput {
   /** Standard Webhooks' webhook-id, fixed by the document workflow: the same for every attempt. */
   webhookId: string;
+  /** The job the event is about (for batch.completed: the batch's document that ended it, whose key signs). */
   jobId: string;
   url: string;
-  payload: WebhookPayload;
+  payload: WebhookPayload | BatchWebhookPayload;
   retryInitialMs: number;
   retryMaxMs: number;
 }

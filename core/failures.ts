@@ -81,6 +81,12 @@ export const FAILURES = {
   /** A priority change for a job with no page left to start. */
   JOB_NOT_QUEUED: { http: 409 },
   NO_FAILED_PAGES: { http: 409 },
+  // Batches (POST /v1/batches and /v1/batches/{id}/…).
+  BATCH_TOO_MANY_FILES: { http: 400 },
+  BATCH_NO_VALID_FILES: { http: 422 },
+  BATCH_NOT_FOUND: { http: 404 },
+  BATCH_FINISHED: { http: 409 },
+  BATCH_NOTHING_TO_RETRY: { http: 409 },
   JOB_NOT_WAITING_FOR_PASSWORD: { http: 409 },
   /** ?format=pdf of a job still running: its searchable PDF is built after its pages. */
   JOB_NOT_FINISHED: { http: 409 },

@@ -4,6 +4,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
 import { DocumentsModule } from './documents/documents.module.js';
+import { BatchesModule } from './batches/batches.module.js';
 import { UploadsModule } from './uploads/uploads.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LanguagesModule } from './languages/languages.controller.js';
@@ -25,6 +26,7 @@ import { MetricsModule } from './telemetry/metrics.module.js';
     AuthModule,
     JobsModule,
     DocumentsModule,
+    BatchesModule,
     UploadsModule,
     LanguagesModule,
     SeedModule,

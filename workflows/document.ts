@@ -20,6 +20,7 @@ import { runAllPages } from './pages.js';
 import { priorityOf, show, summaryOf, trackPriority } from './priority.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
 import { announce, announceEnd } from './webhooks.js';
+import { concludeBatches } from './batches.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
   handlePasswordUpdates,
@@ -97,6 +98,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
           await announce(input, 'job.failed', { ...NO_PAGES, status: 'failed', error });
         }
         show(run, { status: 'failed' });
+        await concludeBatches(jobId, bookkeeping);
         progress.step = 'done';
         // A password update still being checked is answered before the run closes.
         await condition(allHandlersFinished);
@@ -127,6 +129,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     show(run, { status: final.status });
     progress.step = 'done';
     await announceEnd(input, final, inspected.pageCount);
+    await concludeBatches(jobId, bookkeeping);
     return {
       jobId,
       status: final.status,
@@ -141,6 +144,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
         const final = await bookkeeping.finalizeDocument({ jobId, cancelled: true });
         show(run, { status: final.status });
         await announceEnd(input, final, progress.pageCount);
+        await concludeBatches(jobId, bookkeeping);
       });
     }
     throw err;

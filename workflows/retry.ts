@@ -7,6 +7,7 @@ import { runAllPages } from './pages.js';
 import { priorityOf, show, summaryOf, trackPriority } from './priority.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
 import { announceEnd } from './webhooks.js';
+import { concludeBatches } from './batches.js';
 
 /**
  * Re-runs a finished job's failed pages (the API has reset them to pending and reopened the job), then
@@ -40,12 +41,14 @@ export async function retryPagesWorkflow(input: RetryPagesWorkflowInput): Promis
     show(run, { status: final.status });
     progress.step = 'done';
     await announceEnd(input, final, final.pagesDone + final.pagesFailed);
+    await concludeBatches(jobId, bookkeeping);
     return { jobId, pageCount: input.pageNumbers.length, ...final };
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
         const final = await bookkeeping.finalizeDocument({ jobId, cancelled: true });
         await announceEnd(input, final, final.pagesDone + final.pagesFailed);
+        await concludeBatches(jobId, bookkeeping);
       });
     }
     throw err;

@@ -14,6 +14,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import {
   webhookWorkflowId,
+  type ConcludedBatch,
   type DeliverWebhookOutput,
   type DocumentWorkflowInput,
   type WebhookDeliveryWorkflowInput,
@@ -96,6 +97,31 @@ export async function announce(
         payload,
         retryInitialMs: settings.retryInitialMs,
         retryMaxMs: settings.retryMaxMs,
+      },
+    ],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    cancellationType: ChildWorkflowCancellationType.ABANDON,
+  });
+}
+
+/**
+ * Starts the delivery of a batch's batch.completed (decided once by the concludeBatches activity, whose
+ * answer carries the payload) to the batch's callback URL, signed with the key of `jobId`, the batch's
+ * document that ended it. Returns once the child has started.
+ */
+export async function announceBatch(jobId: string, batch: ConcludedBatch): Promise<void> {
+  if (!batch.webhook) return;
+  const webhookId = `msg_${uuid4().replaceAll('-', '')}`;
+  await startChild(webhookDeliveryWorkflow, {
+    workflowId: webhookWorkflowId(webhookId),
+    args: [
+      {
+        webhookId,
+        jobId,
+        url: batch.webhook.url,
+        payload: batch.payload,
+        retryInitialMs: batch.webhook.retryInitialMs,
+        retryMaxMs: batch.webhook.retryMaxMs,
       },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -6,7 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize,
 } from 'sequelize';
-import type { DocumentOptions, PageLanguages, PageLayout, Word } from '../contracts.js';
+import type { DocumentOptions, PageLanguages, PageLayout, WebhookSettings, Word } from '../contracts.js';
 import type { JobStatus, JobStep, PageMethod, PageStatus } from '../lifecycle.js';
 
 /** A document submitted for extraction. */
@@ -45,6 +45,38 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare callbackUrl: CreationOptional<string | null>;
   /** 1 (most urgent) to 5; 3 by default. Carried by Temporal's task priority to the job's workflow and pages. */
   declare priority: CreationOptional<number>;
+  /** The batch that submitted the job; null for a job submitted on its own. */
+  declare batchId: CreationOptional<string | null>;
+}
+
+/** Documents submitted together with shared options (POST /v1/batches); never deleted. */
+export class Batch extends Model<InferAttributes<Batch>, InferCreationAttributes<Batch>> {
+  declare id: string;
+  declare apiKeyId: string | null;
+  declare options: DocumentOptions;
+  declare callbackUrl: string | null;
+  /** Where and how batch.completed is delivered; null: the batch has no callback URL. */
+  declare webhook: WebhookSettings | null;
+  /** File parts the request carried, accepted or not. */
+  declare fileCount: CreationOptional<number>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  /** Every document recorded: the batch may end only once it is set. */
+  declare sealedAt: CreationOptional<Date | null>;
+  declare cancelledAt: CreationOptional<Date | null>;
+  declare endedAt: CreationOptional<Date | null>;
+  /** Who ended it (the last document's workflow run, or the API request that sealed it): a retried end finds it again. */
+  declare endedBy: CreationOptional<string | null>;
+}
+
+/** One file part of a batch, in the order sent: the job it became, or why it was refused. */
+export class BatchDocument extends Model<InferAttributes<BatchDocument>, InferCreationAttributes<BatchDocument>> {
+  declare batchId: string;
+  declare position: number;
+  declare fileName: string | null;
+  declare jobId: string | null;
+  declare errorCode: string | null;
+  declare errorMessage: string | null;
 }
 
 /** An API client's key: only its SHA-256 is stored; revoked, never deleted. */
@@ -148,6 +180,8 @@ export function initAppModels(sequelize: Sequelize): {
   Operator: typeof Operator;
   AdminSession: typeof AdminSession;
   WebhookDelivery: typeof WebhookDelivery;
+  Batch: typeof Batch;
+  BatchDocument: typeof BatchDocument;
 } {
   Job.init(
     {
@@ -186,8 +220,37 @@ export function initAppModels(sequelize: Sequelize): {
       passwordSealed: DataTypes.TEXT,
       callbackUrl: DataTypes.TEXT,
       priority: { type: DataTypes.SMALLINT, allowNull: false, defaultValue: 3 },
+      batchId: DataTypes.UUID,
     },
     { sequelize, tableName: 'jobs', underscored: true },
+  );
+  Batch.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true },
+      apiKeyId: DataTypes.UUID,
+      options: { type: DataTypes.JSONB, allowNull: false },
+      callbackUrl: DataTypes.TEXT,
+      webhook: DataTypes.JSONB,
+      fileCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      createdAt: DataTypes.DATE,
+      updatedAt: DataTypes.DATE,
+      sealedAt: DataTypes.DATE,
+      cancelledAt: DataTypes.DATE,
+      endedAt: DataTypes.DATE,
+      endedBy: DataTypes.TEXT,
+    },
+    { sequelize, tableName: 'batches', underscored: true },
+  );
+  BatchDocument.init(
+    {
+      batchId: { type: DataTypes.UUID, primaryKey: true },
+      position: { type: DataTypes.INTEGER, primaryKey: true },
+      fileName: DataTypes.TEXT,
+      jobId: DataTypes.UUID,
+      errorCode: DataTypes.STRING(48),
+      errorMessage: DataTypes.TEXT,
+    },
+    { sequelize, tableName: 'batch_documents', underscored: true, timestamps: false },
   );
   JobPage.init(
     {
@@ -283,7 +346,7 @@ export function initAppModels(sequelize: Sequelize): {
   );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession, WebhookDelivery };
+  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession, WebhookDelivery, Batch, BatchDocument };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

@@ -63,6 +63,8 @@ const schema = z.object({
   /** Resumable uploads (/v1/uploads) left unfinished this long are expired and removed by the orphan sweep. */
   UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
   MAX_PAGES: positiveInt.default(5000),
+  /** Most file parts in one POST /v1/batches. */
+  MAX_BATCH_FILES: positiveInt.default(1000),
 
   OCR_DPI: z.coerce.number().int().min(72).max(1200).default(300),
   RENDER_MAX_PIXELS: positiveInt.default(50_000_000),
@@ -162,7 +164,7 @@ export interface Config {
   database: { appUrl: string; legacyUrl: string; poolMax: number };
   /** The document store: a folder, or an S3-compatible bucket with a worker's local cache (createStorage). */
   storage: StorageConfig;
-  limits: { maxUploadBytes: number; maxPages: number };
+  limits: { maxUploadBytes: number; maxPages: number; maxBatchFiles: number };
   /** Resumable (tus) uploads: where unfinished ones are kept, and when they expire. */
   uploads: UploadStoreSettings;
   pipeline: {
@@ -330,7 +332,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       qpdf: e.QPDF_PATH?.includes('/') === false ? e.QPDF_PATH : path.resolve(cwd, e.QPDF_PATH ?? DEFAULT_QPDF_PATH),
       glyphlessFont: path.resolve(cwd, e.GLYPHLESS_FONT_PATH ?? DEFAULT_GLYPHLESS_FONT_PATH),
     },
-    limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES },
+    limits: { maxUploadBytes: e.MAX_UPLOAD_BYTES, maxPages: e.MAX_PAGES, maxBatchFiles: e.MAX_BATCH_FILES },
     uploads: uploadStoreOf(storageConfigOf(e), e.UPLOAD_EXPIRY_HOURS * 3600 * 1000),
     pipeline: {
       dpi: e.OCR_DPI,

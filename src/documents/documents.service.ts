@@ -148,7 +148,7 @@ export class DocumentsService {
    * Where the job's webhooks go: the callbackUrl sent (checked by the DTO in parseOptions), else the key's
    * default; null for none. A URL needs a key with a signing secret, or nothing could sign its webhooks.
    */
-  private async callbackUrlFor(owner: string | null, sent: string | undefined): Promise<string | null> {
+  async callbackUrlFor(owner: string | null, sent: string | undefined): Promise<string | null> {
     const key = owner === null ? null : await this.models.ApiKey.findByPk(owner);
     const url = sent ?? key?.webhookUrl ?? null;
     if (url !== null && !key?.webhookSecretSealed) {
@@ -255,13 +255,15 @@ export class DocumentsService {
 
   /**
    * A stored upload becomes a job (or joins an identical live one, or is the Idempotency-Key's job again);
-   * its workflow starts. The stored object is removed whenever no new job keeps it.
+   * its workflow starts. The stored object is removed whenever no new job keeps it. `batchId`: the batch
+   * (POST /v1/batches) the new job belongs to.
    */
-  private async accept(
+  async accept(
     principal: Principal,
     jobId: string,
     upload: Pick<ReceivedUpload, 'stored' | 'filename' | 'mediaType' | 'fields'>,
     idempotencyKey?: string,
+    batchId?: string,
   ): Promise<Submission> {
     const owner = principal.apiKeyId;
     const storageKey = upload.stored.key;
@@ -305,6 +307,7 @@ export class DocumentsService {
           passwordSealed: password ?? null,
           callbackUrl,
           priority,
+          batchId: batchId ?? null,
         });
       } catch (err) {
         if (!(err instanceof UniqueConstraintError)) {

@@ -26,6 +26,8 @@ export interface InProcessWorkerOptions {
   metrics?: PageMetrics;
   /** Activity slots (default 4): one makes every other task wait in Temporal's queue, in priority order. */
   maxActivities?: number;
+  /** Webhook deliveries (e.g. to a receiver on loopback); default: the activities' own. */
+  webhooks?: ActivityDeps['settings']['webhooks'];
   /** The app DB, Temporal and storage to use instead of the harness's (the variables a Folio process reads). */
   env?: NodeJS.ProcessEnv;
 }
@@ -62,6 +64,7 @@ export async function startInProcessWorker(options: InProcessWorkerOptions): Pro
         maxPages: 5000,
         heartbeatIntervalMs: 1000,
         plan: { window: 4, pagesPerChild: 500, pageTimeoutSeconds: 120, pageMaxAttempts: 3, ...options.plan },
+        ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       },
     }),
     maxConcurrentActivityTaskExecutions: options.maxActivities ?? 4,

@@ -52,6 +52,7 @@ type Mocked = Pick<
   | 'recordPageFailure'
   | 'buildSearchablePdf'
   | 'finalizeDocument'
+  | 'concludeBatches'
 >;
 type ActivityName = keyof Mocked;
 
@@ -194,6 +195,8 @@ const activities: Mocked = {
     const { job } = called('finalizeDocument', input);
     return Promise.resolve(job.finalize(input.cancelled ?? false));
   },
+  // These jobs are in no batch (test/e2e/batches.test.ts and test/core/batch-store.test.ts cover batches).
+  concludeBatches: () => Promise.resolve({ ended: [] }),
 };
 
 /** Inspect as the real one answers: it opens only with the right password. */
@@ -372,8 +375,8 @@ describe('document workflows with mocked activities', () => {
       const markers = (events ?? []).filter(
         (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
       );
-      // processing, processing-pages, the failed page, finalizing, finalize.
-      assert.equal(markers.length, 5);
+      // processing, processing-pages, the failed page, finalizing, finalize, conclude its batches (none).
+      assert.equal(markers.length, 6);
       assert.deepEqual(job.inputsOf('recordPageFailure'), [
         { jobId: job.id, pageNumber: 2, code: 'PAGE_UNREADABLE', message: 'bad page' },
       ]);

@@ -29,6 +29,7 @@ describe('replay of the recorded histories', () => {
       'document-1.json',
       'document-2.json',
       'document-3.json',
+      'document-batch-completed.json',
       'document-needs-password.json',
       'document-priority-changed.json',
       'document-priority.json',
@@ -39,6 +40,8 @@ describe('replay of the recorded histories', () => {
     for (const [file, events] of [
       ['document-webhooks-completed.json', ['job.completed']],
       ['document-webhooks-cancelled.json', ['job.needs_password', 'job.cancelled']],
+      // The batches patch: the batch's last document ends it and starts batch.completed after job.completed.
+      ['document-batch-completed.json', ['job.completed', 'batch.completed']],
     ] as const) {
       const starts = (load(file).events ?? []).flatMap((e) => {
         const a = e.startChildWorkflowExecutionInitiatedEventAttributes;

@@ -43,6 +43,14 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare passwordSealed: CreationOptional<string | null>;
   /** Where the job's webhooks go: the callbackUrl it was submitted with, else its key's default; null: none. */
   declare callbackUrl: CreationOptional<string | null>;
+  /** Operators' labels; GET /v1/jobs?tag=… and the panel filter by them (every tag given must match). */
+  declare tags: CreationOptional<string[]>;
+  /** An operator's note on the job. */
+  declare note: CreationOptional<string | null>;
+  /** Kept until then, whatever the cleanup schedule's retention (earlier or later); null: the default. */
+  declare retainUntil: CreationOptional<Date | null>;
+  /** The operator (email) who uploaded the document from the panel; null for API submissions. */
+  declare createdBy: CreationOptional<string | null>;
 }
 
 /** An API client's key: only its SHA-256 is stored; revoked, never deleted. */
@@ -116,6 +124,23 @@ export class ScheduleAudit extends Model<InferAttributes<ScheduleAudit>, InferCr
   declare createdAt: CreationOptional<Date>;
 }
 
+/** Who acted: a panel operator, an API key, or the system (a script, a schedule). */
+export type AuditActorType = 'operator' | 'api_key' | 'system';
+
+/** One operator or key action: who, what, on what, when, before and after. Append-only (a trigger refuses changes). */
+export class AuditEvent extends Model<InferAttributes<AuditEvent>, InferCreationAttributes<AuditEvent>> {
+  declare id: CreationOptional<number>;
+  declare actorType: AuditActorType;
+  declare actorId: string | null;
+  declare actor: string;
+  declare action: string;
+  declare targetType: string;
+  declare targetId: string | null;
+  declare before: Record<string, unknown> | null;
+  declare after: Record<string, unknown> | null;
+  declare createdAt: CreationOptional<Date>;
+}
+
 /** A person who signs in to the admin panel. Never deleted: disabled instead. */
 export class Operator extends Model<InferAttributes<Operator>, InferCreationAttributes<Operator>> {
   declare id: CreationOptional<string>;
@@ -146,6 +171,7 @@ export function initAppModels(sequelize: Sequelize): {
   Operator: typeof Operator;
   AdminSession: typeof AdminSession;
   WebhookDelivery: typeof WebhookDelivery;
+  AuditEvent: typeof AuditEvent;
 } {
   Job.init(
     {
@@ -183,6 +209,10 @@ export function initAppModels(sequelize: Sequelize): {
       retryCount: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       passwordSealed: DataTypes.TEXT,
       callbackUrl: DataTypes.TEXT,
+      tags: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false, defaultValue: [] },
+      note: DataTypes.TEXT,
+      retainUntil: DataTypes.DATE,
+      createdBy: DataTypes.TEXT,
     },
     { sequelize, tableName: 'jobs', underscored: true },
   );
@@ -278,9 +308,24 @@ export function initAppModels(sequelize: Sequelize): {
     },
     { sequelize, tableName: 'admin_sessions', underscored: true },
   );
+  AuditEvent.init(
+    {
+      id: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true },
+      actorType: { type: DataTypes.STRING(16), allowNull: false },
+      actorId: DataTypes.TEXT,
+      actor: { type: DataTypes.TEXT, allowNull: false },
+      action: { type: DataTypes.STRING(48), allowNull: false },
+      targetType: { type: DataTypes.STRING(32), allowNull: false },
+      targetId: DataTypes.TEXT,
+      before: DataTypes.JSONB,
+      after: DataTypes.JSONB,
+      createdAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'audit_events', underscored: true, updatedAt: false },
+  );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession, WebhookDelivery };
+  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession, WebhookDelivery, AuditEvent };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

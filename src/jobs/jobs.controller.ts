@@ -5,6 +5,7 @@ import {
   Header,
   HttpCode,
   Param,
+  Patch,
   Post,
   Query,
   Req,
@@ -20,8 +21,9 @@ import type { Response } from 'express';
 import { ApiKeyGuard, type AuthedRequest } from '../auth/api-key.guard.js';
 import { JobsService } from './jobs.service.js';
 import { JobsListService, type JobListRow } from './jobs-list.service.js';
-import { JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
+import { JobEditBody, JobListQueryDto, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
 import { JobControlService } from './job-control.service.js';
+import { JobEditsService } from './job-edits.service.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobResultsService } from './job-results.service.js';
 import { OriginalDocumentService } from './original-document.service.js';
@@ -39,6 +41,8 @@ import { ApiErrors } from '../common/openapi.js';
 import { PAGE_FORMATS } from '../../core/outputs/formats.js';
 import { jobIdPipe } from '../common/pipes.js';
 import { queryValidation } from '../common/validation.js';
+import { keyActor } from '../../core/audit.js';
+import { ApiError } from '../common/errors.js';
 
 /** A list row as the API shows it. */
 export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
@@ -57,6 +61,7 @@ export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
     startedAt: r.started_at?.toISOString() ?? null,
     finishedAt: r.finished_at?.toISOString() ?? null,
     durationMs: r.duration_ms,
+    tags: r.tags ?? [],
     links: jobs.links({ id: r.id, workflowId: r.workflow_id }),
   };
 }
@@ -76,6 +81,7 @@ export class JobsController {
     private readonly events: JobEventsService,
     private readonly results: JobResultsService,
     private readonly original: OriginalDocumentService,
+    private readonly edits: JobEditsService,
   ) {}
 
   @Get()
@@ -202,7 +208,7 @@ export class JobsController {
   @ApiErrors(403, 404, 409, 503)
   async cancel(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
-    await this.control.cancel(id);
+    await this.control.cancel(id, keyActor(req.principal));
     const job = await this.jobs.get(id);
     return toJobView(this.jobs, job, await this.jobs.pageStates(id));
   }
@@ -223,7 +229,7 @@ export class JobsController {
     @Body() body: PasswordBody,
   ): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
-    await this.control.providePassword(id, body.password);
+    await this.control.providePassword(id, body.password, keyActor(req.principal));
     const job = await this.jobs.get(id);
     return toJobView(this.jobs, job, await this.jobs.pageStates(id));
   }
@@ -242,10 +248,14 @@ export class JobsController {
   ): Promise<RetryStartedView> {
     await this.jobs.getFor(req.principal, id);
     // JSON null means "not given" (class-validator's IsOptional lets it through).
-    const started = await this.control.retry(id, {
-      ocrMode: body.ocrMode ?? undefined,
-      pages: body.pages ?? undefined,
-    });
+    const started = await this.control.retry(
+      id,
+      {
+        ocrMode: body.ocrMode ?? undefined,
+        pages: body.pages ?? undefined,
+      },
+      keyActor(req.principal),
+    );
     const job = await this.jobs.get(id);
     return {
       jobId: id,
@@ -254,5 +264,23 @@ export class JobsController {
       workflowId: started.workflowId,
       links: this.jobs.links(job),
     };
+  }
+
+  // Tags, note and retention date (JobEditsService). Priority has its own service method and DTO fields.
+  @Patch(':id')
+  @ApiBody({ type: JobEditBody })
+  @ApiOkResponse({ type: JobView, description: 'The job after the edit; the change is in the audit log.' })
+  @ApiErrors(400, 403, 404)
+  async edit(
+    @Req() req: AuthedRequest,
+    @Param('id', jobIdPipe) id: string,
+    @Body() body: JobEditBody,
+  ): Promise<JobView> {
+    if (req.principal.role !== 'admin') {
+      throw new ApiError('FORBIDDEN', "Only an admin key may edit a job's tags, note or retention date.");
+    }
+    await this.jobs.getFor(req.principal, id);
+    const job = await this.edits.edit(id, body, keyActor(req.principal));
+    return toJobView(this.jobs, job, await this.jobs.pageStates(id));
   }
 }

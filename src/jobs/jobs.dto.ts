@@ -21,6 +21,8 @@ import { JOB_STATUSES, OCR_MODES, type JobStatus, type OcrMode } from '../../cor
 import { commaList, digits, IsPageRange } from '../common/validation.js';
 import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
 import { MAX_PASSWORD_CHARS } from './passwords.js';
+import { MAX_TAGS, parseTags, TAG_PATTERN } from '../../core/tags.js';
+import { MAX_NOTE_CHARS } from './job-edits.service.js';
 
 export const MAX_LIMIT = 200;
 const MAX_OFFSET = 1_000_000;
@@ -55,6 +57,17 @@ export class JobListQueryDto {
   @IsOptional()
   @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex digits' })
   sha256?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Repeated (?tag=a&tag=b) or comma-separated; the job must carry every one',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === undefined ? undefined : parseTags(value)))
+  @IsArray()
+  @ArrayNotEmpty({ message: 'tag must name at least one tag' })
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag is 1–64 letters, digits or - _ . : /' })
+  tag?: string[];
 
   @ApiPropertyOptional({ enum: SORTS, default: 'created' })
   @IsOptional()
@@ -100,6 +113,7 @@ export class JobListQueryDto {
       createdTo: this.createdTo === undefined ? undefined : new Date(this.createdTo),
       filename: this.filename,
       sha256: this.sha256,
+      tags: this.tag,
       sort: this.sort,
       order: this.order,
       limit: this.limit,
@@ -152,4 +166,28 @@ export class ResultQueryDto {
   @IsOptional()
   @IsIn(RESULT_FORMATS, { message: `format must be one of ${RESULT_FORMATS.join(', ')}` })
   format: ResultFormat = 'json';
+}
+
+/** PATCH /v1/jobs/{id}: an admin's labels, note and retention date for a job (each optional). */
+export class JobEditBody {
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_TAGS, description: 'Replaces the tags; stored lower-case' })
+  @IsOptional()
+  @IsArray({ message: 'tags must be an array of strings' })
+  @IsString({ each: true, message: 'tags must be an array of strings' })
+  tags?: string[];
+
+  @ApiPropertyOptional({ nullable: true, type: String, maxLength: MAX_NOTE_CHARS, description: 'null clears it' })
+  @IsOptional()
+  @IsString({ message: 'note must be a string or null' })
+  note?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: "Keep the job's file until then, instead of the cleanup schedule's retention; null: the default",
+  })
+  @IsOptional()
+  @IsISO8601({}, { message: 'retainUntil must be an ISO 8601 date-time or null' })
+  retainUntil?: string | null;
 }

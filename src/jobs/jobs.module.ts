@@ -7,6 +7,7 @@ import { JobEventsService } from './job-events.service.js';
 import { SearchablePdfService } from './searchable-pdf.service.js';
 import { JobResultsService } from './job-results.service.js';
 import { OriginalDocumentService } from './original-document.service.js';
+import { JobEditsService } from './job-edits.service.js';
 
 @Module({
   controllers: [JobsController],
@@ -18,7 +19,8 @@ import { OriginalDocumentService } from './original-document.service.js';
     SearchablePdfService,
     JobResultsService,
     OriginalDocumentService,
+    JobEditsService,
   ],
-  exports: [JobsService, JobsListService, JobControlService, JobResultsService],
+  exports: [JobsService, JobsListService, JobControlService, JobResultsService, JobEditsService],
 })
 export class JobsModule {}

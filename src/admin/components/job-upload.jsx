@@ -15,6 +15,7 @@ const JobUpload = ({ resource }) => {
   const [ocrMode, setOcrMode] = useState('auto');
   const [callbackUrl, setCallbackUrl] = useState('');
   const [apiKeyId, setApiKeyId] = useState('');
+  const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState(null);
 
@@ -28,7 +29,7 @@ const JobUpload = ({ resource }) => {
     setResult(null);
     const form = new FormData();
     if (file) form.append('file', file);
-    const fields = { languages, pages, ocrMode, callbackUrl, apiKeyId };
+    const fields = { languages, pages, ocrMode, callbackUrl, apiKeyId, password };
     for (const [name, value] of Object.entries(fields)) if (value) form.append(name, value);
     try {
       const res = await api.resourceAction({ resourceId: resource.id, actionName: 'new', method: 'post', data: form });
@@ -88,6 +89,16 @@ const JobUpload = ({ resource }) => {
       <Box style={field}>
         <Label>Callback URL (needs a key with a webhook secret)</Label>
         <Input name="callbackUrl" value={callbackUrl} onChange={(e) => setCallbackUrl(e.target.value)} />
+      </Box>
+      <Box style={field}>
+        <Label>Password (an encrypted PDF's; sealed, never stored in clear)</Label>
+        <Input
+          name="password"
+          type="password"
+          autoComplete="off"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
       </Box>
       <Button type="submit" variant="contained" disabled={busy} data-testid="upload-submit">
         {busy ? 'Uploading…' : 'Upload'}

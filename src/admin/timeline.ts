@@ -5,7 +5,7 @@
  * `lastFailure`), how it ended and how long it took from scheduling to its end.
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter, optionalTsToDate } from '@temporalio/common';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { retryWorkflowIdPrefix } from '../../core/contracts.js';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
@@ -44,6 +44,13 @@ export interface JobTimeline {
 
 const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() : null);
 
+/** An event's time: seconds arrive as a Long from the client, as a number or string from a JSON history. */
+function eventDate(ts: HistoryEvent['eventTime']): Date | undefined {
+  if (!ts) return undefined;
+  const seconds = Number(String(ts.seconds ?? 0));
+  return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6));
+}
+
 /** The page number in an activity's first argument ({ pageNumber } or { jobId, pageNumber, … }), if any. */
 function pageOf(event: HistoryEvent): number | null {
   const payload = event.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
@@ -65,7 +72,7 @@ export function activitiesOf(
   const children: string[] = [];
   for (const e of events) {
     const id = String(e.eventId ?? '');
-    const at = optionalTsToDate(e.eventTime) ?? undefined;
+    const at = eventDate(e.eventTime);
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
       rows.set(id, {

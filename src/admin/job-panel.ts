@@ -174,6 +174,8 @@ export function jobEditHandler(deps: JobPanelDeps) {
     if (request.method !== 'post') return { record: await toJson() };
     const payload = (request.payload ?? {}) as Params;
     try {
+      // PRIORITY (for the merge): when the form carries `priority`, call the priority service's method here
+      // (with operatorActor(ctx.currentAdmin)) before or beside the edits below.
       await deps.edits.edit(
         id,
         {

@@ -260,7 +260,9 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
           'finishedAt',
           'archivedAt',
         ],
-        // Priority is edited by its own service (it reschedules the workflow); the lead wires it here.
+        // PRIORITY (for the merge): priority is edited by its own service method (it changes the workflow's
+        // scheduling, not only the row). Add 'priority' here once the column exists, and route it in
+        // jobEditHandler (job-panel.ts, marked PRIORITY) to that method, which should audit as 'job.priority'.
         editProperties: ['tagList', 'note', 'retainUntil'],
         properties: {
           status: {

@@ -4,7 +4,7 @@
  * from the panel → the job appears and completes; tags and note edited → the list filter by tag and
  * GET /v1/jobs?tag= find it, the audit row has before and after; the timeline shows each page's attempts
  * (the retried page: 2, with the failure that caused the retry); the audit list, read-only and append-only.
- * Also: PATCH /v1/jobs/{id}, and operator and key actions in the audit. Screenshots in
+ * Also: PATCH /v1/jobs/{id}, and a cancel, operator and key actions in the audit. Screenshots in
  * test-results/screenshots/panel-crud-*.png.
  */
 import assert from 'node:assert/strict';
@@ -275,10 +275,25 @@ describe('admin panel: create, edit, timeline and audit of jobs', () => {
     assert.equal((keyAudit?.before as { revokedAt: unknown }).revokedAt, null);
     assert.ok((keyAudit?.after as { revokedAt: unknown }).revokedAt);
 
+    // A job cancelled from the panel (page 2's first attempt fails, so the job runs for 2 s at least).
+    const submitted = await stack.submit({
+      name: `cancel-${run}.pdf`,
+      bytes: await syntheticTextPdf(3, { title: `panel cancel ${run}` }),
+    });
+    assert.equal(submitted.status, 202);
+    const { jobId: cancelId } = (await submitted.json()) as { jobId: string };
+    const cancel = await fetch(`${stack.url}/admin/api/resources/jobs/records/${cancelId}/cancel`, { headers });
+    const { notice } = (await cancel.json()) as { notice: { message: string } };
+    assert.equal(notice.message, 'Cancellation requested.');
+    assert.equal((await waitForJob(stack.url, cancelId, 30_000)).status, 'cancelled');
+    const cancelAudit = await AuditEvent.findOne({ where: { action: 'job.cancel', targetId: cancelId } });
+    assert.equal(cancelAudit?.actor, email);
+    assert.equal(cancelAudit?.actorType, 'operator');
+
     // The list in the panel: this run's rows, no delete or edit anywhere.
     await page.goto(`${stack.url}/admin/resources/audit_events?filters.actor=${email}`);
     await page.getByText('job.edit').first().waitFor();
-    for (const action of ['job.create', 'operator.create', 'api_key.revoke']) {
+    for (const action of ['job.create', 'job.cancel', 'operator.create', 'api_key.revoke']) {
       await page.getByText(action).first().waitFor();
     }
     assert.equal(await page.getByText(/delete/i).count(), 0, 'no delete on the audit list');

@@ -64,7 +64,12 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
   async function cleanupExpiredJobsBatch(input: CleanupBatchInput): Promise<CleanupBatchOutput> {
     const cutoff = new Date(Date.now() - input.retentionDays * DAY_MS);
     const expired = await Job.findAll({
-      where: { archivedAt: null, status: { [Op.in]: [...FINISHED_STATUSES] }, finishedAt: { [Op.lt]: cutoff } },
+      // A job's own retention date (set by an operator) wins over the schedule's, earlier or later.
+      where: {
+        archivedAt: null,
+        status: { [Op.in]: [...FINISHED_STATUSES] },
+        [Op.or]: [{ retainUntil: null, finishedAt: { [Op.lt]: cutoff } }, { retainUntil: { [Op.lt]: new Date() } }],
+      },
       order: [['finishedAt', 'ASC']],
       limit: input.limit,
     });

@@ -70,6 +70,10 @@ export const FAILURES = {
   PASSWORD_INVALID: { http: 400 },
   WEBHOOK_INVALID: { http: 400 },
   PRIORITY_INVALID: { http: 400 },
+  // Job edits (PATCH /v1/jobs/{id}, the panel).
+  TAGS_INVALID: { http: 400 },
+  NOTE_TOO_LONG: { http: 400 },
+  RETAIN_UNTIL_INVALID: { http: 400 },
   UNAUTHORIZED: { http: 401, generic: true },
   FORBIDDEN: { http: 403, generic: true },
   JOB_NOT_FOUND: { http: 404 },

@@ -5,11 +5,13 @@
  * gives one a new signing secret (printed once), `--set-webhook-url <id> --webhook-url URL` changes its default
  * callback URL (an empty URL clears it).
  */
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiKeysService, type ApiKeyRole } from '../src/auth/api-keys.service.js';
 import { createSequelize } from '../core/db/connections.js';
 import { initAppModels } from '../core/db/models.js';
+import { scriptActor } from '../core/audit.js';
 import { parseSecretKey } from '../core/sealed-secret.js';
 import { appDatabaseUrl, localDataDir } from './lib/local-stack.js';
 import { localDocumentSecretKey } from './lib/document-secret-key.js';
@@ -45,6 +47,8 @@ try {
   if (secretText !== undefined && !secretKey) throw new Error('DOCUMENT_SECRET_KEY is not a valid key.');
   db = createSequelize(url, 1, 'app');
   const keys = new ApiKeysService(initAppModels(db), 0, secretKey);
+  // Who ran the script is not known to the app: the audit names the script and the OS user.
+  const actor = scriptActor(`npm run api-key (${os.userInfo().username})`);
   if (values.list) {
     const list = await keys.list();
     if (values.json) print(list, '');
@@ -54,12 +58,12 @@ try {
         console.log(`${k.id}  ${k.role.padEnd(6)}  folio_${k.prefix}_…  ${state}  ${k.name}`);
       }
   } else if (values.revoke) {
-    const revoked = await keys.revoke(values.revoke);
+    const revoked = await keys.revoke(values.revoke, actor);
     if (!revoked) throw new Error(`No API key has the id ${values.revoke}.`);
     print(revoked, `revoked ${revoked.id} (${revoked.name})`);
   } else if (values['rotate-webhook-secret']) {
     const id = values['rotate-webhook-secret'];
-    const rotated = await keys.rotateWebhookSecret(id);
+    const rotated = await keys.rotateWebhookSecret(id, actor);
     if (!rotated) throw new Error(`No API key has the id ${id}.`);
     print(
       { id, webhookSecret: rotated.webhookSecret },
@@ -68,18 +72,21 @@ try {
     );
   } else if (values['set-webhook-url']) {
     const id = values['set-webhook-url'];
-    const updated = await keys.setWebhookUrl(id, values['webhook-url'] || null);
+    const updated = await keys.setWebhookUrl(id, values['webhook-url'] || null, actor);
     if (!updated) throw new Error(`No API key has the id ${id}.`);
     print(updated, `webhook URL of ${id}: ${updated.webhookUrl ?? '(none)'}`);
   } else {
     if (!values.name) {
       throw new Error('usage: npm run api-key -- --name <name> [--role client|admin] [--webhook-url <url>] [--json]');
     }
-    const { key, webhookSecret, apiKey } = await keys.create({
-      name: values.name,
-      role: values.role as ApiKeyRole,
-      ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
-    });
+    const { key, webhookSecret, apiKey } = await keys.create(
+      {
+        name: values.name,
+        role: values.role as ApiKeyRole,
+        ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
+      },
+      actor,
+    );
     // The key stays the last line of the text form: scripts take it from there.
     print(
       { id: apiKey.id, name: apiKey.name, role: apiKey.role, key, webhookSecret, webhookUrl: apiKey.webhookUrl },

@@ -47,6 +47,14 @@ export class Job extends Model<InferAttributes<Job>, InferCreationAttributes<Job
   declare priority: CreationOptional<number>;
   /** The batch that submitted the job; null for a job submitted on its own. */
   declare batchId: CreationOptional<string | null>;
+  /** Operators' labels; GET /v1/jobs?tag=… and the panel filter by them (every tag given must match). */
+  declare tags: CreationOptional<string[]>;
+  /** An operator's note on the job. */
+  declare note: CreationOptional<string | null>;
+  /** Kept until then, whatever the cleanup schedule's retention (earlier or later); null: the default. */
+  declare retainUntil: CreationOptional<Date | null>;
+  /** The operator (email) who uploaded the document from the panel; null for API submissions. */
+  declare createdBy: CreationOptional<string | null>;
 }
 
 /** Documents submitted together with shared options (POST /v1/batches); never deleted. */
@@ -150,6 +158,23 @@ export class ScheduleAudit extends Model<InferAttributes<ScheduleAudit>, InferCr
   declare createdAt: CreationOptional<Date>;
 }
 
+/** Who acted: a panel operator, an API key, or the system (a script, a schedule). */
+export type AuditActorType = 'operator' | 'api_key' | 'system';
+
+/** One operator or key action: who, what, on what, when, before and after. Append-only (a trigger refuses changes). */
+export class AuditEvent extends Model<InferAttributes<AuditEvent>, InferCreationAttributes<AuditEvent>> {
+  declare id: CreationOptional<number>;
+  declare actorType: AuditActorType;
+  declare actorId: string | null;
+  declare actor: string;
+  declare action: string;
+  declare targetType: string;
+  declare targetId: string | null;
+  declare before: Record<string, unknown> | null;
+  declare after: Record<string, unknown> | null;
+  declare createdAt: CreationOptional<Date>;
+}
+
 /** A person who signs in to the admin panel. Never deleted: disabled instead. */
 export class Operator extends Model<InferAttributes<Operator>, InferCreationAttributes<Operator>> {
   declare id: CreationOptional<string>;
@@ -182,6 +207,7 @@ export function initAppModels(sequelize: Sequelize): {
   WebhookDelivery: typeof WebhookDelivery;
   Batch: typeof Batch;
   BatchDocument: typeof BatchDocument;
+  AuditEvent: typeof AuditEvent;
 } {
   Job.init(
     {
@@ -221,6 +247,10 @@ export function initAppModels(sequelize: Sequelize): {
       callbackUrl: DataTypes.TEXT,
       priority: { type: DataTypes.SMALLINT, allowNull: false, defaultValue: 3 },
       batchId: DataTypes.UUID,
+      tags: { type: DataTypes.ARRAY(DataTypes.TEXT), allowNull: false, defaultValue: [] },
+      note: DataTypes.TEXT,
+      retainUntil: DataTypes.DATE,
+      createdBy: DataTypes.TEXT,
     },
     { sequelize, tableName: 'jobs', underscored: true },
   );
@@ -344,9 +374,35 @@ export function initAppModels(sequelize: Sequelize): {
     },
     { sequelize, tableName: 'admin_sessions', underscored: true },
   );
+  AuditEvent.init(
+    {
+      id: { type: DataTypes.BIGINT, autoIncrement: true, primaryKey: true },
+      actorType: { type: DataTypes.STRING(16), allowNull: false },
+      actorId: DataTypes.TEXT,
+      actor: { type: DataTypes.TEXT, allowNull: false },
+      action: { type: DataTypes.STRING(48), allowNull: false },
+      targetType: { type: DataTypes.STRING(32), allowNull: false },
+      targetId: DataTypes.TEXT,
+      before: DataTypes.JSONB,
+      after: DataTypes.JSONB,
+      createdAt: DataTypes.DATE,
+    },
+    { sequelize, tableName: 'audit_events', underscored: true, updatedAt: false },
+  );
   Job.hasMany(JobPage, { foreignKey: 'jobId', as: 'pages' });
   JobPage.belongsTo(Job, { foreignKey: 'jobId' });
-  return { Job, JobPage, ScheduleAudit, ApiKey, Operator, AdminSession, WebhookDelivery, Batch, BatchDocument };
+  return {
+    Job,
+    JobPage,
+    ScheduleAudit,
+    ApiKey,
+    Operator,
+    AdminSession,
+    WebhookDelivery,
+    Batch,
+    BatchDocument,
+    AuditEvent,
+  };
 }
 
 export type AppModels = ReturnType<typeof initAppModels>;

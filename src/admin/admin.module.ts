@@ -23,6 +23,12 @@ import { schedulesResource } from './schedules.resource.js';
 import { SchedulesModule } from '../schedules/schedules.module.js';
 import { SchedulesService } from '../schedules/schedules.service.js';
 import { ApiKeysService } from '../auth/api-keys.service.js';
+import type { Client } from '@temporalio/client';
+import { DocumentsModule } from '../documents/documents.module.js';
+import { DocumentsService } from '../documents/documents.service.js';
+import { JobEditsService } from '../jobs/job-edits.service.js';
+import { JobPriorityService } from '../jobs/job-priority.service.js';
+import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 
 /** Source folder of the panel's React components (bundled by AdminJS at start, not compiled by tsc). */
 const componentsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/admin/components');
@@ -32,7 +38,7 @@ type Store = session.Store & { stopExpiringSessions(): void };
 
 /** Operators, the session store on the app DB and the job services the panel's actions call. */
 @Module({
-  imports: [JobsModule, SchedulesModule],
+  imports: [JobsModule, SchedulesModule, DocumentsModule],
   controllers: [PanelResultsController],
   providers: [
     OperatorsService,
@@ -46,7 +52,7 @@ type Store = session.Store & { stopExpiringSessions(): void };
       },
     },
   ],
-  exports: [OperatorsService, SESSION_STORE, JobsModule, SchedulesModule],
+  exports: [OperatorsService, SESSION_STORE, JobsModule, SchedulesModule, DocumentsModule],
 })
 class PanelSupportModule implements OnApplicationShutdown {
   constructor(@Inject(SESSION_STORE) private readonly store: Store) {}
@@ -68,6 +74,10 @@ async function panelOptions(
   jobs: JobsService,
   schedules: SchedulesService,
   keys: ApiKeysService,
+  documents: DocumentsService,
+  edits: JobEditsService,
+  temporal: Client,
+  priorities: JobPriorityService,
 ): Promise<AdminModuleOptions> {
   const adminjs = await import('adminjs');
   const AdminJSSequelize = await import('@adminjs/sequelize');
@@ -84,28 +94,66 @@ async function panelOptions(
   const dashboard = componentLoader.add('FolioDashboard', path.join(componentsDir, 'dashboard.jsx'));
   const workflowLink = componentLoader.add('FolioWorkflowLink', path.join(componentsDir, 'workflow-link.jsx'));
   const resultLinks = componentLoader.add('FolioResultLinks', path.join(componentsDir, 'result-links.jsx'));
+  const component = (name: string, file: string) => componentLoader.add(name, path.join(componentsDir, file));
+  const components = {
+    workflowLink,
+    resultLinks,
+    jobStatus: component('FolioJobStatus', 'job-status.jsx'),
+    jobProgress: component('FolioJobProgress', 'job-progress.jsx'),
+    jobTags: component('FolioJobTags', 'job-tags.jsx'),
+    jobPages: component('FolioJobPages', 'job-pages.jsx'),
+    jobOptions: component('FolioJobOptions', 'job-options.jsx'),
+    jobTimeline: component('FolioJobTimeline', 'job-timeline.jsx'),
+    jobUpload: component('FolioJobUpload', 'job-upload.jsx'),
+    auditChange: component('FolioAuditChange', 'audit-change.jsx'),
+  };
+  const maxUploadBytes = config.limits.maxUploadBytes;
 
   return {
     adminJsOptions: {
       rootPath: PANEL_ROOT,
       componentLoader,
-      branding: { companyName: 'Folio', withMadeWithLove: false },
+      // Folio's name, not the framework's logo or its maker's credit.
+      branding: { companyName: 'Folio', logo: false, withMadeWithLove: false },
       locale: {
         language: 'en',
         translations: {
           en: {
             resources: {
               jobs: {
-                properties: { workflowUrl: 'Temporal workflow' },
-                actions: { cancel: 'Cancel job', retryFailedPages: 'Retry failed pages' },
+                properties: {
+                  workflowUrl: 'Temporal workflow',
+                  tagList: 'Tags',
+                  optionsText: 'Options',
+                  pageTable: 'Pages',
+                  retainUntil: 'Retain until',
+                  createdBy: 'Uploaded by (operator)',
+                },
+                actions: {
+                  cancel: 'Cancel job',
+                  retryFailedPages: 'Retry failed pages',
+                  new: 'Upload a document',
+                  timeline: 'Timeline',
+                },
               },
+              audit_events: { properties: { change: 'Before → after' } },
             },
           },
         },
       },
       dashboard: { component: dashboard, handler: () => dashboardData(db) },
       resources: [
-        ...buildResources({ adminjs, models, legacy, control, jobs, keys, components: { workflowLink, resultLinks } }),
+        ...buildResources({
+          adminjs,
+          models,
+          legacy,
+          control,
+          jobs,
+          keys,
+          components,
+          jobPanel: { models, documents, edits, priorities, temporal, maxUploadBytes },
+          SequelizeResource: AdminJSSequelize.Resource,
+        }),
         schedulesResource(adminjs, schedules),
       ],
     },
@@ -114,6 +162,8 @@ async function panelOptions(
       cookieName: 'folio_admin',
       cookiePassword: secret,
     },
+    // The panel's upload form: formidable stops reading past the API's own size limit.
+    formidableOptions: { maxFileSize: maxUploadBytes },
     sessionOptions: {
       // @adminjs/express sets the secret from cookiePassword too; both are the same value.
       secret,
@@ -141,6 +191,10 @@ export const PanelModule = AdminModule.createAdminAsync({
     JobsService,
     SchedulesService,
     ApiKeysService,
+    DocumentsService,
+    JobEditsService,
+    TEMPORAL_CLIENT,
+    JobPriorityService,
   ],
   useFactory: panelOptions,
   customLoader: PanelLoader,

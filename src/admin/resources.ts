@@ -18,6 +18,15 @@ import { hashPassword } from './operators.service.js';
 import { PANEL_ROOT, panelResultPath } from './panel-results.controller.js';
 import { passwordProblem } from '../config/operator-password.js';
 import { ACTIVE_STATUSES, JOB_STATUSES, RETRYABLE_STATUSES } from '../../core/lifecycle.js';
+import { auditSnapshot, operatorActor, recordAudit } from '../../core/audit.js';
+import {
+  addJobFigures,
+  jobEditHandler,
+  jobResource,
+  jobTimelineHandler,
+  jobUploadHandler,
+  type JobPanelDeps,
+} from './job-panel.js';
 
 /** What the resource definitions need from the rest of the app. */
 export interface ResourceDeps {
@@ -28,7 +37,22 @@ export interface ResourceDeps {
   jobs: JobsService;
   /** Revokes through the API's own key service, so this process stops accepting the key at once. */
   keys: ApiKeysService;
-  components: { workflowLink: string; resultLinks: string };
+  components: {
+    workflowLink: string;
+    resultLinks: string;
+    jobStatus: string;
+    jobTags: string;
+    jobProgress: string;
+    jobPages: string;
+    jobOptions: string;
+    jobTimeline: string;
+    jobUpload: string;
+    auditChange: string;
+  };
+  /** Upload, edit and timeline of jobs. */
+  jobPanel: JobPanelDeps;
+  /** The Sequelize adapter's resource class, which the jobs resource extends with its tag filter. */
+  SequelizeResource: typeof Adminjs.BaseResource;
 }
 
 /** Nothing is ever deleted from the panel: both actions are hidden and refused by the server. */
@@ -53,7 +77,7 @@ function errorText(err: unknown): string {
 
 /** A record action that calls the job control service and reports its outcome as a notice. */
 function jobAction(
-  run: (jobId: string) => Promise<void>,
+  run: (jobId: string, ctx: ActionContext) => Promise<void>,
   question: string,
   success: string,
   visibleFor: readonly string[],
@@ -66,7 +90,7 @@ function jobAction(
     handler: async (_req: ActionRequest, _res: unknown, ctx: ActionContext): Promise<RecordActionResponse> => {
       const record = ctx.record!;
       try {
-        await run(String(record.id()));
+        await run(String(record.id()), ctx);
         return { record: record.toJSON(ctx.currentAdmin), notice: { message: success, type: 'success' } };
       } catch (err) {
         return { record: record.toJSON(ctx.currentAdmin), notice: { message: errorText(err), type: 'error' } };
@@ -77,7 +101,10 @@ function jobAction(
 
 /** The panel's resources: app jobs, pages and operators, and the legacy service's jobs. */
 export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
-  const { Job, JobPage, Operator, ApiKey, WebhookDelivery } = d.models;
+  const { Job, JobPage, Operator, ApiKey, WebhookDelivery, AuditEvent } = d.models;
+  const db = Job.sequelize!;
+  const actorOf = (ctx: ActionContext) => operatorActor(ctx.currentAdmin);
+  const operatorFields = ['email', 'name', 'disabled'];
   const { ValidationError } = d.adminjs;
 
   // Adds the Temporal UI link to every record the list and show actions return.
@@ -129,36 +156,152 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
     return response;
   };
 
+  // Operators created or changed in the panel go to the audit log (a new password as a flag, never a hash).
+  type AuditContext = ActionContext & { auditBefore?: Record<string, unknown>; passwordChanged?: boolean };
+  const notePassword = (request: ActionRequest, ctx: ActionContext) => {
+    const password = (request.payload as Record<string, unknown> | undefined)?.password;
+    (ctx as AuditContext).passwordChanged = typeof password === 'string' && password !== '';
+  };
+  const beforeOperatorNew = (request: ActionRequest, ctx: ActionContext): Promise<ActionRequest> => {
+    notePassword(request, ctx);
+    return requirePassword(request);
+  };
+  const beforeOperatorEdit = (request: ActionRequest, ctx: ActionContext): Promise<ActionRequest> => {
+    if (request.method === 'post' && ctx.record) {
+      (ctx as AuditContext).auditBefore = auditSnapshot(ctx.record.params, operatorFields);
+    }
+    notePassword(request, ctx);
+    return hashPasswordField(request);
+  };
+  const auditOperator =
+    (action: 'operator.create' | 'operator.edit') =>
+    async (response: ActionResponse, request: ActionRequest, ctx: ActionContext): Promise<ActionResponse> => {
+      const record = response.record as { params?: Record<string, unknown>; errors?: Record<string, unknown> };
+      if (request.method === 'post' && record?.params && Object.keys(record.errors ?? {}).length === 0) {
+        const before = (ctx as AuditContext).auditBefore ?? null;
+        const after = auditSnapshot(record.params, operatorFields);
+        if ((ctx as AuditContext).passwordChanged) after.passwordChanged = true;
+        await recordAudit(d.models, actorOf(ctx), {
+          action,
+          targetType: 'operator',
+          targetId: String(record.params.id),
+          before,
+          after,
+        });
+      }
+      return withoutPasswordHash(response);
+    };
+
+  // The before and after JSON as one text for the list and the page (flattened params are hard to read).
+  const withAuditChange = async (response: ActionResponse): Promise<ActionResponse> => {
+    const records = (response.records ?? (response.record ? [response.record] : [])) as {
+      id: string;
+      params: Record<string, unknown>;
+    }[];
+    const rows = await AuditEvent.findAll({ where: { id: records.map((r) => r.params.id as number) } });
+    const byId = new Map(rows.map((r) => [String(r.id), r]));
+    for (const r of records) {
+      const row = byId.get(String(r.params.id));
+      if (!row) continue;
+      for (const key of Object.keys(r.params)) if (/^(before|after)\./.test(key)) delete r.params[key];
+      r.params.change = JSON.stringify({ before: row.before, after: row.after });
+    }
+    return response;
+  };
+
   return [
     {
-      resource: Job,
+      resource: jobResource(d.SequelizeResource, Job),
       options: {
         id: 'jobs',
         navigation: newJobs,
         sort: { sortBy: 'createdAt', direction: 'desc' },
-        listProperties: ['id', 'filename', 'status', 'step', 'pageCount', 'errorCode', 'createdAt'],
-        filterProperties: ['status', 'filename', 'errorCode', 'sha256', 'createdAt'],
+        listProperties: [
+          'id',
+          'filename',
+          'status',
+          'priority',
+          'progress',
+          'failedPages',
+          'duration',
+          'tags',
+          'errorCode',
+          'createdAt',
+        ],
+        filterProperties: ['status', 'filename', 'tags', 'priority', 'errorCode', 'sha256', 'createdBy', 'createdAt'],
         showProperties: [
           'id',
           'filename',
           'status',
-          'step',
+          'priority',
+          'progress',
+          'duration',
+          'tags',
+          'note',
+          'retainUntil',
+          'createdBy',
+          'apiKeyId',
           'workflowUrl',
           'results',
+          'optionsText',
+          'pageTable',
           'pageCount',
           'pagesSelected',
           'sizeBytes',
           'sha256',
-          'options',
           'errorCode',
           'errorMessage',
           'errorPage',
           'createdAt',
           'startedAt',
           'finishedAt',
+          'archivedAt',
         ],
+        editProperties: ['tagList', 'note', 'retainUntil', 'priority'],
         properties: {
-          status: { availableValues: JOB_STATUSES.map((s) => ({ value: s, label: s })) },
+          priority: {
+            availableValues: [1, 2, 3, 4, 5].map((n) => ({
+              value: String(n),
+              label: n === 1 ? '1 (most urgent)' : n === 5 ? '5 (least urgent)' : String(n),
+            })),
+          },
+          status: {
+            availableValues: JOB_STATUSES.map((s) => ({ value: s, label: s })),
+            components: { list: d.components.jobStatus, show: d.components.jobStatus },
+          },
+          progress: {
+            type: 'string',
+            isVisible: { list: true, filter: false, show: true, edit: false },
+            components: { list: d.components.jobProgress, show: d.components.jobProgress },
+          },
+          failedPages: { type: 'number', isVisible: { list: true, filter: false, show: false, edit: false } },
+          duration: { type: 'string', isVisible: { list: true, filter: false, show: true, edit: false } },
+          tags: {
+            description: 'Filter: one tag, or several separated by commas (every one must match)',
+            components: { list: d.components.jobTags, show: d.components.jobTags },
+          },
+          tagList: {
+            type: 'string',
+            description: 'Separated by commas; letters, digits and - _ . : /',
+            isVisible: { list: false, filter: false, show: false, edit: true },
+          },
+          note: { type: 'textarea' },
+          retainUntil: {
+            type: 'datetime',
+            description:
+              "Keep the job's file until then instead of the cleanup schedule's retention (empty: the default)",
+          },
+          createdBy: { isVisible: { list: false, filter: true, show: true, edit: false } },
+          optionsText: {
+            type: 'string',
+            isVisible: { list: false, filter: false, show: true, edit: false },
+            components: { show: d.components.jobOptions },
+          },
+          pageTable: {
+            type: 'string',
+            isVisible: { list: false, filter: false, show: true, edit: false },
+            components: { show: d.components.jobPages },
+          },
           workflowUrl: {
             type: 'string',
             isVisible: { list: false, filter: false, show: true, edit: false },
@@ -175,17 +318,28 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
         },
         actions: {
           ...noDelete,
-          ...readOnly,
-          show: { after: withWorkflowLink },
+          // Create: the upload form, through the API's own submission path.
+          new: { component: d.components.jobUpload, handler: jobUploadHandler(d.jobPanel) },
+          edit: { handler: jobEditHandler(d.jobPanel) },
+          list: { after: (response: ActionResponse) => addJobFigures(db, response) },
+          show: {
+            after: async (response: ActionResponse) => withWorkflowLink(await addJobFigures(db, response, true)),
+          },
+          timeline: {
+            actionType: 'record',
+            icon: 'Clock',
+            component: d.components.jobTimeline,
+            handler: jobTimelineHandler(d.jobPanel),
+          },
           cancel: jobAction(
-            (id) => d.control.cancel(id),
+            (id, ctx) => d.control.cancel(id, actorOf(ctx)),
             'Cancel this job? Pages already done are kept.',
             'Cancellation requested.',
             ACTIVE_STATUSES,
           ),
           retryFailedPages: jobAction(
-            async (id) => {
-              await d.control.retry(id);
+            async (id, ctx) => {
+              await d.control.retry(id, {}, actorOf(ctx));
             },
             "Re-run this job's failed pages?",
             'Retry of the failed pages started.',
@@ -222,8 +376,8 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
         },
         actions: {
           ...noDelete,
-          new: { before: requirePassword, after: withoutPasswordHash },
-          edit: { before: hashPasswordField, after: withoutPasswordHash },
+          new: { before: beforeOperatorNew, after: auditOperator('operator.create') },
+          edit: { before: beforeOperatorEdit, after: auditOperator('operator.edit') },
           list: { after: withoutPasswordHash },
           show: { after: withoutPasswordHash },
           search: { after: withoutPasswordHash },
@@ -273,11 +427,17 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
               (context as ActionContext & { issuedKey?: string }).issuedKey = key;
               return { ...request, payload: { ...payload, role, id: randomUUID(), prefix, keyHash } };
             },
-            after: (response: ActionResponse, _req: ActionRequest, context: ActionContext) => {
+            after: async (response: ActionResponse, _req: ActionRequest, context: ActionContext) => {
               const key = (context as ActionContext & { issuedKey?: string }).issuedKey;
               const record = response.record as { params?: Record<string, unknown>; errors?: Record<string, unknown> };
               if (record?.params) delete record.params.keyHash;
               if (key && record && Object.keys(record.errors ?? {}).length === 0) {
+                await recordAudit(d.models, actorOf(context), {
+                  action: 'api_key.issue',
+                  targetType: 'api_key',
+                  targetId: String(record.params?.id),
+                  after: auditSnapshot(record.params ?? {}, ['name', 'role', 'prefix']),
+                });
                 response.notice = {
                   message: `API key created. Copy it now, it is not shown again: ${key}`,
                   type: 'success',
@@ -291,8 +451,8 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
           search: { after: withoutKeyHash },
           revoke: {
             ...jobAction(
-              async (id) => {
-                await d.keys.revoke(id);
+              async (id, ctx) => {
+                await d.keys.revoke(id, actorOf(ctx));
               },
               'Revoke this key? Clients using it get 401 from now on; the record stays.',
               'Key revoked.',
@@ -311,7 +471,7 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
             handler: async (_req: ActionRequest, _res: unknown, ctx: ActionContext): Promise<RecordActionResponse> => {
               const record = ctx.record!;
               try {
-                const rotated = await d.keys.rotateWebhookSecret(String(record.id()));
+                const rotated = await d.keys.rotateWebhookSecret(String(record.id()), actorOf(ctx));
                 const message = rotated
                   ? `New webhook signing secret. Copy it now, it is not shown again: ${rotated.webhookSecret}`
                   : 'No such key.';
@@ -346,6 +506,34 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
         ],
         filterProperties: ['jobId', 'event', 'webhookId', 'outcome', 'attemptedAt'],
         actions: { ...noDelete, ...readOnly },
+      },
+    },
+    {
+      // Who did what, when, before and after: listed, never edited or deleted (the table refuses it too).
+      resource: AuditEvent,
+      options: {
+        id: 'audit_events',
+        navigation: access,
+        sort: { sortBy: 'createdAt', direction: 'desc' },
+        listProperties: ['createdAt', 'actor', 'action', 'targetType', 'targetId', 'change'],
+        showProperties: ['createdAt', 'actorType', 'actorId', 'actor', 'action', 'targetType', 'targetId', 'change'],
+        filterProperties: ['actor', 'actorType', 'action', 'targetType', 'targetId', 'createdAt'],
+        properties: {
+          before: { isVisible: false },
+          after: { isVisible: false },
+          change: {
+            type: 'string',
+            isVisible: { list: true, filter: false, show: true, edit: false },
+            components: { list: d.components.auditChange, show: d.components.auditChange },
+          },
+        },
+        actions: {
+          ...noDelete,
+          ...readOnly,
+          bulkDelete: { isAccessible: false, isVisible: false },
+          list: { after: withAuditChange },
+          show: { after: withAuditChange },
+        },
       },
     },
     {

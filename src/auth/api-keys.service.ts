@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AppModels, ApiKey } from '../../core/db/models.js';
+import { auditSnapshot, recordAudit, type AuditActor } from '../../core/audit.js';
 import { callbackUrlProblem, generateWebhookSecret, sealWebhookSecret } from '../../core/webhooks.js';
 
 /** Who may do what: a client sees and controls its own jobs, an admin sees all. */
@@ -85,7 +86,7 @@ export class ApiKeysService {
   private generation = 0;
 
   constructor(
-    private readonly models: Pick<AppModels, 'ApiKey'>,
+    private readonly models: Pick<AppModels, 'ApiKey' | 'AuditEvent'>,
     private readonly cacheMs = 0,
     /** DOCUMENT_SECRET_KEY: seals webhook signing secrets; without it keys are issued without one. */
     private readonly secretKey?: Buffer,
@@ -111,11 +112,14 @@ export class ApiKeysService {
    * optionally, its default callback URL. The returned `key` and `webhookSecret` are shown once: the key is
    * never stored, the secret only sealed.
    */
-  async create(input: {
-    name: string;
-    role: ApiKeyRole;
-    webhookUrl?: string;
-  }): Promise<{ key: string; webhookSecret: string | null; apiKey: ApiKeyInfo }> {
+  async create(
+    input: {
+      name: string;
+      role: ApiKeyRole;
+      webhookUrl?: string;
+    },
+    actor?: AuditActor,
+  ): Promise<{ key: string; webhookSecret: string | null; apiKey: ApiKeyInfo }> {
     const name = input.name.trim();
     if (!name) throw new Error('An API key needs a name.');
     if (input.role !== 'client' && input.role !== 'admin') throw new Error('role must be "client" or "admin".');
@@ -133,14 +137,31 @@ export class ApiKeysService {
       webhookSecretSealed:
         webhookSecret && this.secretKey ? sealWebhookSecret(this.secretKey, id, webhookSecret) : null,
     });
+    if (actor) await this.audit(actor, 'api_key.issue', id, null, row);
     return { key, webhookSecret, apiKey: info(row) };
+  }
+
+  /** Records a key action in audit_events: the key's fields before and after, never its hash or secrets. */
+  private async audit(actor: AuditActor, action: string, id: string, before: ApiKey | null, after: ApiKey | null) {
+    const fields = ['name', 'role', 'prefix', 'webhookUrl', 'revokedAt', 'webhookSecretRotatedAt'];
+    const snap = (k: ApiKey | null) => (k ? auditSnapshot(k.get({ plain: true }), fields) : null);
+    await recordAudit(this.models, actor, {
+      action,
+      targetType: 'api_key',
+      targetId: id,
+      before: snap(before),
+      after: snap(after),
+    });
   }
 
   /**
    * Gives a key a new webhook signing secret, shown once. The previous one keeps signing beside it (two
    * signatures, as Standard Webhooks allows) for WEBHOOK_SECRET_OVERLAP_SECONDS, so receivers can switch.
    */
-  async rotateWebhookSecret(id: string): Promise<{ webhookSecret: string; apiKey: ApiKeyInfo } | null> {
+  async rotateWebhookSecret(
+    id: string,
+    actor?: AuditActor,
+  ): Promise<{ webhookSecret: string; apiKey: ApiKeyInfo } | null> {
     if (!this.secretKey) {
       throw new Error(
         'DOCUMENT_SECRET_KEY is not set: webhook secrets are sealed with it; set the one the workers use.',
@@ -149,28 +170,36 @@ export class ApiKeysService {
     const row = await this.models.ApiKey.findByPk(id);
     if (!row) return null;
     const webhookSecret = generateWebhookSecret();
+    const before = actor ? await this.models.ApiKey.findByPk(id) : null;
     await row.update({
       webhookSecretPreviousSealed: row.webhookSecretSealed ?? null,
       webhookSecretSealed: sealWebhookSecret(this.secretKey, id, webhookSecret),
       webhookSecretRotatedAt: new Date(),
     });
+    if (actor) await this.audit(actor, 'api_key.rotate_webhook_secret', id, before, row);
     return { webhookSecret, apiKey: info(row) };
   }
 
   /** Sets (or, with null, clears) the callback URL of a key's jobs submitted without one. */
-  async setWebhookUrl(id: string, url: string | null): Promise<ApiKeyInfo | null> {
+  async setWebhookUrl(id: string, url: string | null, actor?: AuditActor): Promise<ApiKeyInfo | null> {
     const webhookUrl = url === null ? null : checkedWebhookUrl(url);
     const row = await this.models.ApiKey.findByPk(id);
     if (!row) return null;
+    const before = actor ? await this.models.ApiKey.findByPk(id) : null;
     await row.update({ webhookUrl });
+    if (actor) await this.audit(actor, 'api_key.set_webhook_url', id, before, row);
     return info(row);
   }
 
   /** Revokes a key (kept for the record; it no longer authenticates). Idempotent. */
-  async revoke(id: string): Promise<ApiKeyInfo | null> {
+  async revoke(id: string, actor?: AuditActor): Promise<ApiKeyInfo | null> {
     const row = await this.models.ApiKey.findByPk(id);
     if (!row) return null;
-    if (!row.revokedAt) await row.update({ revokedAt: new Date() });
+    if (!row.revokedAt) {
+      const before = actor ? await this.models.ApiKey.findByPk(id) : null;
+      await row.update({ revokedAt: new Date() });
+      if (actor) await this.audit(actor, 'api_key.revoke', id, before, row);
+    }
     this.forget(id);
     return info(row);
   }

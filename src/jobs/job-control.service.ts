@@ -17,6 +17,7 @@ import { TEMPORAL_CLIENT, TEMPORAL_SEARCH_ATTRIBUTES } from '../temporal/tempora
 import { sealDocumentPassword } from './passwords.js';
 import { retryWorkflowIdPrefix } from '../../core/contracts.js';
 import { JobsService } from './jobs.service.js';
+import { recordAudit, type AuditActor } from '../../core/audit.js';
 
 /** Options for re-running a job's failed pages. */
 export interface RetryOptions {
@@ -49,7 +50,7 @@ export class JobControlService {
    * learn of it at their next heartbeat and abort their pdf.js/OCR work; finished pages are kept and the
    * job ends `cancelled`.
    */
-  async cancel(jobId: string): Promise<void> {
+  async cancel(jobId: string, actor?: AuditActor): Promise<void> {
     const job = await this.jobs.get(jobId);
     if (this.jobs.isFinished(job)) {
       throw new ApiError(
@@ -65,6 +66,15 @@ export class JobControlService {
       }
       throw err;
     }
+    if (actor) {
+      await recordAudit(this.models, actor, {
+        action: 'job.cancel',
+        targetType: 'job',
+        targetId: jobId,
+        before: { status: job.status },
+        after: { cancelRequested: true },
+      });
+    }
   }
 
   /**
@@ -73,7 +83,7 @@ export class JobControlService {
    * (processing resumes), PDF_PASSWORD_INCORRECT when it does not (the job keeps waiting),
    * JOB_NOT_WAITING_FOR_PASSWORD when the job is not waiting for one. Only the sealed password leaves here.
    */
-  async providePassword(jobId: string, password: string): Promise<void> {
+  async providePassword(jobId: string, password: string, actor?: AuditActor): Promise<void> {
     const job = await this.jobs.get(jobId);
     const notWaiting = (status: string) =>
       new ApiError(
@@ -98,6 +108,16 @@ export class JobControlService {
       throw err;
     }
     await this.store.keepSealedPassword(jobId, sealed);
+    // That a password was given and opened the document; never the password.
+    if (actor) {
+      await recordAudit(this.models, actor, {
+        action: 'job.password',
+        targetType: 'job',
+        targetId: jobId,
+        before: { status: 'needs_password' },
+        after: { passwordAccepted: true },
+      });
+    }
   }
 
   /**
@@ -105,7 +125,7 @@ export class JobControlService {
    * `document-<jobId>-retry-<n>` (earlier runs stay in Temporal). `pages` narrows the failed pages;
    * `ocrMode` replaces the job's mode for this run.
    */
-  async retry(jobId: string, options: RetryOptions = {}): Promise<RetryStarted> {
+  async retry(jobId: string, options: RetryOptions = {}, actor?: AuditActor): Promise<RetryStarted> {
     if (options.ocrMode !== undefined && !isOcrMode(options.ocrMode)) {
       throw new ApiError('INVALID_OCR_MODE', `ocrMode must be one of ${OCR_MODES.join(', ')}.`);
     }
@@ -173,6 +193,15 @@ export class JobControlService {
         undefined,
         { 'Retry-After': '10' },
       );
+    }
+    if (actor) {
+      await recordAudit(this.models, actor, {
+        action: 'job.retry',
+        targetType: 'job',
+        targetId: jobId,
+        before: { status: job.status, failedPages: pages },
+        after: { workflowId, ...options },
+      });
     }
     return { workflowId, pages };
   }

@@ -4,6 +4,7 @@ import { QueryTypes } from 'sequelize';
 import { ApiError } from '../common/errors.js';
 import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels } from '../../core/db/models.js';
+import { recordAudit, type AuditActor } from '../../core/audit.js';
 import { ACTIVE_STATUSES } from '../../core/lifecycle.js';
 import { MAX_PRIORITY, MIN_PRIORITY, isPriority } from '../../core/contracts.js';
 import { setPendingActivitiesPriority, signalPriority } from '../../core/workflow-client.js';
@@ -48,10 +49,10 @@ export class JobPriorityService {
   /**
    * Sets the job's priority (1 most urgent … 5) — the row, then the running workflow (setPriority signal: the
    * pages it schedules from now on, and its page-range child's), then the pages already waiting in the task
-   * queue where the server allows it. `actor` names who asked ("key:<id>", "operator:<email>"), for the log.
+   * queue where the server allows it. `actor` (an API key or an operator) goes to the audit log as `job.priority`.
    * PRIORITY_INVALID for a value out of range; JOB_NOT_QUEUED once no page is left to start.
    */
-  async setPriority(jobId: string, priority: number, actor: string): Promise<PriorityChange> {
+  async setPriority(jobId: string, priority: number, actor: AuditActor): Promise<PriorityChange> {
     if (!isPriority(priority)) {
       throw new ApiError(
         'PRIORITY_INVALID',
@@ -84,7 +85,16 @@ export class JobPriorityService {
       }
       if (workflowTold) waitingPagesMoved = await this.moveWaitingPages(job.workflowId, priority);
     }
-    this.logger.log(`Job ${jobId}: priority ${before} → ${priority} by ${actor}`);
+    if (before !== priority) {
+      await recordAudit(this.models, actor, {
+        action: 'job.priority',
+        targetType: 'job',
+        targetId: jobId,
+        before: { priority: before },
+        after: { priority },
+      });
+    }
+    this.logger.log(`Job ${jobId}: priority ${before} → ${priority} by ${actor.type} ${actor.name}`);
     return { jobId, before, after: priority, workflowTold, waitingPagesMoved };
   }
 

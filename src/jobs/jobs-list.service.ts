@@ -31,6 +31,8 @@ export interface JobListQuery {
   createdTo?: Date;
   filename?: string;
   sha256?: string;
+  /** Every one must be among the job's tags. */
+  tags?: string[];
   sort: JobSort;
   order: SortOrder;
   limit: number;
@@ -52,6 +54,7 @@ export interface JobListRow {
   error_message: string | null;
   error_page: number | null;
   workflow_id: string;
+  tags: string[];
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -138,6 +141,11 @@ export class JobsListService {
       where.push('sha256 = :sha256');
       params.sha256 = q.sha256.toLowerCase();
     }
+    if (q.tags?.length) {
+      // Containment, served by the GIN index on tags.
+      where.push('tags @> ARRAY[:tags]::text[]');
+      params.tags = q.tags;
+    }
     return { where, params };
   }
 
@@ -157,7 +165,7 @@ export class JobsListService {
     params.limit = q.limit + 1;
     params.offset = q.offset ?? 0;
     const sql = `SELECT id, status, step, filename, sha256, page_count, pages_selected, priority, error_code, error_message,
-        error_page, workflow_id, created_at, updated_at, started_at, finished_at,
+        error_page, workflow_id, tags, created_at, updated_at, started_at, finished_at,
         (EXTRACT(EPOCH FROM finished_at - started_at) * 1000)::bigint AS duration_ms,
         (${expr})::text AS sort_value
       FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -24,6 +24,7 @@ import { JobsListService, type JobListRow } from './jobs-list.service.js';
 import { JobListQueryDto, JobPatchBody, PasswordBody, ResultQueryDto, RetryBody } from './jobs.dto.js';
 import { JobPriorityService } from './job-priority.service.js';
 import { JobControlService } from './job-control.service.js';
+import { JobEditsService } from './job-edits.service.js';
 import { JobEventsService } from './job-events.service.js';
 import { JobResultsService } from './job-results.service.js';
 import { OriginalDocumentService } from './original-document.service.js';
@@ -41,6 +42,8 @@ import { ApiErrors } from '../common/openapi.js';
 import { PAGE_FORMATS } from '../../core/outputs/formats.js';
 import { jobIdPipe } from '../common/pipes.js';
 import { queryValidation } from '../common/validation.js';
+import { keyActor } from '../../core/audit.js';
+import { ApiError } from '../common/errors.js';
 
 /** A list row as the API shows it. */
 export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
@@ -60,6 +63,7 @@ export function toListItem(jobs: JobsService, r: JobListRow): JobListItemView {
     startedAt: r.started_at?.toISOString() ?? null,
     finishedAt: r.finished_at?.toISOString() ?? null,
     durationMs: r.duration_ms,
+    tags: r.tags ?? [],
     links: jobs.links({ id: r.id, workflowId: r.workflow_id }),
   };
 }
@@ -80,6 +84,7 @@ export class JobsController {
     private readonly results: JobResultsService,
     private readonly original: OriginalDocumentService,
     private readonly priorities: JobPriorityService,
+    private readonly edits: JobEditsService,
   ) {}
 
   @Get()
@@ -202,16 +207,30 @@ export class JobsController {
 
   @Patch(':id')
   @ApiBody({ type: JobPatchBody })
-  @ApiOkResponse({ type: JobView, description: "The job with its new priority; its workflow's next pages take it." })
+  @ApiOkResponse({
+    type: JobView,
+    description: "The job after the change, which is in the audit log; a new priority is taken by its workflow's next pages.",
+  })
   @ApiErrors(400, 403, 404, 409)
   async update(
     @Req() req: AuthedRequest,
     @Param('id', jobIdPipe) id: string,
     @Body() body: JobPatchBody,
   ): Promise<JobView> {
+    const { priority, ...edits } = body;
+    const editing = Object.values(edits).some((v) => v !== undefined);
+    if (priority === undefined && !editing) {
+      throw new ApiError('VALIDATION_FAILED', 'Send at least one of priority, tags, note or retainUntil.');
+    }
+    if (editing && req.principal.role !== 'admin') {
+      throw new ApiError('FORBIDDEN', "Only an admin key may edit a job's tags, note or retention date.");
+    }
     await this.jobs.getFor(req.principal, id);
-    const actor = req.principal.apiKeyId ? `key:${req.principal.apiKeyId}` : 'unauthenticated';
-    await this.priorities.setPriority(id, body.priority, actor);
+    const actor = keyActor(req.principal);
+    // Edits first (a bad field refuses the request before anything moves); a priority refused after them
+    // (409 JOB_NOT_QUEUED) leaves the saved edits in place.
+    if (editing) await this.edits.edit(id, edits, actor);
+    if (priority !== undefined) await this.priorities.setPriority(id, priority, actor);
     const { job, pages } = await this.jobs.statusFor(req.principal, id);
     return toJobView(this.jobs, job, pages);
   }
@@ -222,7 +241,7 @@ export class JobsController {
   @ApiErrors(403, 404, 409, 503)
   async cancel(@Req() req: AuthedRequest, @Param('id', jobIdPipe) id: string): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
-    await this.control.cancel(id);
+    await this.control.cancel(id, keyActor(req.principal));
     const job = await this.jobs.get(id);
     return toJobView(this.jobs, job, await this.jobs.pageStates(id));
   }
@@ -243,7 +262,7 @@ export class JobsController {
     @Body() body: PasswordBody,
   ): Promise<JobView> {
     await this.jobs.getFor(req.principal, id);
-    await this.control.providePassword(id, body.password);
+    await this.control.providePassword(id, body.password, keyActor(req.principal));
     const job = await this.jobs.get(id);
     return toJobView(this.jobs, job, await this.jobs.pageStates(id));
   }
@@ -262,10 +281,14 @@ export class JobsController {
   ): Promise<RetryStartedView> {
     await this.jobs.getFor(req.principal, id);
     // JSON null means "not given" (class-validator's IsOptional lets it through).
-    const started = await this.control.retry(id, {
-      ocrMode: body.ocrMode ?? undefined,
-      pages: body.pages ?? undefined,
-    });
+    const started = await this.control.retry(
+      id,
+      {
+        ocrMode: body.ocrMode ?? undefined,
+        pages: body.pages ?? undefined,
+      },
+      keyActor(req.principal),
+    );
     const job = await this.jobs.get(id);
     return {
       jobId: id,

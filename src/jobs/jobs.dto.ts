@@ -21,6 +21,8 @@ import { JOB_STATUSES, OCR_MODES, type JobStatus, type OcrMode } from '../../cor
 import { commaList, digits, IsJobPriority, IsPageRange } from '../common/validation.js';
 import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
 import { MAX_PASSWORD_CHARS } from './passwords.js';
+import { MAX_TAGS, parseTags, TAG_PATTERN } from '../../core/tags.js';
+import { MAX_NOTE_CHARS } from './job-edits.service.js';
 
 export const MAX_LIMIT = 200;
 const MAX_OFFSET = 1_000_000;
@@ -76,6 +78,17 @@ export class JobListQueryDto {
   @Matches(/^[0-9a-fA-F]{64}$/, { message: 'sha256 must be 64 hex digits' })
   sha256?: string;
 
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Repeated (?tag=a&tag=b) or comma-separated; the job must carry every one',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === undefined ? undefined : parseTags(value)))
+  @IsArray()
+  @ArrayNotEmpty({ message: 'tag must name at least one tag' })
+  @Matches(TAG_PATTERN, { each: true, message: 'each tag is 1–64 letters, digits or - _ . : /' })
+  tag?: string[];
+
   @ApiPropertyOptional({ enum: SORTS, default: 'created' })
   @IsOptional()
   @IsIn(SORTS, { message: `sort must be one of ${SORTS.join(', ')}` })
@@ -121,6 +134,7 @@ export class JobListQueryDto {
       createdTo: this.createdTo === undefined ? undefined : new Date(this.createdTo),
       filename: this.filename,
       sha256: this.sha256,
+      tags: this.tag,
       sort: this.sort,
       order: this.order,
       limit: this.limit,
@@ -128,20 +142,6 @@ export class JobListQueryDto {
       cursor: this.cursor,
     };
   }
-}
-
-/** PATCH /v1/jobs/{id}: what a client may change on its job. */
-export class JobPatchBody {
-  @ApiProperty({
-    type: 'integer',
-    minimum: 1,
-    maximum: 5,
-    description:
-      '1 (most urgent) to 5. Accepted while the job is queued, waiting for a password, or has pages not yet ' +
-      'started (409 JOB_NOT_QUEUED after): pages scheduled from then on run with it.',
-  })
-  @IsJobPriority()
-  priority!: number;
 }
 
 /** POST /v1/jobs/{id}/retry. */
@@ -187,4 +187,43 @@ export class ResultQueryDto {
   @IsOptional()
   @IsIn(RESULT_FORMATS, { message: `format must be one of ${RESULT_FORMATS.join(', ')}` })
   format: ResultFormat = 'json';
+}
+
+/**
+ * PATCH /v1/jobs/{id}, each field optional: the priority (the job's owner or an admin), and the labels, note and
+ * retention date (an admin only).
+ */
+export class JobPatchBody {
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_TAGS, description: 'Replaces the tags; stored lower-case' })
+  @IsOptional()
+  @IsArray({ message: 'tags must be an array of strings' })
+  @IsString({ each: true, message: 'tags must be an array of strings' })
+  tags?: string[];
+
+  @ApiPropertyOptional({ nullable: true, type: String, maxLength: MAX_NOTE_CHARS, description: 'null clears it' })
+  @IsOptional()
+  @IsString({ message: 'note must be a string or null' })
+  note?: string | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: "Keep the job's file until then, instead of the cleanup schedule's retention; null: the default",
+  })
+  @IsOptional()
+  @IsISO8601({}, { message: 'retainUntil must be an ISO 8601 date-time or null' })
+  retainUntil?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 5,
+    description:
+      '1 (most urgent) to 5. Accepted while the job is queued, waiting for a password, or has pages not yet ' +
+      'started (409 JOB_NOT_QUEUED after): pages scheduled from then on run with it.',
+  })
+  @IsOptional()
+  @IsJobPriority()
+  priority?: number;
 }

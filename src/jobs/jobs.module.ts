@@ -8,6 +8,7 @@ import { SearchablePdfService } from './searchable-pdf.service.js';
 import { JobResultsService } from './job-results.service.js';
 import { OriginalDocumentService } from './original-document.service.js';
 import { JobPriorityService } from './job-priority.service.js';
+import { JobEditsService } from './job-edits.service.js';
 
 @Module({
   controllers: [JobsController],
@@ -20,7 +21,15 @@ import { JobPriorityService } from './job-priority.service.js';
     JobResultsService,
     OriginalDocumentService,
     JobPriorityService,
+    JobEditsService,
   ],
-  exports: [JobsService, JobsListService, JobControlService, JobResultsService, JobPriorityService],
+  exports: [
+    JobsService,
+    JobsListService,
+    JobControlService,
+    JobResultsService,
+    JobPriorityService,
+    JobEditsService,
+  ],
 })
 export class JobsModule {}

@@ -63,6 +63,10 @@ export class JobView {
     description: 'When the stored upload was removed by the cleanup schedule',
   })
   archivedAt!: string | null;
+  @ApiProperty({ type: [String] }) tags!: string[];
+  @ApiProperty({ nullable: true, type: String }) note!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Kept until then instead of the default retention' })
+  retainUntil!: string | null;
   @ApiProperty({ type: [PageStateView] }) pages!: PageStateView[];
   @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
 }
@@ -163,6 +167,9 @@ export function toJobView(jobs: JobsService, job: Job, pages: PageState[]): JobV
     startedAt: job.startedAt?.toISOString() ?? null,
     finishedAt: job.finishedAt?.toISOString() ?? null,
     archivedAt: job.archivedAt?.toISOString() ?? null,
+    tags: job.tags ?? [],
+    note: job.note ?? null,
+    retainUntil: job.retainUntil?.toISOString() ?? null,
     pages: pages.map((p) => ({
       number: p.pageNumber,
       status: p.status,
@@ -217,6 +224,7 @@ export class JobListItemView {
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ nullable: true, type: Number, description: 'finishedAt − startedAt' }) durationMs!: number | null;
+  @ApiProperty({ type: [String] }) tags!: string[];
   @ApiProperty({ type: JobLinksView }) links!: JobLinksView;
 }
 

@@ -14,6 +14,7 @@ import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels } from '../../core/db/models.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import type { WorkflowName } from '../../core/workflow-client.js';
+import { recordAudit } from '../../core/audit.js';
 
 /** Workflows a schedule may run, each with the arguments it accepts: never arbitrary code. */
 export const scheduleRegistry = {
@@ -189,6 +190,12 @@ export class SchedulesService {
 
   private async audit(scheduleId: string, action: string, actor: string, details: Record<string, unknown> | null) {
     await this.models.ScheduleAudit.create({ scheduleId, action, actor, details });
+    // The same change in the one audit log of every operator action (audit_events), as schedule.<action>.
+    await recordAudit(
+      this.models,
+      { type: 'operator', id: null, name: actor },
+      { action: `schedule.${action}`, targetType: 'schedule', targetId: scheduleId, after: details },
+    );
   }
 }
 

@@ -186,6 +186,28 @@ describe('cleanupExpiredJobsBatch', () => {
   });
 });
 
+describe('cleanupExpiredJobsBatch with a per-job retention date', () => {
+  it('keeps a job whose retainUntil is ahead however old it is, and archives one whose date has passed however recent', async () => {
+    const { cleanupExpiredJobsBatch } = maintenance();
+    const kept = await oldJob('completed');
+    await kept.update({ retainUntil: new Date(Date.now() + YEAR_S * 1000) });
+    const due = await acceptJob(bed, doc);
+    // Finished just now, but its own date passed an hour ago.
+    await bed.db.query(
+      `UPDATE jobs SET status = 'completed', step = 'done', finished_at = now(), retain_until = now() - interval '1 hour' WHERE id = :id`,
+      { replacements: { id: due.id } },
+    );
+    const out = await mockActivity().run(cleanupExpiredJobsBatch, { retentionDays: 20 * 365, limit: 50 });
+    assert.ok(out.archived >= 1);
+    await kept.reload();
+    await due.reload();
+    assert.equal(kept.archivedAt, null, 'kept past the schedule retention by its own date');
+    assert.equal(await bed.storage.exists(kept.storageKey), true);
+    assert.ok(due.archivedAt, 'archived at its own date, before the schedule retention');
+    assert.equal(await bed.storage.exists(due.storageKey), false);
+  });
+});
+
 describe('sweepOrphanUploads', () => {
   it('removes uploads older than the grace that no job owns, and unfinished writes; keeps owned and recent ones', async () => {
     const { sweepOrphanUploads } = maintenance();

@@ -340,6 +340,7 @@ describe('jobs list at 100,000 jobs', () => {
         ['created range', { ...base, createdFrom: createdOf(500), createdTo: createdOf(900) }, admin],
         ['filename substring', { ...base, filename: 'invoice' }, admin],
         ['content hash', { ...base, sha256: createHash('sha256').update('4242').digest('hex') }, admin],
+        ['two tags', { ...base, tags: ['urgent', 'client:acme'] }, admin],
         ...(['updated', 'status', 'duration', 'pageCount'] as const).flatMap((sort) =>
           (['asc', 'desc'] as const).map((order): [string, JobListQuery, Principal] => [
             `sort ${sort} ${order}`,

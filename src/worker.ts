@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     config.storage.kind === 'local'
       ? { folder: 'storage', dir: config.storage.dir }
       : { folder: 'storage-cache', dir: config.storage.cache.dir },
-    { folder: 'uploads', dir: config.uploads.dir },
+    ...(config.uploads.kind === 'local' ? [{ folder: 'uploads', dir: config.uploads.dir }] : []),
   ]);
   const models = ctx.get<AppModels>(APP_MODELS);
   const storage = ctx.get<DocumentStorage>(STORAGE);

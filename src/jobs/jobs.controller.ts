@@ -209,7 +209,8 @@ export class JobsController {
   @ApiBody({ type: JobPatchBody })
   @ApiOkResponse({
     type: JobView,
-    description: "The job after the change, which is in the audit log; a new priority is taken by its workflow's next pages.",
+    description:
+      "The job after the change, which is in the audit log; a new priority is taken by its workflow's next pages.",
   })
   @ApiErrors(400, 403, 404, 409)
   async update(

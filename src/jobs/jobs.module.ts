@@ -23,13 +23,6 @@ import { JobEditsService } from './job-edits.service.js';
     JobPriorityService,
     JobEditsService,
   ],
-  exports: [
-    JobsService,
-    JobsListService,
-    JobControlService,
-    JobResultsService,
-    JobPriorityService,
-    JobEditsService,
-  ],
+  exports: [JobsService, JobsListService, JobControlService, JobResultsService, JobPriorityService, JobEditsService],
 })
 export class JobsModule {}

@@ -92,11 +92,11 @@ export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown
   }
 }
 
-/** The folders the API writes: the document store when it is a folder, and unfinished resumable uploads. */
+/** The folders the API writes: the document store and unfinished resumable uploads, each when it is a folder. */
 function apiFolders(config: Config): WatchedFolder[] {
   return [
     ...(config.storage.kind === 'local' ? [{ folder: 'storage', dir: config.storage.dir }] : []),
-    { folder: 'uploads', dir: config.uploads.dir },
+    ...(config.uploads.kind === 'local' ? [{ folder: 'uploads', dir: config.uploads.dir }] : []),
   ];
 }
 

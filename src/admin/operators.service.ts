@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import { DEVELOPMENT_OPERATOR, passwordProblem } from '../config/operator-password.js';
 import { APP_MODELS } from '../database/database.module.js';
 import type { AppModels } from '../../core/db/models.js';
+import { recordAudit, scriptActor } from '../../core/audit.js';
 
 const BCRYPT_ROUNDS = 12;
 
@@ -38,10 +39,16 @@ export class OperatorsService implements OnApplicationBootstrap {
     // Production refuses a weak ADMIN_PASSWORD at config validation (src/config/config.ts).
     const problem = passwordProblem(password);
     if (problem) this.logger.warn(`ADMIN_PASSWORD is too weak (${problem}). Accepted outside production only.`);
-    await this.models.Operator.create({
+    const operator = await this.models.Operator.create({
       email: email.toLowerCase(),
       name: 'Administrator',
       passwordHash: await hashPassword(password),
+    });
+    await recordAudit(this.models, scriptActor('ADMIN_EMAIL at start'), {
+      action: 'operator.create',
+      targetType: 'operator',
+      targetId: operator.id,
+      after: { email: operator.email, name: operator.name, disabled: operator.disabled, passwordChanged: true },
     });
     this.logger.log(`created the first operator ${email}`);
   }

@@ -277,6 +277,9 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
           failedPages: { type: 'number', isVisible: { list: true, filter: false, show: false, edit: false } },
           duration: { type: 'string', isVisible: { list: true, filter: false, show: true, edit: false } },
           tags: {
+            // One text box in the filter drawer (AdminJS draws none for arrays); list and page use the chips.
+            isArray: false,
+            type: 'string',
             description: 'Filter: one tag, or several separated by commas (every one must match)',
             components: { list: d.components.jobTags, show: d.components.jobTags },
           },

@@ -173,8 +173,12 @@ describe('admin panel: create, edit, timeline and audit of jobs', () => {
     assert.deepEqual(edit.before, { tags: [], note: null });
     assert.deepEqual(edit.after, { tags: [tag, 'urgent'], note: 'Checked by ops' });
 
-    // The panel's list filter: every tag given must match.
-    await page.goto(`${stack.url}/admin/resources/jobs?filters.tags=${tag},urgent`);
+    // The panel's list filter, through the filter drawer: every tag given must match.
+    await page.goto(`${stack.url}/admin/resources/jobs`);
+    await page.getByText('Filter', { exact: true }).click();
+    await page.locator('input[name="filter-tags"]').fill(`${tag}, urgent`);
+    await page.getByRole('button', { name: /apply changes/i }).click();
+    await page.waitForURL(/filters\.tags=/);
     await page.getByText(filename).first().waitFor();
     assert.equal(await page.getByTestId('job-tags').first().textContent(), `${tag}urgent`, 'tags shown as chips');
     await shot('5-list-filtered-by-tag');

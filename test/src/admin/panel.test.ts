@@ -48,7 +48,7 @@ async function waitForBundle(url: string): Promise<number> {
 describe('admin panel', () => {
   const env = harnessEnv();
   const db = createSequelize(env.APP_DATABASE_URL!, 2, 'app');
-  const { Job, Operator, ApiKey } = initAppModels(db);
+  const { Job, Operator, ApiKey, AuditEvent } = initAppModels(db);
   const panelEnv = { ADMIN_EMAIL, ADMIN_PASSWORD, SESSION_SECRET: 'x'.repeat(8) + 'panel-test-secret-0123456789' };
   let stack: Stack;
   let api: ApiProcess;
@@ -93,6 +93,11 @@ describe('admin panel', () => {
     assert.ok(op);
     assert.match(op.passwordHash, /^\$2[aby]\$12\$/);
     assert.ok(!op.passwordHash.includes(ADMIN_PASSWORD));
+    // In the audit log, made by the system at start; never the password or its hash.
+    const audit = await AuditEvent.findOne({ where: { action: 'operator.create', targetId: op.id } });
+    assert.equal(audit?.actorType, 'system');
+    assert.equal((audit?.after as { email?: string }).email, ADMIN_EMAIL);
+    assert.doesNotMatch(JSON.stringify(audit?.after), /\$2[aby]\$|correct horse/);
   });
 
   it('gives the panel its own CSP and keeps the API on the strict default', async () => {

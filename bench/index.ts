@@ -10,6 +10,8 @@
  *   npm run bench -- --worker-pages 1000     pages of the long scanned document for the worker's peak RSS
  *   npm run bench -- --searchable-pages 3000 pages of the long document the searchable PDF is built for alone
  *   npm run bench -- --upload-mb 500         size of the upload for the API's RSS
+ *   npm run bench -- --read-pages 200,50     pages of the born-digital and the scanned document the storage
+ *                                            suite runs through the pipeline on each store
  *   npm run bench -- --stacks lean,best-int  the scanned suite's other Folio stacks (default: best-int, lean,
  *                                            one-worker, two-workers; an empty value for none)
  *   npm run bench -- --compare ../other      the scanned suite also runs another checkout's build (built),
@@ -25,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { startServices } from '../scripts/lib/services.js';
 import { corpusPath } from '../test/support/corpus.js';
+import { repeatFirstPage } from '../test/support/synthetic.js';
 import {
   DEBIAN_TESSDATA,
   bestIntTessdata,
@@ -45,6 +48,7 @@ const { values: args } = parseArgs({
     'worker-pages': { type: 'string' },
     'searchable-pages': { type: 'string' },
     'upload-mb': { type: 'string' },
+    'read-pages': { type: 'string' },
     stacks: { type: 'string' },
     compare: { type: 'string' },
   },
@@ -55,6 +59,9 @@ const suites = new Set((args.only ?? 'profile,scanned,born,load,memory,searchabl
 const workerPages = Number(args['worker-pages'] ?? (quick ? 20 : 100));
 const searchablePages = Number(args['searchable-pages'] ?? (quick ? 100 : 1000));
 const uploadMb = Number(args['upload-mb'] ?? (quick ? 50 : 500));
+const [bornReadPages, scannedReadPages] = (args['read-pages'] ?? (quick ? '20,5' : '200,50'))
+  .split(',')
+  .map(Number) as [number, number];
 // The scanned suite's Folio stacks beside the default one (all unless named).
 const stackNames = new Set((args.stacks ?? 'best-int,lean,one-worker,two-workers').split(',').filter(Boolean));
 // Another checkout of Folio, built (npm run build), run as the scanned suite's `baseline` stack.
@@ -509,7 +516,44 @@ async function storageSuite() {
     upload,
     bucketOverFolderThroughput: upload.bucket!.megabytesPerSecond.median / upload.folder!.megabytesPerSecond.median,
     pageRead: reads,
+    pipeline: await pipelinePerStore(stores),
   };
+}
+
+/**
+ * What reading from the bucket costs a large document through the whole pipeline: a born-digital and a
+ * scanned document (the first page of a corpus file repeated), each run once on each store by a stack of one
+ * API and one worker (the worker downloads the document into its cache once, its pages read the copy);
+ * seconds per page from the upload to the finished job, side by side, and the bucket's over the folder's.
+ */
+async function pipelinePerStore(stores: Record<string, string>) {
+  const documents = [
+    { kind: 'bornDigital', source: 'born-digital/pdfjs-tracemonkey.pdf', pages: bornReadPages },
+    { kind: 'scanned', source: 'scanned/tess-phototest.pdf', pages: scannedReadPages },
+  ];
+  const out: Record<string, unknown> = {};
+  for (const doc of documents) {
+    const bytes = await repeatFirstPage(corpusPath(doc.source), doc.pages);
+    const secondsPerPage: Record<string, number> = {};
+    for (const [name, url] of Object.entries(stores)) {
+      const stack = await folio.startStack(`read-${name}`, 1, { STORAGE_URL: url }, { STORAGE_URL: url });
+      try {
+        const pass = await folio.submitAndWait(stack, [{ name: `${doc.kind}-${doc.pages}.pdf`, bytes }]);
+        secondsPerPage[name] = pass.seconds / doc.pages;
+        log(`${doc.kind} ${doc.pages} pages on the ${name}: ${secondsPerPage[name].toFixed(3)} s/page`);
+      } finally {
+        await stack.stop();
+      }
+    }
+    out[doc.kind] = {
+      source: doc.source,
+      pages: doc.pages,
+      megabytes: bytes.length / 1024 / 1024,
+      secondsPerPage,
+      bucketOverFolder: secondsPerPage.bucket! / secondsPerPage.folder!,
+    };
+  }
+  return out;
 }
 
 const out = path.join(root, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -20,6 +20,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './lib/embedded-pos
 import { EMBEDDED_DATABASES, localDataDir } from './lib/local-stack.js';
 import { Supervisor } from './lib/supervisor.js';
 import { startDevServer, type TemporalDevServer } from './lib/temporal-dev-server.js';
+import { apiProcessEnv } from '../src/common/api-env.js';
 import { WORKER_PROCESS_ENV } from '../src/common/worker-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -202,7 +203,7 @@ try {
   supervisor.start({
     name: 'api',
     entry: path.join(root, 'dist/src/main.js'),
-    env: childEnv,
+    env: { ...childEnv, ...apiProcessEnv() },
     isReadyLine: (line) => messageOf(line).startsWith('API listening on '),
   });
   supervisor.start({

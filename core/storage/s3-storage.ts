@@ -13,7 +13,7 @@ import {
   S3ServiceException,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { putInParts } from './multipart-put.js';
 import type { ObjectCache } from './object-cache.js';
 import {
   KEY_PATTERN,
@@ -39,9 +39,8 @@ export interface S3Location {
   forcePathStyle: boolean;
 }
 
-/** Parts of a multipart upload: each is held in memory while it is sent, `QUEUE` of them at once. */
-const PART_BYTES = 8 * 1024 * 1024;
-const QUEUE = 2;
+/** Parts of a multipart upload (S3's smallest): two buffers of this size per upload, one sent while the other fills. */
+const PART_BYTES = 5 * 1024 * 1024;
 
 /** Node's codes for a server that cannot be reached. */
 const NETWORK_CODES = new Set([
@@ -97,10 +96,10 @@ export function s3ClientConfig(location: S3Location): S3ClientConfig {
 }
 
 /**
- * Objects in an S3-compatible bucket. put() streams through lib-storage's multipart Upload (a few parts in
- * memory at a time, never the whole object); an upload cut off leaves an unfinished multipart upload that
- * list() reports as partial, so the orphan sweep aborts it. localPath() copies an object into a bounded
- * local cache, since the engines read files.
+ * Objects in an S3-compatible bucket. put() streams through a multipart upload (putInParts: two 5 MiB part
+ * buffers per upload, never the whole object); an upload cut off leaves an unfinished multipart upload that
+ * list() reports as partial, so the orphan sweep aborts it. localPath() and leaseLocalPath() copy an object into a
+ * bounded local cache, since the engines read files.
  */
 export class S3Storage implements DocumentStorage {
   private readonly client: S3Client;
@@ -128,17 +127,10 @@ export class S3Storage implements DocumentStorage {
 
   async put(key: string, source: Readable): Promise<StoredObject> {
     const measured = measure();
-    // The callback form hands back the last stream; a failing source (a cut upload) fails the Upload too.
+    // The callback form hands back the last stream; a failing source (a cut upload) fails the put too.
     const body = connect(source, measured.stream, () => undefined);
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.location.bucket, Key: this.objectKey(key), Body: body },
-      partSize: PART_BYTES,
-      queueSize: QUEUE,
-      leavePartsOnError: false,
-    });
     try {
-      await upload.done();
+      await putInParts(this.client, { Bucket: this.location.bucket, Key: this.objectKey(key) }, body, PART_BYTES);
     } catch (err) {
       // The rest of the source is not wanted: let its producer stop.
       source.destroy();

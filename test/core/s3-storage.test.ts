@@ -106,6 +106,26 @@ describe('S3Storage on a real S3-compatible server', () => {
     await s3.remove('documents/big.pdf'); // a missing object is not an error
   });
 
+  it('puts of every shape around the 5 MiB part: empty, one byte, one part exactly, two parts and a byte', async () => {
+    const s3 = store();
+    for (const total of [0, 1, 5 * MB, 10 * MB + 1]) {
+      const key = `documents/size-${total}.pdf`;
+      const stored = await s3.put(key, generated(total));
+      assert.equal(stored.bytes, total);
+      const { stream, bytes } = await s3.read(key);
+      assert.equal(bytes, total);
+      assert.equal(
+        createHash('sha256')
+          .update(await buffer(stream))
+          .digest('hex'),
+        stored.sha256,
+        `${total} bytes`,
+      );
+      await s3.remove(key);
+    }
+    assert.deepEqual(await all(s3.list('documents/size-')), [], 'no unfinished multipart upload is left');
+  });
+
   it('a put cut off mid-stream fails and leaves no object; an unfinished upload is listed as partial and remove aborts it', async () => {
     const s3 = store();
     await assert.rejects(s3.put('documents/cut.pdf', generated(30 * MB, 17 * MB)), /went away/);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { freePort } from '../../scripts/lib/services.js';
 import pg from 'pg';
 import { generateApiKey, type ApiKeyRole } from '../../src/auth/api-keys.service.js';
+import { apiProcessEnv } from '../../src/common/api-env.js';
 import { WORKER_PROCESS_ENV } from '../../src/common/worker-env.js';
 import { startInProcessWorker, type InProcessWorker, type InProcessWorkerOptions } from './in-process-worker.js';
 
@@ -159,7 +160,12 @@ export type ApiProcess = FolioProcess & { url: string; key?: string };
  */
 export async function startApi(env: NodeJS.ProcessEnv = {}, root = repoRoot): Promise<ApiProcess> {
   const port = await freePort();
-  const proc = spawnFolio('api', 'dist/src/main.js', { HOST: '127.0.0.1', PORT: String(port), ...env }, root);
+  const proc = spawnFolio(
+    'api',
+    'dist/src/main.js',
+    { HOST: '127.0.0.1', PORT: String(port), ...env, ...apiProcessEnv(env.NODE_OPTIONS ?? process.env.NODE_OPTIONS) },
+    root,
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

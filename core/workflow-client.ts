@@ -173,8 +173,9 @@ export async function signalPriority(client: Client, workflowId: string, priorit
 }
 
 /**
- * Moves the activities a run has already scheduled (pages waiting in the task queue) to a new priority,
- * through UpdateActivityOptions; the run's later pages learn it from the setPriority signal. Resolves to
+ * Moves a run (UpdateWorkflowExecutionOptions) and the activities it has already scheduled (pages waiting in
+ * the task queue; UpdateActivityOptions) to a new priority; the run's later pages learn it from the
+ * setPriority signal. Resolves to
  * false when the server refuses (an older server, or its activity API switched off).
  */
 export async function setPendingActivitiesPriority(
@@ -182,14 +183,28 @@ export async function setPendingActivitiesPriority(
   workflowId: string,
   priority: number,
 ): Promise<boolean> {
+  const { namespace, identity } = client.options;
+  const updateMask = { paths: ['priority'] };
+  try {
+    // The run's own priority too: its workflow tasks, and what it starts without a priority of its own.
+    await client.workflowService.updateWorkflowExecutionOptions({
+      namespace,
+      workflowExecution: { workflowId },
+      identity,
+      workflowExecutionOptions: { priority: { priorityKey: priority } },
+      updateMask,
+    });
+  } catch {
+    // Older servers: the signal and the activities below still carry the change.
+  }
   try {
     await client.workflowService.updateActivityOptions({
-      namespace: client.options.namespace,
+      namespace,
       execution: { workflowId },
-      identity: client.options.identity,
+      identity,
       matchAll: true,
       activityOptions: { priority: { priorityKey: priority } },
-      updateMask: { paths: ['priority'] },
+      updateMask,
     });
     return true;
   } catch {

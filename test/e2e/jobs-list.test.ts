@@ -337,6 +337,7 @@ describe('jobs list at 100,000 jobs', () => {
         ['newest first (client)', base, client],
         ['next page by cursor', { ...base, cursor }, client],
         ['two statuses', { ...base, statuses: ['failed', 'cancelled'] }, admin],
+        ['two priorities', { ...base, priorities: [1, 2] }, admin],
         ['created range', { ...base, createdFrom: createdOf(500), createdTo: createdOf(900) }, admin],
         ['filename substring', { ...base, filename: 'invoice' }, admin],
         ['content hash', { ...base, sha256: createHash('sha256').update('4242').digest('hex') }, admin],

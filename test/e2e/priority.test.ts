@@ -15,6 +15,7 @@ import type { temporal } from '@temporalio/proto';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { documentWorkflowId } from '../../core/contracts.js';
+import { checkSearchAttributes } from '../../core/workflow-client.js';
 import { syntheticTextPdf } from '../support/synthetic.js';
 import {
   authHeaders,
@@ -300,6 +301,21 @@ describe('priority: a priority-1 document overtakes hundreds of queued priority-
     assert.equal(attrs.get({ name: 'FolioPageCount', type: 'INT' }), 5);
     assert.equal(attrs.get({ name: 'FolioClientKeyId', type: 'KEYWORD' }) !== undefined, stack.key !== undefined);
     assert.equal(await described.staticSummary(), 'urgent.pdf · priority 1');
+
+    // The start-up check the API and the worker run: the harness's dev server has every attribute registered.
+    const check = await checkSearchAttributes(client, 'default');
+    assert.deepEqual(check, {
+      registered: [
+        'FolioFileName',
+        'FolioClientKeyId',
+        'FolioStatus',
+        'FolioPageCount',
+        'FolioPriority',
+        'FolioBatchId',
+      ],
+      missing: [],
+      command: null,
+    });
 
     const summaries = activitiesOf(urgent, await history(urgent)).map((r) => r.summary);
     assert.ok(summaries.includes('inspect'), summaries.join(' | '));

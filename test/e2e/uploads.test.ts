@@ -146,7 +146,11 @@ describe('resumable uploads (tus) and the original document', () => {
   let jobId: string;
 
   it('an upload cut after half on one API resumes from HEAD through another (the bucket, no shared folder); the finishing PATCH creates the job, which reads the text', async () => {
-    const created = await create(api.url, bornBytes.length, { filename: 'issue 840.pdf', languages: 'eng' });
+    const created = await create(api.url, bornBytes.length, {
+      filename: 'issue 840.pdf',
+      languages: 'eng',
+      priority: '2',
+    });
     assert.equal(created.status, 201, await created.clone().text());
     const location = created.headers.get('location')!;
     assert.match(location, /^\/v1\/uploads\/[0-9a-f-]{36}$/);
@@ -186,6 +190,7 @@ describe('resumable uploads (tus) and the original document', () => {
 
     const job = await stack.waitForJob(jobId, 120_000);
     assert.equal(job.status, 'completed');
+    assert.equal((job as typeof job & { priority: number }).priority, 2, 'the priority in Upload-Metadata');
     // The same text as the multipart route reads from the same file (pages 1-2: other options, no dedupe).
     const multipart = (await (await submit(api.url, born, { pages: '1-2' })).json()) as { jobId: string };
     assert.equal((await stack.waitForJob(multipart.jobId, 120_000)).status, 'completed');
@@ -305,6 +310,8 @@ describe('resumable uploads (tus) and the original document', () => {
     assert.deepEqual([badLanguage.status, badLanguage.code], [400, 'LANGUAGE_UNAVAILABLE']);
     const badPages = await errorOf(await create(api.url, 100, { pages: '3-1' }));
     assert.deepEqual([badPages.status, badPages.code], [400, 'PAGE_RANGE_INVALID']);
+    const badPriority = await errorOf(await create(api.url, 100, { priority: 'urgent' }));
+    assert.deepEqual([badPriority.status, badPriority.code], [400, 'PRIORITY_INVALID']);
     const empty = await errorOf(await create(api.url, 0, { filename: 'empty.pdf' }));
     assert.deepEqual([empty.status, empty.code], [400, 'EMPTY_FILE']);
 

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { responseCompression } from './common/compression.js';
 import { CONFIG } from './config/config.module.js';
 import { libraryEnvironment, loadProcessConfig, type Config } from './config/config.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
@@ -25,6 +26,8 @@ async function createApiApp(): Promise<NestExpressApplication> {
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: '100kb' });
   app.disable('x-powered-by');
+  // JSON and text answers gzip- or br-compressed; event streams and file downloads as they are.
+  app.use(responseCompression());
   app.use(
     helmet({
       contentSecurityPolicy: {

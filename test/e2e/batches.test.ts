@@ -443,6 +443,29 @@ describe('batches', () => {
         end.jobs.map((j) => path.basename(j.fileName ?? '')),
         ['first.pdf', 'second.pdf', path.basename(single)],
       );
+      // The folder again, recursively, saving the ZIP: its two PDFs join their finished jobs (dedupe; the
+      // batch counts them as ended at once), the nested PDF is new.
+      const zip = path.join(dir, 'texts.zip');
+      const again = await run(process.execPath, [cli, 'submit', dir, '--recursive', '--wait', '--out', zip], {
+        env: { ...process.env, FOLIO_URL: stack.url, FOLIO_API_KEY: key },
+      });
+      assert.equal(again.stdout, '');
+      const batchId = /batch ([0-9a-f-]{36})/.exec(again.stderr)?.[1];
+      assert.ok(batchId, again.stderr);
+      const second = await batch(batchId);
+      assert.equal(second.status, 'completed');
+      assert.deepEqual(
+        second.jobs.map((j) => j.fileName),
+        ['first.pdf', path.join('nested', 'deep.pdf'), 'second.pdf'],
+      );
+      assert.deepEqual(
+        second.jobs.map((j) => j.jobId).filter((id) => end.jobs.some((e) => e.jobId === id)).length,
+        2,
+        'the two PDFs sent before joined their jobs',
+      );
+      const entries = await unzip(fs.readFileSync(zip));
+      assert.deepEqual([...entries.keys()], ['first.txt', 'deep.txt', 'second.txt']);
+      assert.match(entries.get('deep.txt')!, /Folio synthetic page 1 of 1/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -321,6 +321,23 @@ describe('batches', () => {
       assert.equal(entries.get(name), text, name);
     }
 
+    // A batch whose only document joins a finished job has ended before its answer: the API's own check at
+    // the seal ends it and announces it, once.
+    const replay = await submitBatch([files[0]!], { callbackUrl: `${receiver.url}/sealed` });
+    const replayed = (await replay.json()) as { batchId: string; status: string; jobs: BatchFileAnswer[] };
+    assert.equal(replay.status, 202);
+    assert.deepEqual([replayed.status, replayed.jobs[0]?.jobId], ['completed', submitted.jobs[0]?.jobId]);
+    const [sealedHook] = await receiver.waitForBatch(replayed.batchId);
+    assert.ok(sealedHook!.verified);
+    assert.deepEqual(sealedHook!.payload.data.documents, {
+      total: 1,
+      completed: 1,
+      partial: 0,
+      failed: 0,
+      cancelled: 0,
+      inFlight: 0,
+    });
+
     // Same access rules as jobs.
     const { key: other } = await createApiKey('batches other', 'client', env.APP_DATABASE_URL);
     assert.equal((await fetch(`${stack.url}/v1/batches/${batchId}`, { headers: headers(other) })).status, 403);

@@ -372,6 +372,23 @@ describe('batches', () => {
       ocrMode: 'sometimes',
     });
     assert.deepEqual([badOption.status, await codeOf(badOption)], [400, 'INVALID_OCR_MODE']);
+
+    // The routes are in the OpenAPI document, the upload as several binary `file` parts.
+    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    for (const [p, method] of [
+      ['/v1/batches', 'post'],
+      ['/v1/batches/{id}', 'get'],
+      ['/v1/batches/{id}/cancel', 'post'],
+      ['/v1/batches/{id}/retry-failed', 'post'],
+      ['/v1/batches/{id}/results', 'get'],
+    ] as const) {
+      assert.ok(doc.paths[p]?.[method], `${method} ${p} documented`);
+    }
+    const file = doc.components.schemas.UploadBatchBody?.properties.file as { type: string; items: unknown };
+    assert.deepEqual([file.type, file.items], ['array', { type: 'string', format: 'binary' }]);
   });
 
   it('retry-failed re-runs the failed pages of partial documents; the batch ends again and says so', async () => {

@@ -19,7 +19,9 @@ import {
   type DocumentStorage,
 } from '../core/storage/storage.js';
 import type { UploadStore } from '../core/uploads/upload-store.js';
-import { startDocumentWorkflow, type DocumentRunSettings } from '../core/workflow-client.js';
+import { startBatchAnnouncement, startDocumentWorkflow, type DocumentRunSettings } from '../core/workflow-client.js';
+import { BatchStore } from '../core/batch-store.js';
+import { createHash } from 'node:crypto';
 
 /** What the maintenance activities need. */
 export interface MaintenanceActivityDeps {
@@ -54,6 +56,20 @@ const closedOutcome: Record<string, ReconciledEnd | undefined> = {
 export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
   const { models, jobs, storage } = deps;
   const { Job } = models;
+  const batches = new BatchStore(models);
+
+  /**
+   * A job the reconciler ended may have been its batch's last document in flight: end the batch and announce
+   * it, as the document's workflow would have. The decision and the delivery's webhook-id are keyed by the
+   * job, so a retried run finds the same batch and starts the same delivery (a no-op), never a second one.
+   */
+  async function concludeBatchesOf(jobId: string, client: Client, run: DocumentRunSettings): Promise<void> {
+    const endedBy = `reconcile:${jobId}`;
+    for (const batch of await batches.concludeFor(jobId, endedBy)) {
+      const digest = createHash('sha256').update(`${batch.batchId}/${endedBy}`).digest('hex').slice(0, 32);
+      await startBatchAnnouncement(client, run.taskQueue, { jobId, webhookId: `msg_${digest}`, batch });
+    }
+  }
   const temporal = (): { client: Client; run: DocumentRunSettings } => {
     if (!deps.temporal || !deps.run)
       throw new Error('This worker was built without a Temporal client: it cannot reconcile.');
@@ -123,6 +139,7 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
         // The workflow ended its own way but its last bookkeeping never landed: derive it from the pages.
         const final = await jobs.finalize(job.id, { cancelled: state === 'CANCELLED' });
         reconciled.push({ jobId: job.id, status: final.status, code: 'RECONCILED' });
+        await concludeBatchesOf(job.id, client, run);
         continue;
       }
       const outcome: ReconciledEnd = closedOutcome[state] ?? {
@@ -133,6 +150,8 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
       if (await jobs.closeAsReconciled(job.id, outcome)) {
         reconciled.push({ jobId: job.id, status: outcome.status, code: outcome.code });
       }
+      // Also when another run closed it first: its batch may not have been ended yet.
+      await concludeBatchesOf(job.id, client, run);
     }
     return { checked: stale.length, reconciled };
   }

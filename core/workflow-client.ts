@@ -14,6 +14,8 @@ import {
   searchAttributeCreateCommand,
   setPrioritySignalName,
   type SetPriorityInput,
+  webhookWorkflowId,
+  type ConcludedBatch,
   providePasswordUpdateName,
   retryWorkflowId,
   type DocumentOptions,
@@ -265,4 +267,32 @@ export function providePassword(
     .executeUpdate<ProvidePasswordOutput, [ProvidePasswordInput]>(providePasswordUpdateName, {
       args: [{ password }],
     });
+}
+
+/**
+ * Starts the batch.completed delivery of a batch that something other than a document workflow ended (the
+ * API at the batch's seal, the reconciler), signed with the key of `jobId`, one of the batch's documents.
+ * `webhookId` fixes the delivery: starting it again with the same id (a retried caller) is a no-op.
+ */
+export async function startBatchAnnouncement(
+  client: Client,
+  taskQueue: string,
+  announcement: { jobId: string; webhookId: string; batch: ConcludedBatch },
+): Promise<StartOutcome | 'no-webhook'> {
+  const { jobId, webhookId, batch } = announcement;
+  if (!batch.webhook) return 'no-webhook';
+  return startWorkflow(client, 'webhookDeliveryWorkflow', {
+    workflowId: webhookWorkflowId(webhookId),
+    taskQueue,
+    args: [
+      {
+        webhookId,
+        jobId,
+        url: batch.webhook.url,
+        payload: batch.payload,
+        retryInitialMs: batch.webhook.retryInitialMs,
+        retryMaxMs: batch.webhook.retryMaxMs,
+      },
+    ],
+  });
 }

@@ -13,10 +13,10 @@ import type { Request, Response } from 'express';
 import { Op, QueryTypes } from 'sequelize';
 import yazl from 'yazl';
 import { BatchStore, batchStatusOf, type BatchSummary } from '../../core/batch-store.js';
-import { webhookWorkflowId, type ConcludedBatch, type WebhookSettings } from '../../core/contracts.js';
+import type { ConcludedBatch, WebhookSettings } from '../../core/contracts.js';
 import type { AppModels, Batch } from '../../core/db/models.js';
 import { ACTIVE_STATUSES, RETRYABLE_STATUSES, type OcrMode } from '../../core/lifecycle.js';
-import { startWorkflow } from '../../core/workflow-client.js';
+import { startBatchAnnouncement } from '../../core/workflow-client.js';
 import type { Principal } from '../auth/api-keys.service.js';
 import { ApiError, type ApiErrorCode } from '../common/errors.js';
 import { CONFIG } from '../config/config.module.js';
@@ -170,22 +170,8 @@ export class BatchesService {
 
   /** Starts the batch.completed delivery the API decided (the batch ended before or at its seal). */
   private async announce(batch: ConcludedBatch, jobId: string): Promise<void> {
-    if (!batch.webhook) return;
     const webhookId = `msg_${randomUUID().replaceAll('-', '')}`;
-    await startWorkflow(this.temporal, 'webhookDeliveryWorkflow', {
-      workflowId: webhookWorkflowId(webhookId),
-      taskQueue: this.config.temporal.taskQueue,
-      args: [
-        {
-          webhookId,
-          jobId,
-          url: batch.webhook.url,
-          payload: batch.payload,
-          retryInitialMs: batch.webhook.retryInitialMs,
-          retryMaxMs: batch.webhook.retryMaxMs,
-        },
-      ],
-    });
+    await startBatchAnnouncement(this.temporal, this.config.temporal.taskQueue, { jobId, webhookId, batch });
   }
 
   /** The batch if this caller may see it: clients only their own (403 otherwise), admins every batch. */

@@ -18,7 +18,7 @@ import { createPageMetrics } from '../../activities/page-metrics.js';
 import type { Job } from '../../core/db/models.js';
 import type { JobStatus } from '../../core/lifecycle.js';
 import { CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createStorage } from '../../core/storage/create-storage.js';
 import { documentKey, DOCUMENTS_PREFIX, PARTIAL_MARK, searchablePdfKey } from '../../core/storage/storage.js';
@@ -153,6 +153,52 @@ describe('reconcileJobs', () => {
     await started.terminate('test over');
     await temporal.client.workflow.getHandle(running.workflowId).terminate('test over');
     await temporal.client.workflow.getHandle(recent.workflowId).terminate('test over');
+  });
+
+  it("ends the batch of a job it ended when that was the batch's last document, and announces it once", async () => {
+    const { reconcileJobs } = maintenance(temporal, run);
+    const done = await oldJob('completed');
+    const lost = await oldJob('processing');
+    const batchId = randomUUID();
+    const webhook = { url: 'https://example.com/hooks/folio', retryInitialMs: 100, retryMaxMs: 200 };
+    await bed.models.Batch.create({
+      id: batchId,
+      apiKeyId: null,
+      options: done.options,
+      callbackUrl: webhook.url,
+      webhook,
+      fileCount: 2,
+      sealedAt: new Date(),
+    });
+    await bed.models.BatchDocument.bulkCreate(
+      [done, lost].map((j, position) => ({
+        batchId,
+        position,
+        fileName: j.filename,
+        jobId: j.id,
+        errorCode: null,
+        errorMessage: null,
+      })),
+    );
+    const out = await mockActivity().run(reconcileJobs, { graceSeconds: 20 * YEAR_S });
+    assert.deepEqual(
+      out.reconciled.filter((r) => r.jobId === lost.id).map((r) => r.code),
+      ['WORKFLOW_MISSING'],
+    );
+    const batch = await bed.models.Batch.findByPk(batchId);
+    assert.ok(batch?.endedAt);
+    assert.equal(batch.endedBy, `reconcile:${lost.id}`);
+    // Its batch.completed delivery, under a webhook-id derived from the batch and the decision (a retried
+    // reconcile starts the same workflow, a no-op).
+    const digest = createHash('sha256').update(`${batchId}/reconcile:${lost.id}`).digest('hex').slice(0, 32);
+    const delivery = temporal.client.workflow.getHandle(`webhook-msg_${digest}`);
+    const described = await delivery.describe();
+    assert.deepEqual([described.type, described.taskQueue], ['webhookDeliveryWorkflow', run.taskQueue]);
+    await delivery.terminate('test over');
+    // Finished now, as far as the retention cleanup below can tell: its counts are of its own jobs.
+    await bed.db.query('UPDATE jobs SET finished_at = now() WHERE id IN (:ids)', {
+      replacements: { ids: [done.id, lost.id] },
+    });
   });
 });
 

@@ -321,6 +321,23 @@ describe('batches', () => {
       assert.equal(entries.get(name), text, name);
     }
 
+    // A batch whose only document joins a finished job has ended before its answer: the API's own check at
+    // the seal ends it and announces it, once.
+    const replay = await submitBatch([files[0]!], { callbackUrl: `${receiver.url}/sealed` });
+    const replayed = (await replay.json()) as { batchId: string; status: string; jobs: BatchFileAnswer[] };
+    assert.equal(replay.status, 202);
+    assert.deepEqual([replayed.status, replayed.jobs[0]?.jobId], ['completed', submitted.jobs[0]?.jobId]);
+    const [sealedHook] = await receiver.waitForBatch(replayed.batchId);
+    assert.ok(sealedHook!.verified);
+    assert.deepEqual(sealedHook!.payload.data.documents, {
+      total: 1,
+      completed: 1,
+      partial: 0,
+      failed: 0,
+      cancelled: 0,
+      inFlight: 0,
+    });
+
     // Same access rules as jobs.
     const { key: other } = await createApiKey('batches other', 'client', env.APP_DATABASE_URL);
     assert.equal((await fetch(`${stack.url}/v1/batches/${batchId}`, { headers: headers(other) })).status, 403);
@@ -355,6 +372,23 @@ describe('batches', () => {
       ocrMode: 'sometimes',
     });
     assert.deepEqual([badOption.status, await codeOf(badOption)], [400, 'INVALID_OCR_MODE']);
+
+    // The routes are in the OpenAPI document, the upload as several binary `file` parts.
+    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
+      components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    for (const [p, method] of [
+      ['/v1/batches', 'post'],
+      ['/v1/batches/{id}', 'get'],
+      ['/v1/batches/{id}/cancel', 'post'],
+      ['/v1/batches/{id}/retry-failed', 'post'],
+      ['/v1/batches/{id}/results', 'get'],
+    ] as const) {
+      assert.ok(doc.paths[p]?.[method], `${method} ${p} documented`);
+    }
+    const file = doc.components.schemas.UploadBatchBody?.properties.file as { type: string; items: unknown };
+    assert.deepEqual([file.type, file.items], ['array', { type: 'string', format: 'binary' }]);
   });
 
   it('retry-failed re-runs the failed pages of partial documents; the batch ends again and says so', async () => {
@@ -443,6 +477,29 @@ describe('batches', () => {
         end.jobs.map((j) => path.basename(j.fileName ?? '')),
         ['first.pdf', 'second.pdf', path.basename(single)],
       );
+      // The folder again, recursively, saving the ZIP: its two PDFs join their finished jobs (dedupe; the
+      // batch counts them as ended at once), the nested PDF is new.
+      const zip = path.join(dir, 'texts.zip');
+      const again = await run(process.execPath, [cli, 'submit', dir, '--recursive', '--wait', '--out', zip], {
+        env: { ...process.env, FOLIO_URL: stack.url, FOLIO_API_KEY: key },
+      });
+      assert.equal(again.stdout, '');
+      const batchId = /batch ([0-9a-f-]{36})/.exec(again.stderr)?.[1];
+      assert.ok(batchId, again.stderr);
+      const second = await batch(batchId);
+      assert.equal(second.status, 'completed');
+      assert.deepEqual(
+        second.jobs.map((j) => j.fileName),
+        ['first.pdf', path.join('nested', 'deep.pdf'), 'second.pdf'],
+      );
+      assert.deepEqual(
+        second.jobs.map((j) => j.jobId).filter((id) => end.jobs.some((e) => e.jobId === id)).length,
+        2,
+        'the two PDFs sent before joined their jobs',
+      );
+      const entries = await unzip(fs.readFileSync(zip));
+      assert.deepEqual([...entries.keys()], ['first.txt', 'deep.txt', 'second.txt']);
+      assert.match(entries.get('deep.txt')!, /Folio synthetic page 1 of 1/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -33,7 +33,7 @@ describe('npm test (scripts/run-tests.ts) and what its tests need outside npm', 
     const missing = path.join(tmp, 'bin', 'chromium');
     // The runner makes its service folder under TMPDIR: an empty one shows whether it got that far.
     const servicesTmp = fs.mkdtempSync(path.join(tmp, 'tmpdir-'));
-    const { code, output } = await runTests('admin/panel', { CHROMIUM_PATH: missing, TMPDIR: servicesTmp });
+    const { code, output } = await runTests('admin/panel.test', { CHROMIUM_PATH: missing, TMPDIR: servicesTmp });
 
     assert.equal(code, 1, output);
     assert.match(

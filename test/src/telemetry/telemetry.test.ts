@@ -220,15 +220,23 @@ describe('metrics and logs', () => {
       assert.equal(valueOf(apiNow, 'folio_dependency_up', { dependency }), 1, dependency);
     }
     const workerNow = await scrape(workerMetricsPort);
-    // The test stack keeps documents in a bucket: the API writes unfinished uploads, the worker its cache too.
-    for (const [samples, folder] of [
-      [apiNow, 'uploads'],
-      [workerNow, 'uploads'],
-      [workerNow, 'storage-cache'],
-    ] as const) {
+    // The test stack keeps documents and unfinished uploads in a bucket: the worker writes only its cache, and
+    // neither process reports a folder it does not write.
+    for (const [samples, folder] of [[workerNow, 'storage-cache']] as const) {
       const free = valueOf(samples, 'folio_disk_free_bytes', { folder });
       const size = valueOf(samples, 'folio_disk_size_bytes', { folder });
       assert.ok(free > 0 && size >= free, `${folder}: ${free} free of ${size}`);
+    }
+    for (const [samples, folder] of [
+      [apiNow, 'uploads'],
+      [apiNow, 'storage'],
+      [workerNow, 'uploads'],
+      [workerNow, 'storage'],
+    ] as const) {
+      assert.ok(
+        !samples.some((s) => s.name === 'folio_disk_free_bytes' && s.labels.folder === folder),
+        `no ${folder} gauge with a bucket`,
+      );
     }
   });
 

@@ -200,19 +200,32 @@ export async function setPendingActivitiesPriority(
     // Older servers: the signal and the activities below still carry the change.
   }
   try {
-    await client.workflowService.updateActivityOptions({
-      namespace,
-      execution: { workflowId },
-      identity,
-      matchAll: true,
-      activityOptions: { priority: { priorityKey: priority } },
-      updateMask,
-    });
+    // Only the pages still waiting in the queue (scheduled, not started): a page a worker is running is left
+    // alone, so its completion is never answered against options changed under it.
+    const { raw } = await client.workflow.getHandle(workflowId).describe();
+    const waiting = (raw.pendingActivities ?? [])
+      .filter((a) => Number(a.state) === PENDING_ACTIVITY_STATE_SCHEDULED)
+      .flatMap((a) => (a.activityId ? [a.activityId] : []));
+    await Promise.all(
+      waiting.map((id) =>
+        client.workflowService.updateActivityOptions({
+          namespace,
+          execution: { workflowId },
+          identity,
+          id,
+          activityOptions: { priority: { priorityKey: priority } },
+          updateMask,
+        }),
+      ),
+    );
     return true;
   } catch {
     return false;
   }
 }
+
+/** temporal.api.enums.v1.PendingActivityState: scheduled, not yet started by a worker. */
+const PENDING_ACTIVITY_STATE_SCHEDULED = 1;
 
 /** A retry of a finished job's failed pages. */
 export interface RetryToStart {

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import yauzl from 'yauzl';
@@ -294,6 +295,34 @@ describe('batches', () => {
       pages: end.pages,
       links: { self: `/v1/batches/${batchId}`, results: `/v1/batches/${batchId}/results?format=txt` },
     });
+
+    // An engineer finds the batch's documents in the Temporal UI by its search attribute.
+    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+    try {
+      const temporal = new Client({ connection });
+      const expected = submitted.jobs.flatMap((j) => (j.jobId ? [documentWorkflowId(j.jobId)] : [])).sort();
+      let listed: string[] = [];
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline;) {
+        listed = [];
+        for await (const w of temporal.workflow.list({ query: `FolioBatchId = "${batchId}"` })) {
+          listed.push(w.workflowId);
+        }
+        // Retry and page-range runs carry it too; the documents' own runs must all be there.
+        if (expected.every((id) => listed.includes(id))) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.deepEqual(
+        listed.filter((id) => expected.includes(id)).sort(),
+        expected,
+        `FolioBatchId = "${batchId}" lists ${listed.join(', ')}`,
+      );
+      assert.ok(
+        listed.every((id) => expected.some((doc) => id.startsWith(doc))),
+        `only the batch's documents' runs: ${listed.join(', ')}`,
+      );
+    } finally {
+      await connection.close();
+    }
 
     // The delivery is recorded under the document whose end ended the batch (its key signs it).
     const ender: string[] = [];

@@ -1,14 +1,15 @@
 import { Op } from 'sequelize';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type {
-  CleanupBatchInput,
-  CleanupBatchOutput,
-  ReconcileJobsInput,
-  ReconcileJobsOutput,
-  ReconciledJob,
-  SweepOrphanUploadsOutput,
+import {
+  jobWebhookPayload,
+  type CleanupBatchInput,
+  type CleanupBatchOutput,
+  type ReconcileJobsInput,
+  type ReconcileJobsOutput,
+  type ReconciledJob,
+  type SweepOrphanUploadsOutput,
 } from '../core/contracts.js';
-import type { AppModels } from '../core/db/models.js';
+import type { AppModels, Job } from '../core/db/models.js';
 import type { FailureCode } from '../core/failures.js';
 import type { JobStore } from '../core/job-store.js';
 import { ACTIVE_STATUSES, FINISHED_STATUSES, type FinishedStatus } from '../core/lifecycle.js';
@@ -19,7 +20,13 @@ import {
   type DocumentStorage,
 } from '../core/storage/storage.js';
 import type { UploadStore } from '../core/uploads/upload-store.js';
-import { startBatchAnnouncement, startDocumentWorkflow, type DocumentRunSettings } from '../core/workflow-client.js';
+import {
+  jobWebhookSettings,
+  startBatchAnnouncement,
+  startDocumentWorkflow,
+  startWebhookDelivery,
+  type DocumentRunSettings,
+} from '../core/workflow-client.js';
 import { BatchStore } from '../core/batch-store.js';
 import { createHash } from 'node:crypto';
 
@@ -69,6 +76,36 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
       const digest = createHash('sha256').update(`${batch.batchId}/${endedBy}`).digest('hex').slice(0, 32);
       await startBatchAnnouncement(client, run.taskQueue, { jobId, webhookId: `msg_${digest}`, batch });
     }
+  }
+  /**
+   * The webhook a job's workflow would have sent had it ended the job itself: job.failed, with the reconciler's
+   * code, to the job's callback URL. Its webhook-id derives from the job, so a retried or repeated reconcile
+   * starts the same delivery (a no-op), never a second event.
+   */
+  async function announceReconciledEnd(
+    job: Job,
+    end: ReconciledEnd,
+    client: Client,
+    run: DocumentRunSettings,
+  ): Promise<void> {
+    const webhook = jobWebhookSettings(job, run);
+    if (!webhook) return;
+    const counts = { pageCount: job.pageCount ?? 0, ...(await jobs.pageCounts(job.id)) };
+    const digest = createHash('sha256').update(`job.${end.status}/reconcile:${job.id}`).digest('hex').slice(0, 32);
+    await startWebhookDelivery(client, run.taskQueue, {
+      webhookId: `msg_${digest}`,
+      jobId: job.id,
+      url: webhook.url,
+      payload: jobWebhookPayload(
+        job.id,
+        `job.${end.status}`,
+        { status: end.status, ...counts, error: { code: end.code, message: end.message } },
+        new Date().toISOString(),
+        webhook.baseUrl,
+      ),
+      retryInitialMs: webhook.retryInitialMs,
+      retryMaxMs: webhook.retryMaxMs,
+    });
   }
   const temporal = (): { client: Client; run: DocumentRunSettings } => {
     if (!deps.temporal || !deps.run)
@@ -150,6 +187,8 @@ export function createMaintenanceActivities(deps: MaintenanceActivityDeps) {
       if (await jobs.closeAsReconciled(job.id, outcome)) {
         reconciled.push({ jobId: job.id, status: outcome.status, code: outcome.code });
       }
+      // Also when another run closed it first: its job.failed delivery has an id fixed by the job.
+      await announceReconciledEnd(job, outcome, client, run);
       // Also when another run closed it first: its batch may not have been ended yet.
       await concludeBatchesOf(job.id, client, run);
     }

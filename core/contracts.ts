@@ -192,6 +192,42 @@ export interface WebhookPayload {
   };
 }
 
+/** What a job event says about the job (the payload's `data`, without its links). */
+export interface JobWebhookFacts {
+  status: JobStatus;
+  pageCount: number;
+  pagesDone: number;
+  pagesFailed: number;
+  error?: { code: string; message: string } | null;
+}
+
+/**
+ * A job event's body, for the document workflow and the reconciler alike: links are absolute under
+ * `baseUrl` (PUBLIC_BASE_URL) when it is set. Pure: the caller gives the event's time.
+ */
+export function jobWebhookPayload(
+  jobId: string,
+  event: WebhookEvent,
+  facts: JobWebhookFacts,
+  timestamp: string,
+  baseUrl?: string,
+): WebhookPayload {
+  const self = `${baseUrl?.replace(/\/+$/, '') ?? ''}/v1/jobs/${jobId}`;
+  return {
+    type: event,
+    timestamp,
+    data: {
+      jobId,
+      status: facts.status,
+      pageCount: facts.pageCount,
+      pagesDone: facts.pagesDone,
+      pagesFailed: facts.pagesFailed,
+      error: facts.error ?? null,
+      links: { self, result: `${self}/result`, deliveries: `${self}/deliveries` },
+    },
+  };
+}
+
 /** How many of a batch's documents are in each state. */
 export interface BatchDocumentCounts {
   total: number;

@@ -180,6 +180,17 @@ export class JobStore {
     return changed > 0;
   }
 
+  /** How many of a job's pages are done and failed. */
+  async pageCounts(jobId: string): Promise<{ pagesDone: number; pagesFailed: number }> {
+    const counts = (await this.models.JobPage.count({
+      where: { jobId },
+      group: ['status'],
+      attributes: ['status'],
+    })) as unknown as { status: string; count: number }[];
+    const countOf = (s: string) => Number(counts.find((c) => c.status === s)?.count ?? 0);
+    return { pagesDone: countOf('done'), pagesFailed: countOf('failed') };
+  }
+
   /**
    * Ends a job with the status its pages give: completed, partial or failed — or cancelled, when its
    * workflow was, in which case pages that never ran are marked skipped and finished pages keep their text.
@@ -192,14 +203,7 @@ export class JobStore {
         { where: { jobId, status: { [Op.in]: [...UNFINISHED_PAGE_STATUSES] } } },
       );
     }
-    const counts = (await JobPage.count({
-      where: { jobId },
-      group: ['status'],
-      attributes: ['status'],
-    })) as unknown as { status: string; count: number }[];
-    const countOf = (s: string) => Number(counts.find((c) => c.status === s)?.count ?? 0);
-    const pagesDone = countOf('done');
-    const pagesFailed = countOf('failed');
+    const { pagesDone, pagesFailed } = await this.pageCounts(jobId);
     const status: FinishedStatus = options.cancelled
       ? 'cancelled'
       : pagesFailed === 0

@@ -25,6 +25,7 @@ import {
   type ProvidePasswordOutput,
   type RetryPagesWorkflowInput,
   type SealedPassword,
+  type WebhookDeliveryWorkflowInput,
   type WebhookSettings,
 } from './contracts.js';
 
@@ -146,9 +147,18 @@ export async function checkSearchAttributes(
   };
 }
 
+/** Where and how a job's webhooks are delivered: null when the job has no callback URL. */
+export function jobWebhookSettings(
+  job: Pick<JobToStart, 'callbackUrl'>,
+  settings: Pick<DocumentRunSettings, 'webhooks'>,
+): WebhookSettings | null {
+  return job.callbackUrl ? { ...DEFAULT_WEBHOOK_BACKOFF, ...settings.webhooks, url: job.callbackUrl } : null;
+}
+
 /** The `webhook` part of a workflow input: present when the job has a callback URL. */
 function webhookOf(job: JobToStart, settings: Pick<DocumentRunSettings, 'webhooks'>): { webhook?: WebhookSettings } {
-  return job.callbackUrl ? { webhook: { ...DEFAULT_WEBHOOK_BACKOFF, ...settings.webhooks, url: job.callbackUrl } } : {};
+  const webhook = jobWebhookSettings(job, settings);
+  return webhook ? { webhook } : {};
 }
 
 /** Starts a job's document workflow, `document-<jobId>`. */
@@ -283,9 +293,24 @@ export function providePassword(
 }
 
 /**
+ * Starts one webhook's delivery outside a document workflow (the API at a batch's seal, the reconciler).
+ * `input.webhookId` fixes the delivery: starting it again with the same id (a retried caller) is a no-op.
+ */
+export function startWebhookDelivery(
+  client: Client,
+  taskQueue: string,
+  input: WebhookDeliveryWorkflowInput,
+): Promise<StartOutcome> {
+  return startWorkflow(client, 'webhookDeliveryWorkflow', {
+    workflowId: webhookWorkflowId(input.webhookId),
+    taskQueue,
+    args: [input],
+  });
+}
+
+/**
  * Starts the batch.completed delivery of a batch that something other than a document workflow ended (the
  * API at the batch's seal, the reconciler), signed with the key of `jobId`, one of the batch's documents.
- * `webhookId` fixes the delivery: starting it again with the same id (a retried caller) is a no-op.
  */
 export async function startBatchAnnouncement(
   client: Client,
@@ -294,18 +319,12 @@ export async function startBatchAnnouncement(
 ): Promise<StartOutcome | 'no-webhook'> {
   const { jobId, webhookId, batch } = announcement;
   if (!batch.webhook) return 'no-webhook';
-  return startWorkflow(client, 'webhookDeliveryWorkflow', {
-    workflowId: webhookWorkflowId(webhookId),
-    taskQueue,
-    args: [
-      {
-        webhookId,
-        jobId,
-        url: batch.webhook.url,
-        payload: batch.payload,
-        retryInitialMs: batch.webhook.retryInitialMs,
-        retryMaxMs: batch.webhook.retryMaxMs,
-      },
-    ],
+  return startWebhookDelivery(client, taskQueue, {
+    webhookId,
+    jobId,
+    url: batch.webhook.url,
+    payload: batch.payload,
+    retryInitialMs: batch.webhook.retryInitialMs,
+    retryMaxMs: batch.webhook.retryMaxMs,
   });
 }

@@ -13,13 +13,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
+  jobWebhookPayload,
   webhookWorkflowId,
+  type JobWebhookFacts,
   type ConcludedBatch,
   type DeliverWebhookOutput,
   type DocumentWorkflowInput,
   type WebhookDeliveryWorkflowInput,
   type WebhookEvent,
-  type WebhookPayload,
 } from '../core/contracts.js';
 import type { JobStatus } from '../core/lifecycle.js';
 
@@ -51,13 +52,7 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryWorkflowInpu
 }
 
 /** What the event says about the job. */
-export interface WebhookFacts {
-  status: JobStatus;
-  pageCount: number;
-  pagesDone: number;
-  pagesFailed: number;
-  error?: { code: string; message: string } | null;
-}
+export type WebhookFacts = JobWebhookFacts;
 
 /**
  * Starts the delivery of `event` for the job when it has a callback URL (behind the `webhooks` patch) and
@@ -72,21 +67,7 @@ export async function announce(
   const settings = input.webhook;
   if (!settings || !patched(WEBHOOKS_PATCH)) return;
   const webhookId = `msg_${uuid4().replaceAll('-', '')}`;
-  const base = settings.baseUrl?.replace(/\/+$/, '') ?? '';
-  const self = `${base}/v1/jobs/${input.jobId}`;
-  const payload: WebhookPayload = {
-    type: event,
-    timestamp: new Date().toISOString(),
-    data: {
-      jobId: input.jobId,
-      status: facts.status,
-      pageCount: facts.pageCount,
-      pagesDone: facts.pagesDone,
-      pagesFailed: facts.pagesFailed,
-      error: facts.error ?? null,
-      links: { self, result: `${self}/result`, deliveries: `${self}/deliveries` },
-    },
-  };
+  const payload = jobWebhookPayload(input.jobId, event, facts, new Date().toISOString(), settings.baseUrl);
   await startChild(webhookDeliveryWorkflow, {
     workflowId: webhookWorkflowId(webhookId),
     args: [

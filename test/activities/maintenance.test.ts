@@ -15,6 +15,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { OcrEngine, PdfEngine } from '../../activities/adapters/types.js';
 import { createActivities } from '../../activities/index.js';
 import { createPageMetrics } from '../../activities/page-metrics.js';
+import type { WebhookDeliveryWorkflowInput, WebhookPayload } from '../../core/contracts.js';
 import type { Job } from '../../core/db/models.js';
 import type { JobStatus } from '../../core/lifecycle.js';
 import { CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
@@ -115,6 +116,11 @@ describe('reconcileJobs', () => {
       await startDocumentWorkflow(temporal.client, job, run);
     }
     await temporal.client.workflow.getHandle(terminated.workflowId).terminate('terminated by an operator');
+    // The terminated job's client asked for webhooks: the reconciler sends the job.failed its workflow never did.
+    // (Raw SQL: Sequelize would stamp updated_at with now, and the job would be within its grace.)
+    await bed.db.query('UPDATE jobs SET callback_url = :url WHERE id = :id', {
+      replacements: { url: 'https://example.com/hooks/folio', id: terminated.id },
+    });
 
     // Older than 20 years: only this file's jobs.
     const out = await mockActivity().run(reconcileJobs, { graceSeconds: 20 * YEAR_S });
@@ -134,6 +140,22 @@ describe('reconcileJobs', () => {
     assert.ok(missing.finishedAt);
     await terminated.reload();
     assert.deepEqual([terminated.status, terminated.errorCode], ['failed', 'WORKFLOW_TERMINATED']);
+    // Its job.failed delivery, under a webhook-id derived from the job (a repeated reconcile starts the same one).
+    const digest = createHash('sha256').update(`job.failed/reconcile:${terminated.id}`).digest('hex').slice(0, 32);
+    const delivery = temporal.client.workflow.getHandle(`webhook-msg_${digest}`);
+    const { events } = await delivery.fetchHistory();
+    const [arg] = events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    const input = JSON.parse(Buffer.from(arg!.data!).toString('utf8')) as WebhookDeliveryWorkflowInput;
+    assert.deepEqual(
+      [input.webhookId, input.jobId, input.url, input.payload.type],
+      [`msg_${digest}`, terminated.id, 'https://example.com/hooks/folio', 'job.failed'],
+    );
+    assert.deepEqual((input.payload as WebhookPayload).data.error, {
+      code: 'WORKFLOW_TERMINATED',
+      message: 'The workflow was terminated outside Folio.',
+    });
+    assert.equal((input.payload as WebhookPayload).data.links.self, `/v1/jobs/${terminated.id}`);
+    await delivery.terminate('test over');
     await running.reload();
     assert.equal(running.status, 'processing');
 

@@ -9,20 +9,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import { Webhook } from 'standardwebhooks';
 import yauzl from 'yauzl';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText } from '../../activities/adapters/types.js';
-import { documentWorkflowId, type BatchWebhookPayload } from '../../core/contracts.js';
+import { documentWorkflowId } from '../../core/contracts.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
 import { generateWebhookSecret, sealWebhookSecret } from '../../core/webhooks.js';
 import { generateApiKey } from '../../src/auth/api-keys.service.js';
@@ -30,6 +27,7 @@ import { corpusPath } from '../support/corpus.js';
 import { DelegatingPdf } from '../support/engines.js';
 import { createApiKey, harnessEnv, recordHistoryFixture, repoRoot, startStack, type Stack } from '../support/stack.js';
 import { repeatFirstPage, syntheticTextPdf } from '../support/synthetic.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const run = promisify(execFile);
 
@@ -43,51 +41,6 @@ class FaultyPdf extends DelegatingPdf {
       return Promise.reject(new InputError('PAGE_UNREADABLE', `Page ${n} cannot be parsed (simulated).`));
     }
     return this.inner.extractText(p, n, o);
-  }
-}
-
-/** A webhook receiver that verifies every request's signature and answers 200 (401 when it does not verify). */
-class Receiver {
-  readonly received: { verified: boolean; headers: Record<string, string>; body: string }[] = [];
-  private readonly server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      let verified = true;
-      try {
-        new Webhook(this.secret).verify(body, headers);
-      } catch {
-        verified = false;
-      }
-      this.received.push({ verified, headers, body });
-      res.writeHead(verified ? 200 : 401).end();
-    });
-  });
-  url = '';
-  constructor(private readonly secret: string) {}
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-  /** Every batch.completed request received for the batch, verified or not. */
-  batchCompleted(batchId: string) {
-    return this.received
-      .map((r) => ({ ...r, payload: JSON.parse(r.body) as BatchWebhookPayload }))
-      .filter((r) => r.payload.type === 'batch.completed' && r.payload.data.batchId === batchId);
-  }
-  async waitForBatch(batchId: string, count = 1, timeoutMs = 60_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const got = this.batchCompleted(batchId);
-      if (got.length >= count) return got;
-      if (Date.now() > deadline) throw new Error(`no batch.completed for ${batchId}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
 
@@ -142,7 +95,7 @@ function unzip(buffer: Buffer): Promise<Map<string, string>> {
 describe('batches', () => {
   const env = harnessEnv();
   const secret = generateWebhookSecret();
-  const receiver = new Receiver(secret);
+  const receiver = new WebhookReceiver(secret);
   const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 60_000 });
   const faulty = new FaultyPdf(pdf);
   const ocr = new TesseractEngine({ workers: 1 });

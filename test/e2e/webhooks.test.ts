@@ -29,88 +29,15 @@ import { signIn } from '../support/panel.js';
 import { documentWorkflowId } from '../../core/contracts.js';
 import { harnessEnv, recordHistoryFixture, repoRoot, startStack, type Stack } from '../support/stack.js';
 import { syntheticTextPdf } from '../support/synthetic.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const run = promisify(execFile);
-
-/** One request the receiver got, with whether its signature verified against the key's secret. */
-interface Received {
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  verified: boolean;
-  answered: number;
-}
-
-/** A webhook receiver: verifies each request's signature; a path may answer `failFirst` × 503 first. */
-class Receiver {
-  readonly received: Received[] = [];
-  private readonly server = http.createServer((req, res) => this.handle(req, res));
-  private readonly failures = new Map<string, number>();
-  url = '';
-
-  constructor(private secret: string) {}
-
-  async start(port = 0): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** The next `n` requests to `path` are answered 503. */
-  failFirst(path: string, n: number): void {
-    this.failures.set(path, n);
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      let verified = true;
-      try {
-        new Webhook(this.secret).verify(body, headers);
-      } catch {
-        verified = false;
-      }
-      const path = req.url ?? '/';
-      const failing = this.failures.get(path) ?? 0;
-      const answered = !verified ? 401 : failing > 0 ? 503 : 200;
-      if (failing > 0) this.failures.set(path, failing - 1);
-      this.received.push({ path, headers, body, verified, answered });
-      res.writeHead(answered).end();
-    });
-  }
-
-  /** Accepted (200) deliveries of `event` for `jobId`. */
-  accepted(jobId: string, event?: string): (Received & { payload: WebhookPayload })[] {
-    return this.received
-      .filter((r) => r.answered === 200)
-      .map((r) => ({ ...r, payload: JSON.parse(r.body) as WebhookPayload }))
-      .filter((r) => r.payload.data.jobId === jobId && (event === undefined || r.payload.type === event));
-  }
-
-  async waitFor(jobId: string, event: string, timeoutMs = 60_000): Promise<Received & { payload: WebhookPayload }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.accepted(jobId, event)[0];
-      if (found) return found;
-      if (Date.now() > deadline) {
-        throw new Error(`no ${event} for ${jobId}; got ${JSON.stringify(this.received.map((r) => r.body))}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 describe('signed webhooks', () => {
   const env = harnessEnv();
   const secretKey = parseSecretKey(env.DOCUMENT_SECRET_KEY!)!;
   const secret = generateWebhookSecret();
-  const receiver = new Receiver(secret);
+  const receiver = new WebhookReceiver(secret);
   let stack: Stack;
   let key: string;
   let keyId: string;
@@ -319,7 +246,7 @@ describe('signed webhooks', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const port = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
-    const late = new Receiver(secret);
+    const late = new WebhookReceiver(secret);
     const jobId = await submitWith(
       { name: 'down.pdf', bytes: await syntheticTextPdf(1, { title: randomUUID() }) },
       { callbackUrl: `http://127.0.0.1:${port}/late` },

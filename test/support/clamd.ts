@@ -33,8 +33,8 @@ export interface Clamd {
   stop(): Promise<void>;
 }
 
-/** Starts clamd with the EICAR-only database; resolves once it answers PING. */
-export async function startClamd(streamMaxBytes: number): Promise<Clamd> {
+/** Starts clamd with the EICAR-only database (on `port`, else a free one); resolves once it answers PING. */
+export async function startClamd(streamMaxBytes: number, port?: number): Promise<Clamd> {
   if (!fs.existsSync(CLAMD_BIN)) {
     throw new Error(`clamd is not installed at ${CLAMD_BIN}: run \`bash scripts/install-clamav.sh\``);
   }
@@ -43,7 +43,7 @@ export async function startClamd(streamMaxBytes: number): Promise<Clamd> {
   fs.mkdirSync(db);
   const md5 = createHash('md5').update(EICAR).digest('hex');
   fs.writeFileSync(path.join(db, 'folio-test.hdb'), `${md5}:${EICAR.length}:${EICAR_SIGNATURE}\n`);
-  const port = await freePort();
+  port ??= await freePort();
   fs.writeFileSync(
     path.join(dir, 'clamd.conf'),
     [

@@ -1,7 +1,7 @@
 /**
  * A real clamd for the malware-scan tests: the binary scripts/install-clamav.sh unpacked into .tools/clamav,
  * started on a free local TCP port with a generated clamd.conf and a signature database of the test's own
- * (freshclam cannot reach its mirrors here, and the official databases take ~1 GB of memory): one MD5 hash
+ * (freshclam cannot reach its mirrors here, and the official databases would take far longer to load): one MD5 hash
  * signature (.hdb, `md5:size:name`) of the EICAR test file, the industry's harmless "virus".
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -52,7 +52,7 @@ export async function startClamd(streamMaxBytes: number, port?: number): Promise
       'TCPAddr 127.0.0.1',
       `DatabaseDirectory ${db}`,
       `StreamMaxLength ${streamMaxBytes}`,
-      // The bytecode engine's own tests run at start unless switched off; no bytecode is loaded here.
+      // The test database has no bytecode signatures.
       'Bytecode no',
       '',
     ].join('\n'),

@@ -99,6 +99,8 @@ export const FAILURES = {
   CONFLICT: { http: 409, generic: true },
   UNSUPPORTED_MEDIA_TYPE: { http: 415, generic: true },
   UNPROCESSABLE: { http: 422, generic: true },
+  /** The malware scan (MALWARE_SCAN=clamav) found a signature in the upload: it was not stored. */
+  MALWARE_FOUND: { http: 422 },
   RATE_LIMITED: { http: 429, generic: true },
   DOCUMENTS_IN_FLIGHT_LIMIT: { http: 429 },
   // Resumable uploads (tus, /v1/uploads): the protocol's own refusals, with its status codes.
@@ -118,6 +120,8 @@ export const FAILURES = {
   PASSWORDS_UNAVAILABLE: { http: 503 },
   /** The document store (folder or bucket) cannot be reached: nothing was recorded; send the document again later. */
   STORAGE_UNAVAILABLE: { http: 503 },
+  /** The malware scanner (clamd) cannot be reached or did not answer: nothing was stored; send it again later. */
+  SCANNER_UNAVAILABLE: { http: 503 },
 } as const satisfies Record<string, FailureSpec>;
 
 export type FailureCode = keyof typeof FAILURES;

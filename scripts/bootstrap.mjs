@@ -60,6 +60,14 @@ if (testing) {
     console.warn('[folio] could not install promtool; the Prometheus rules test will fail and say how to install it');
   }
 }
+// clamd (Debian's clamav-daemon, unpacked into .tools/clamav/): the malware-scan test's scanner.
+if (testing) {
+  try {
+    run('bash', ['scripts/install-clamav.sh']);
+  } catch {
+    console.warn('[folio] could not install clamd; the malware-scan test will fail and say how to install it');
+  }
+}
 // qpdf and tesseract's glyphless font (Debian packages, into .tools/qpdf/): the searchable PDF's tools.
 if (testing) run('bash', ['scripts/install-qpdf.sh']);
 else if (process.env.SEARCHABLE_PDF !== 'false' && !process.env.QPDF_PATH) {

@@ -15,6 +15,7 @@ import { SchedulesModule } from './schedules/schedules.module.js';
 import { PanelModule } from './admin/admin.module.js';
 import { LoggingModule } from './telemetry/logging.module.js';
 import { MetricsModule } from './telemetry/metrics.module.js';
+import { MalwareModule } from './malware/malware-scanner.js';
 
 /** The API process's modules. */
 @Module({
@@ -22,6 +23,7 @@ import { MetricsModule } from './telemetry/metrics.module.js';
     ConfigModule,
     DatabaseModule,
     StorageModule,
+    MalwareModule,
     TemporalModule,
     AuthModule,
     JobsModule,

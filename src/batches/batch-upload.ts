@@ -17,6 +17,7 @@ import {
 import type { DocumentMediaType } from '../../core/document-type.js';
 import { ApiError } from '../common/errors.js';
 import { storedDocumentType } from '../documents/upload.js';
+import type { MalwareScanner } from '../malware/malware-scanner.js';
 
 /** One file part of a batch: stored and typed, or refused with a stable code. */
 export interface BatchFile {
@@ -44,6 +45,7 @@ export async function receiveBatch(
   req: Request,
   storage: DocumentStorage,
   limits: { maxBytes: number; maxFiles: number },
+  scanner?: MalwareScanner,
 ): Promise<ReceivedBatch> {
   if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
     throw new ApiError(
@@ -94,15 +96,19 @@ export async function receiveBatch(
         tooLarge = true;
       });
       const key = documentKey(file.jobId);
-      const done = storage.put(key, stream).then(
+      // Each file its own scan (with scanning on): an infected one is listed with MALWARE_FOUND.
+      const scan = scanner?.start();
+      const done = storage.put(key, scan ? scan.through(stream) : stream).then(
         async (stored) => {
           try {
             if (tooLarge) {
+              scan?.abort();
               throw new ApiError(
                 'UPLOAD_TOO_LARGE',
                 `The file is larger than the limit of ${limits.maxBytes} bytes. Split the document or ask the operator to raise MAX_UPLOAD_BYTES.`,
               );
             }
+            await scan?.confirm();
             file.mediaType = storedDocumentType(stored);
             file.stored = stored;
           } catch (err) {
@@ -112,6 +118,7 @@ export async function receiveBatch(
           }
         },
         (err: unknown) => {
+          scan?.abort();
           // A store that fails mid-upload (down, unreachable) answers at once: the rest of the body is not read.
           if (err instanceof StorageUnavailable) {
             req.unpipe(parser);

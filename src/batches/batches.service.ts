@@ -26,6 +26,7 @@ import { APP_MODELS } from '../database/database.module.js';
 import { DocumentsService } from '../documents/documents.service.js';
 import { JobControlService } from '../jobs/job-control.service.js';
 import { STORAGE } from '../storage/storage.module.js';
+import { MalwareScanner, SCANNER_RETRY_AFTER_SECONDS } from '../malware/malware-scanner.js';
 import type { DocumentStorage } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
 import { receiveBatch, type BatchFile } from './batch-upload.js';
@@ -60,6 +61,7 @@ export class BatchesService {
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     private readonly documents: DocumentsService,
     private readonly control: JobControlService,
+    private readonly scanner: MalwareScanner,
   ) {
     this.store = new BatchStore(models);
   }
@@ -74,11 +76,15 @@ export class BatchesService {
     const owner = principal.apiKeyId;
     // Before a byte of the body is read, so a key at its cap stores nothing.
     await this.documents.checkInFlight(owner);
+    // With the malware scanner away the batch is refused before its body is read (503 SCANNER_UNAVAILABLE).
+    await this.scanner.ensureReachable();
     const started = Date.now();
-    const { files, fields } = await receiveBatch(req, this.storage, {
-      maxBytes: this.config.limits.maxUploadBytes,
-      maxFiles: this.config.limits.maxBatchFiles,
-    });
+    const { files, fields } = await receiveBatch(
+      req,
+      this.storage,
+      { maxBytes: this.config.limits.maxUploadBytes, maxFiles: this.config.limits.maxBatchFiles },
+      this.scanner,
+    );
     const good = files.filter((f) => f.stored && f.mediaType);
     let callbackUrl: string | null;
     let options: Batch['options'];
@@ -391,7 +397,11 @@ function noDocument(files: { error?: { code: string; message: string } }[], batc
   const [only] = codes;
   if (codes.size === 1 && only && errors[0]) {
     const wait: Record<string, string> =
-      only === 'DOCUMENTS_IN_FLIGHT_LIMIT' || only === 'SERVICE_UNAVAILABLE' ? { 'Retry-After': '30' } : {};
+      only === 'DOCUMENTS_IN_FLIGHT_LIMIT' || only === 'SERVICE_UNAVAILABLE'
+        ? { 'Retry-After': '30' }
+        : only === 'SCANNER_UNAVAILABLE'
+          ? { 'Retry-After': String(SCANNER_RETRY_AFTER_SECONDS) }
+          : {};
     return new ApiError(only as ApiErrorCode, `No file of the batch was accepted: ${errors[0].message}`, details, wait);
   }
   return new ApiError(

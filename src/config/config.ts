@@ -6,6 +6,7 @@ import { parseSecretKey } from '../../core/sealed-secret.js';
 import type { StorageConfig } from '../../core/storage/create-storage.js';
 import { UPLOADS_FOLDER, type UploadStoreSettings } from '../../core/uploads/upload-store.js';
 import { passwordProblem } from './operator-password.js';
+import { parseClamdUrl, type ClamdSettings } from '../../core/malware/clamd.js';
 
 /** Where relative defaults (data/, storage) are anchored: the directory the process starts in. */
 const cwd = process.cwd();
@@ -138,6 +139,14 @@ const schema = z.object({
     .int()
     .min(0)
     .default(24 * 3600),
+  // The malware scan of uploads (src/malware/): off, or clamd's INSTREAM at CLAMD_URL for every upload.
+  MALWARE_SCAN: z.enum(['off', 'clamav']).default('off'),
+  CLAMD_URL: z
+    .string()
+    .refine((v) => parseClamdUrl(v) !== undefined, 'tcp://host:port or unix:///path/to/clamd.ctl')
+    .default('tcp://127.0.0.1:3310'),
+  CLAMD_CONNECT_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
+  CLAMD_TIMEOUT_MS: positiveInt.max(600_000).default(60_000),
 });
 
 /** The schema itself: docs/configuration.md is checked against it (test/src/config/configuration-doc.test.ts). */
@@ -242,6 +251,8 @@ export interface Config {
     /** How long the previous signing secret of a key still signs after a rotation. */
     secretOverlapSeconds: number;
   };
+  /** The malware scan of uploads: off, or clamd (where it listens and how long it may take). */
+  malwareScan: { kind: 'off' } | { kind: 'clamav'; clamd: ClamdSettings };
 }
 
 /**
@@ -396,6 +407,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       retryMaxMs: Math.max(e.WEBHOOK_RETRY_MAX_MS, e.WEBHOOK_RETRY_INITIAL_MS),
       secretOverlapSeconds: e.WEBHOOK_SECRET_OVERLAP_SECONDS,
     },
+    malwareScan:
+      e.MALWARE_SCAN === 'clamav'
+        ? {
+            kind: 'clamav',
+            clamd: {
+              address: parseClamdUrl(e.CLAMD_URL)!,
+              connectTimeoutMs: e.CLAMD_CONNECT_TIMEOUT_MS,
+              timeoutMs: e.CLAMD_TIMEOUT_MS,
+            },
+          }
+        : { kind: 'off' },
   };
 }
 

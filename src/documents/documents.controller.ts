@@ -58,7 +58,7 @@ export class DocumentsController {
   @ApiBody({ type: UploadDocumentBody })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat it to get the same job back' })
   @ApiAcceptedResponse({ type: SubmittedView, headers: { Location: { description: 'The job' } } })
-  @ApiErrors(400, 413, 415, 503)
+  @ApiErrors(400, 413, 415, 422, 503)
   async submit(
     @Req() req: AuthedRequest,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

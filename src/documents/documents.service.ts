@@ -15,7 +15,7 @@ import { JobStore, type NewJob } from '../../core/job-store.js';
 import { DEFAULT_OCR_MODE, IN_FLIGHT_STATUSES } from '../../core/lifecycle.js';
 import { startDocumentWorkflow } from '../../core/workflow-client.js';
 import { STORAGE } from '../storage/storage.module.js';
-import { documentKey, type DocumentStorage } from '../../core/storage/storage.js';
+import { documentKey, type DocumentStorage, type StoredObject } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT, TEMPORAL_SEARCH_ATTRIBUTES } from '../temporal/temporal.module.js';
 import { ApiError } from '../common/errors.js';
 import { validated } from '../common/validation.js';
@@ -32,6 +32,7 @@ import { receiveUpload, storedDocumentType, type ReceivedUpload } from './upload
 import type { DocumentMediaType } from '../../core/document-type.js';
 import { sealDocumentPassword } from '../jobs/passwords.js';
 import { JobControlService } from '../jobs/job-control.service.js';
+import { MalwareScanner } from '../malware/malware-scanner.js';
 
 /** What a submission led to: a new job, the job an Idempotency-Key already made, or a live identical job. */
 export interface Submission {
@@ -84,6 +85,7 @@ export class DocumentsService {
     @Inject(TEMPORAL_SEARCH_ATTRIBUTES) private readonly searchAttributes: readonly string[],
     private readonly store: JobStore,
     private readonly control: JobControlService,
+    private readonly scanner: MalwareScanner,
   ) {
     // The languages the workers can read: the API and the workers share OCR_MODEL and OCR_TESSDATA_DIR.
     this.languages = new Set(installedLanguages(config.pipeline.models));
@@ -221,7 +223,16 @@ export class DocumentsService {
     // Before a byte of the body is read, so a refused upload is never stored.
     await this.checkInFlight(owner);
     const jobId = randomUUID();
-    const upload = await receiveUpload(req, this.storage, documentKey(jobId), this.config.limits.maxUploadBytes);
+    // With the scanner away the upload is refused before its body is read.
+    const scan = this.scanner.start();
+    await scan?.ready();
+    let upload: ReceivedUpload;
+    try {
+      upload = await receiveUpload(req, this.storage, documentKey(jobId), this.config.limits.maxUploadBytes, scan);
+    } catch (err) {
+      scan?.abort();
+      throw err;
+    }
     return this.accept(principal, jobId, upload, idempotencyKey);
   }
 
@@ -242,9 +253,23 @@ export class DocumentsService {
     if (made) return { job: made, replayed: true };
     await this.checkInFlight(principal.apiKeyId);
     const storageKey = documentKey(jobId);
-    const stored = await this.storage.put(storageKey, source);
+    const scan = this.scanner.start();
+    try {
+      await scan?.ready();
+    } catch (err) {
+      source.destroy();
+      throw err;
+    }
+    let stored: StoredObject;
+    try {
+      stored = await this.storage.put(storageKey, scan ? scan.through(source) : source);
+    } catch (err) {
+      scan?.abort();
+      throw err;
+    }
     let mediaType: DocumentMediaType;
     try {
+      await scan?.confirm();
       mediaType = storedDocumentType(stored);
     } catch (err) {
       await this.storage.remove(storageKey);

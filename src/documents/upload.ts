@@ -2,6 +2,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { StorageUnavailable, type DocumentStorage, type StoredObject } from '../../core/storage/storage.js';
 import { ApiError } from '../common/errors.js';
+import type { UploadScan } from '../malware/malware-scanner.js';
 import {
   ACCEPTED_MEDIA_TYPES,
   acceptedTypesSentence,
@@ -60,13 +61,16 @@ export function storedDocumentType(stored: StoredObject): DocumentMediaType {
 /**
  * Streams the `file` part of a multipart request to storage under `key` while it is hashed; the body is
  * never held whole in memory. Enforces the size limit while streaming: past it, reading stops, the
- * partial file is removed and the request fails with UPLOAD_TOO_LARGE. Checks the type by content.
+ * partial file is removed and the request fails with UPLOAD_TOO_LARGE. With a malware `scan`, the same bytes
+ * go to the scanner as they are stored, and its verdict comes before anything else is checked. Checks the
+ * type by content.
  */
 export async function receiveUpload(
   req: Request,
   storage: DocumentStorage,
   key: string,
   maxBytes: number,
+  scan?: UploadScan,
 ): Promise<ReceivedUpload> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
@@ -116,7 +120,7 @@ export async function receiveUpload(
         stream.destroy(new Error('upload exceeds the size limit'));
         resolve();
       });
-      storing = storage.put(key, stream);
+      storing = storage.put(key, scan ? scan.through(stream) : stream);
       // A store that fails mid-upload (down, unreachable) answers at once: the rest of the body is not read.
       storing.catch((err: unknown) => {
         if (!(err instanceof StorageUnavailable)) return;
@@ -152,6 +156,8 @@ export async function receiveUpload(
       throw new ApiError('FILE_REQUIRED', 'No file was sent: put the PDF or image in a multipart part named "file".');
     }
     const stored = await storing;
+    // An infected file is refused as such, whatever else is wrong with it.
+    await scan?.confirm();
     if (extraFiles) {
       throw new ApiError('TOO_MANY_FILES', 'Send exactly one file, in the part named "file".');
     }
@@ -161,6 +167,7 @@ export async function receiveUpload(
     }
     return { stored, filename, contentType, mediaType, fields };
   } catch (err) {
+    scan?.abort();
     if (storing) await storing.catch(() => undefined);
     // With the store down this fails too; the orphan sweep removes what is left, and the first error is the answer.
     await storage.remove(key).catch(() => undefined);

@@ -13,6 +13,7 @@ import { APP_DB, LEGACY_DB } from '../database/database.module.js';
 import { STORAGE } from '../storage/storage.module.js';
 import type { DocumentStorage } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
+import { MalwareScanner } from '../malware/malware-scanner.js';
 
 const CHECK_TIMEOUT_MS = 3000;
 
@@ -42,6 +43,8 @@ class ChecksView {
   @ApiProperty({ type: CheckView }) legacyDb!: CheckView;
   @ApiProperty({ type: CheckView }) temporal!: CheckView;
   @ApiProperty({ type: CheckView }) storage!: CheckView;
+  @ApiPropertyOptional({ type: CheckView, description: 'Only with MALWARE_SCAN=clamav: clamd answers PING.' })
+  clamd?: CheckView;
 }
 
 class ReadyView {
@@ -49,7 +52,7 @@ class ReadyView {
   @ApiProperty({ type: ChecksView }) checks!: ChecksView;
 }
 
-/** Liveness (the process answers) and readiness (both DBs, Temporal and storage answer). */
+/** Liveness (the process answers) and readiness (both DBs, Temporal, storage and, when scanning, clamd answer). */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -58,6 +61,7 @@ export class HealthController {
     @Inject(LEGACY_DB) private readonly legacy: Sequelize,
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(STORAGE) private readonly storage: DocumentStorage,
+    private readonly scanner: MalwareScanner,
   ) {}
 
   @Get('live')
@@ -71,13 +75,15 @@ export class HealthController {
   @ApiOkResponse({ type: ReadyView })
   @ApiServiceUnavailableResponse({ type: ReadyView, headers: { 'Retry-After': { schema: { type: 'integer' } } } })
   async ready(@Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
-    const [appDb, legacyDb, temporal, storage] = await Promise.all([
+    const clamdCheck = this.scanner.check();
+    const [appDb, legacyDb, temporal, storage, clamd] = await Promise.all([
       probe(() => this.app.query('SELECT 1')),
       probe(() => this.legacy.query('SELECT 1')),
       probe(() => (this.temporal.connection as Connection).healthService.check({})),
       probe(() => this.storage.check()),
+      clamdCheck ? probe(clamdCheck) : undefined,
     ]);
-    const checks = { appDb, legacyDb, temporal, storage };
+    const checks = { appDb, legacyDb, temporal, storage, ...(clamd ? { clamd } : {}) };
     const ok = Object.values(checks).every((c) => c.ok);
     if (!ok) {
       res.status(503);

@@ -57,7 +57,7 @@ export class ExtractController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadDocumentBody })
   @ApiAcceptedResponse({ type: ExtractSubmittedView })
-  @ApiErrors(400, 413, 415, 503)
+  @ApiErrors(400, 413, 415, 422, 503)
   async extract(
     @Req() req: AuthedRequest,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

@@ -17,6 +17,7 @@ import { APP_DB, LEGACY_DB } from '../database/database.module.js';
 import { STORAGE } from '../storage/storage.module.js';
 import type { DocumentStorage } from '../../core/storage/storage.js';
 import { TEMPORAL_CLIENT } from '../temporal/temporal.module.js';
+import { MalwareScanner } from '../malware/malware-scanner.js';
 import { IN_FLIGHT_STATUSES, JOB_STATUSES } from '../../core/lifecycle.js';
 import {
   createRegistry,
@@ -48,6 +49,7 @@ export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
     @Inject(STORAGE) private readonly storage: DocumentStorage,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly scanner: MalwareScanner,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -74,12 +76,15 @@ export class ApiMetrics implements OnApplicationBootstrap, OnApplicationShutdown
       (err) => this.logger.warn(`documents gauge: ${err instanceof Error ? err.message : String(err)}`),
     );
     // The same checks as /health/ready, so an alert can say which service is down.
+    const clamd = this.scanner.check();
     registerDependencyGauge(this.registry, {
       app_db: () => this.db.query('SELECT 1'),
       legacy_db: () => this.legacy.query('SELECT 1'),
       temporal: () => (this.temporal.connection as Connection).healthService.check({}),
       storage: () => this.storage.check(),
+      ...(clamd ? { clamd } : {}),
     });
+    this.scanner.registerMetrics(this.registry);
     registerDiskGauges(this.registry, apiFolders(this.config));
     const { host, apiPort } = this.config.metrics;
     if (apiPort === undefined) return;

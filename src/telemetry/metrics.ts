@@ -153,7 +153,7 @@ export function registerDependencyGauge(
 ): void {
   new Gauge({
     name: 'folio_dependency_up',
-    help: 'Whether a service the API depends on answers its check (1) or not (0): app_db, legacy_db, temporal, storage',
+    help: 'Whether a service the API depends on answers its check (1) or not (0): app_db, legacy_db, temporal, storage, clamd (with MALWARE_SCAN=clamav)',
     labelNames: ['dependency'] as const,
     registers: [registry],
     async collect() {

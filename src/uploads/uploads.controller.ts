@@ -63,7 +63,7 @@ export class UploadsController {
       'Upload-Expires': { description: 'When the unfinished upload is removed' },
     },
   })
-  @ApiErrors(400, 413, 415, 503)
+  @ApiErrors(400, 413, 415, 422, 503)
   async create(@Req() req: AuthedRequest, @Res() res: Response): Promise<void> {
     await this.uploads.handle(req, res);
   }
@@ -103,7 +103,7 @@ export class UploadsController {
       [JOB_ID_HEADER]: { description: 'The job the finished upload became', schema: { type: 'string' } },
     },
   })
-  @ApiErrors(400, 403, 404, 409, 410, 413, 415, 503)
+  @ApiErrors(400, 403, 404, 409, 410, 413, 415, 422, 503)
   async append(@Req() req: AuthedRequest, @Res() res: Response): Promise<void> {
     await this.uploads.handle(req, res);
   }

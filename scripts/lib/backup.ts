@@ -254,15 +254,19 @@ export async function verifyBackup(dir: string): Promise<Manifest> {
   return manifest;
 }
 
-/** The tables of the public schema that hold rows (the migrations' own bookkeeping aside). */
+/**
+ * What a restore would lose: the tables of clients' work and keys. What a fresh stack writes at its first
+ * start (the first operator, its audit line, sessions, schedule records) does not count: a restore into a
+ * freshly deployed stack needs no --force.
+ */
+const CONTENT_TABLES = ['jobs', 'batches', 'api_keys'] as const;
+
+/** The content tables of the app DB that hold rows. */
 async function tablesWithRows(client: pg.Client): Promise<string[]> {
-  const { rows } = await client.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> $1 ORDER BY 1`,
-    [MIGRATIONS_TABLE],
-  );
   const full: string[] = [];
-  for (const { name } of rows) {
+  for (const name of CONTENT_TABLES) {
+    const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`public.${name}`]);
+    if (!exists.rows[0]?.t) continue;
     const any = await client.query(`SELECT 1 FROM public.${pg.escapeIdentifier(name)} LIMIT 1`);
     if (any.rowCount) full.push(name);
   }

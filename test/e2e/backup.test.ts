@@ -18,6 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import type { reconcileJobsWorkflow } from '../../workflows/maintenance.js';
 import type { Manifest } from '../../scripts/lib/backup.js';
+import { migrate } from '../../scripts/migrate.js';
 import { corpusPath } from '../support/corpus.js';
 import { startOwnServices, type OwnServices } from '../support/own-services.js';
 import { repeatFirstPage, syntheticTextPdf } from '../support/synthetic.js';
@@ -240,5 +241,24 @@ describe('backup and restore', () => {
     });
     assert.equal(cut.code, 1);
     assert.match(cut.stderr, /not a complete Folio backup/);
+  });
+
+  it('brings a backup from an older release up to the current migrations', async () => {
+    const older = await createDatabase(services.env.APP_DATABASE_URL!, `older_${randomUUID().slice(0, 8)}`);
+    const all = await migrate(older);
+    const [undone] = await migrate(older, 'down');
+    assert.equal(undone, all.at(-1));
+    const dir = path.join(tmp, 'older');
+    const store = path.join(tmp, 'older-store');
+    const made = await folioCommand('backup', ['--out', dir], { APP_DATABASE_URL: older, STORAGE_URL: store });
+    assert.equal(made.code, 0, made.stderr);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+    assert.equal(manifest.migrationLevel, all.at(-2));
+
+    const target = await createDatabase(services.env.APP_DATABASE_URL!, `newer_${randomUUID().slice(0, 8)}`);
+    const done = await folioCommand('restore', ['--from', dir], { APP_DATABASE_URL: target, STORAGE_URL: store });
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stderr, new RegExp(`applied migrations: ${undone!}`));
+    assert.deepEqual(await migrate(target), [], 'nothing left to apply');
   });
 });

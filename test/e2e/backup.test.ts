@@ -19,6 +19,8 @@ import pg from 'pg';
 import type { reconcileJobsWorkflow } from '../../workflows/maintenance.js';
 import type { Manifest } from '../../scripts/lib/backup.js';
 import { migrate } from '../../scripts/migrate.js';
+import { startEmbeddedPostgres } from '../../scripts/lib/embedded-postgres.js';
+import { freePort } from '../../scripts/lib/services.js';
 import { corpusPath } from '../support/corpus.js';
 import { startOwnServices, type OwnServices } from '../support/own-services.js';
 import { repeatFirstPage, syntheticTextPdf } from '../support/synthetic.js';
@@ -38,7 +40,12 @@ async function folioCommand(
       [path.join(repoRoot, `dist/scripts/${script}.js`), ...args],
       {
         cwd: repoRoot,
-        env: { ...process.env, ...env },
+        // A variable set to undefined is removed, as if never set.
+        env: Object.fromEntries(
+          Object.entries({ ...process.env, ...env }).filter(
+            (entry): entry is [string, string] => entry[1] !== undefined,
+          ),
+        ),
       },
     );
     return { code: 0, stdout, stderr };
@@ -241,6 +248,20 @@ describe('backup and restore', () => {
     });
     assert.equal(cut.code, 1);
     assert.match(cut.stderr, /not a complete Folio backup/);
+
+    // A manifest naming a key outside the backup folder (a path to write elsewhere on restore) is refused.
+    const escaping = {
+      ...manifest,
+      objects: { ...manifest.objects, items: [{ ...victim, key: '../../outside.pdf' }] },
+    };
+    fs.writeFileSync(path.join(tampered, 'manifest.json'), JSON.stringify(escaping));
+    const outside = await folioCommand('restore', ['--from', tampered], {
+      APP_DATABASE_URL: targetDb,
+      STORAGE_URL: storeDir,
+    });
+    assert.equal(outside.code, 1);
+    assert.match(outside.stderr, /"\.\.\/\.\.\/outside\.pdf" does not name a file inside the backup/);
+    assert.equal(await tableCount(targetDb), 0);
   });
 
   it('brings a backup from an older release up to the current migrations', async () => {
@@ -260,5 +281,42 @@ describe('backup and restore', () => {
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stderr, new RegExp(`applied migrations: ${undone!}`));
     assert.deepEqual(await migrate(target), [], 'nothing left to apply');
+  });
+
+  it("finds npm start's embedded database and data/storage folder, as npm run api-key does", async () => {
+    const data = path.join(tmp, 'npm-start-data');
+    fs.mkdirSync(data, { recursive: true, mode: 0o755 });
+    const embedded = await startEmbeddedPostgres({
+      dataDir: path.join(data, 'postgres'),
+      port: await freePort(),
+      databases: ['folio', 'folio_legacy'],
+    });
+    try {
+      const applied = await migrate(embedded.url('folio'));
+      const key = `documents/${randomUUID()}.pdf`;
+      const stored = path.join(data, 'storage', key);
+      fs.mkdirSync(path.dirname(stored), { recursive: true });
+      fs.writeFileSync(stored, await syntheticTextPdf(1, { title: 'embedded' }));
+      const original = fs.readFileSync(stored);
+      // As a person types it beside npm start: nothing set but the data folder (FOLIO_DATA_DIR, here a test's own).
+      const env = { FOLIO_DATA_DIR: data, APP_DATABASE_URL: undefined, STORAGE_URL: undefined, STORAGE_DIR: undefined };
+      const dir = path.join(tmp, 'embedded-backup');
+      const made = await folioCommand('backup', ['--out', dir], env);
+      assert.equal(made.code, 0, made.stderr);
+      assert.match(made.stderr, /app DB: npm start's PostgreSQL/);
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+      assert.equal(manifest.migrationLevel, applied.at(-1));
+      assert.deepEqual(
+        manifest.objects.items.map((o) => o.key),
+        [key],
+      );
+
+      fs.rmSync(stored);
+      const done = await folioCommand('restore', ['--from', dir], env);
+      assert.equal(done.code, 0, done.stderr);
+      assert.ok(fs.readFileSync(stored).equals(original), 'the document is back in data/storage');
+    } finally {
+      await embedded.stop();
+    }
   });
 });

@@ -165,6 +165,13 @@ describe('backup and restore', () => {
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, new RegExp(`${manifest.objects.count} objects`));
 
+    // The bucket now holds the same objects: a backup of it (read through the bucket store) lists the same bytes.
+    const fromBucket = path.join(tmp, 'from-bucket');
+    const second = await folioCommand('backup', ['--out', fromBucket], target);
+    assert.equal(second.code, 0, second.stderr);
+    const secondManifest = JSON.parse(fs.readFileSync(path.join(fromBucket, 'manifest.json'), 'utf8')) as Manifest;
+    assert.deepEqual(secondManifest.objects.items, manifest.objects.items);
+
     // Restoring again over what is now there is refused without --force, and changes nothing.
     const again = await folioCommand('restore', ['--from', backupDir], target);
     assert.equal(again.code, 1);

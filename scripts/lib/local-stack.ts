@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/config.js';
+import type { StorageConfig } from '../../core/storage/create-storage.js';
 import { runningEmbeddedPostgres } from './embedded-postgres.js';
 
 /** The project's root, from this file's place in dist/scripts/lib/. */
@@ -31,4 +32,15 @@ export function appDatabaseUrl(env: NodeJS.ProcessEnv = process.env): { url: str
     }
   }
   return { url: loadConfig(env).database.appUrl };
+}
+
+/**
+ * The document store a command-line script (`npm run backup`, `npm run restore`) works on: the configured one
+ * (STORAGE_URL, STORAGE_DIR); when neither is set and the app DB is `npm start`'s embedded one, npm start's
+ * folder in the data folder, as scripts/dev.ts sets it.
+ */
+export function appStorageConfig(embedded: boolean, env: NodeJS.ProcessEnv = process.env): StorageConfig {
+  if (embedded && !env.STORAGE_URL && !env.STORAGE_DIR)
+    return { kind: 'local', dir: path.join(localDataDir(env), 'storage') };
+  return loadConfig(env).storage;
 }

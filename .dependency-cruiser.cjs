@@ -1,5 +1,5 @@
 /**
- * Folio's module boundaries, checked by `npm run check` (README, "Architecture"). A module is a top-level
+ * Folio's module boundaries, checked by `npm run check` (docs/architecture.md). A module is a top-level
  * source root (core, workflows, activities, src, …) or a folder under src/. Only imports that survive
  * compilation count: `import type` does not (tsPreCompilationDeps: false).
  *

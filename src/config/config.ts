@@ -16,7 +16,7 @@ const positiveInt = z.coerce.number().int().positive();
 
 /**
  * Every environment variable Folio reads, validated once at start.
- * The README's configuration table lists the same names and defaults.
+ * docs/configuration.md's table lists the same names and defaults (test/src/config/configuration-doc.test.ts).
  */
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),

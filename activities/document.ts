@@ -19,7 +19,7 @@ import { runOrder } from '../core/page-plan.js';
 import { selectPages } from '../core/page-range.js';
 import { documentKey, type DocumentStorage, type LocalLease } from '../core/storage/storage.js';
 import { InputError, type ImageEngine, type PdfEngine, type PdfInspection } from './adapters/types.js';
-import { asFailure, imageTypeOfFile, localCopy, type PasswordOpener } from './common.js';
+import { asFailure, imageTypeOfFile, localCopy, withHeartbeat, type PasswordOpener } from './common.js';
 import { imagePageSize } from './image-render.js';
 import type { PageMetrics } from './page-metrics.js';
 
@@ -35,10 +35,13 @@ export interface DocumentActivityDeps {
   maxPages: number;
   /** How the document's pages are run (core/page-plan.ts), recorded in history by inspect. */
   plan: PagePlan;
+  /** How often inspect and the password check heartbeat while they work (default 5 s). */
+  heartbeatIntervalMs?: number;
 }
 
 export function createDocumentActivities(deps: DocumentActivityDeps) {
   const { jobs, storage, pdf, metrics, openPassword } = deps;
+  const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 5_000;
 
   /** Records a job state change decided by the workflow. */
   async function updateJob(input: UpdateJobInput): Promise<void> {
@@ -47,11 +50,16 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
 
   /** Opens the document once: validates it, counts and sizes its pages, and records one row per selected page. */
   async function inspectDocument(input: InspectDocumentInput): Promise<InspectDocumentOutput> {
+    // Alive by its heartbeats (the workflow gives inspect a heartbeat timeout): an attempt whose task never
+    // reached this worker, or whose worker died, is retried within that timeout instead of its 5 minutes.
+    return withHeartbeat(heartbeatIntervalMs, (signal) => inspect(input, signal));
+  }
+
+  async function inspect(input: InspectDocumentInput, signal: AbortSignal): Promise<InspectDocumentOutput> {
     let copy: LocalLease | undefined;
     try {
       copy = await localCopy(storage, input.storageKey);
       const { path } = copy;
-      const signal = Context.current().cancellationSignal;
       const inspection = (await imageTypeOfFile(path))
         ? await inspectImage(path, signal)
         : await pdf.inspect(path, {
@@ -100,13 +108,20 @@ export function createDocumentActivities(deps: DocumentActivityDeps) {
   }
 
   /** Tells whether a sealed password opens the document; a wrong one is an answer, not a failure. */
-  async function checkDocumentPassword(input: CheckDocumentPasswordInput): Promise<CheckDocumentPasswordOutput> {
+  function checkDocumentPassword(input: CheckDocumentPasswordInput): Promise<CheckDocumentPasswordOutput> {
+    return withHeartbeat(heartbeatIntervalMs, (signal) => checkPassword(input, signal));
+  }
+
+  async function checkPassword(
+    input: CheckDocumentPasswordInput,
+    signal: AbortSignal,
+  ): Promise<CheckDocumentPasswordOutput> {
     let copy: LocalLease | undefined;
     try {
       copy = await localCopy(storage, input.storageKey);
       const { path } = copy;
       const password = openPassword(input.jobId, input.password);
-      await pdf.inspect(path, { password, signal: Context.current().cancellationSignal });
+      await pdf.inspect(path, { password, signal });
       return { opens: true };
     } catch (err) {
       if (

@@ -86,6 +86,7 @@ export function createActivities(deps: ActivityDeps) {
       openPassword,
       maxPages: settings.maxPages,
       plan: settings.plan,
+      ...(settings.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: settings.heartbeatIntervalMs }),
     }),
     ...createPageActivities({ jobs, storage, pdf, images, ocr, metrics, openPassword, settings }),
     ...createSearchablePdfActivities({

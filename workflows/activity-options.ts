@@ -49,8 +49,14 @@ export type Bookkeeping = typeof queuedBookkeeping;
 /** What a call adds to its group's options: its priority and its summary in the history (workflows/priority.ts). */
 export type CallOptions = Pick<ActivityOptions, 'priority' | 'summary'>;
 
+/**
+ * Opening the whole document: minutes for a long one, alive by its heartbeats meanwhile. The heartbeat timeout
+ * also bounds an attempt whose task was lost between the server and the worker (seen under load: the task shows
+ * Started on a worker that never ran it) or whose worker died: 30 s, not the 5 minutes of the whole attempt.
+ */
 const inspectionOptions: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
 };
 

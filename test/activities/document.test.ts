@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Registry } from 'prom-client';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
-import type { OcrEngine } from '../../activities/adapters/types.js';
+import type { InspectOptions, OcrEngine, PdfEngine, PdfInspection } from '../../activities/adapters/types.js';
 import { createActivities } from '../../activities/index.js';
 import { createPageMetrics } from '../../activities/page-metrics.js';
 import type { PagePlan } from '../../core/contracts.js';
@@ -42,16 +42,24 @@ const plan: PagePlan = {
 };
 const secretKey = parseSecretKey(generateSecretKey())!;
 
-function documentActivities(options: { maxPages?: number; secretKey?: Buffer | null } = {}) {
+function documentActivities(
+  options: { maxPages?: number; secretKey?: Buffer | null; pdf?: PdfEngine; heartbeatIntervalMs?: number } = {},
+) {
   const registry = new Registry();
   const activities = createActivities({
     models: bed.models,
     storage: bed.storage,
-    pdf,
+    pdf: options.pdf ?? pdf,
     ocr: noOcr,
     metrics: createPageMetrics(registry),
     documentSecretKey: options.secretKey === null ? undefined : (options.secretKey ?? secretKey),
-    settings: { dpi: 300, renderMaxPixels: 40_000_000, maxPages: options.maxPages ?? 500, plan },
+    settings: {
+      dpi: 300,
+      renderMaxPixels: 40_000_000,
+      maxPages: options.maxPages ?? 500,
+      plan,
+      ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+    },
   });
   return { ...activities, registry };
 }
@@ -105,6 +113,34 @@ describe('inspectDocument', () => {
     // Run again (a retried inspect): the same rows, nothing doubled.
     await mockActivity().run(inspectDocument, input);
     assert.equal((await pageRows(job)).length, 4);
+  });
+
+  it('heartbeats while it works, so a lost or dead attempt is retried within its heartbeat timeout', async () => {
+    // A slow engine: the inspection takes 300 ms, beating every 50 ms meanwhile.
+    const slow = new Proxy(pdf, {
+      get(target, prop, receiver) {
+        if (prop !== 'inspect') return Reflect.get(target, prop, receiver) as unknown;
+        return async (path: string, options?: InspectOptions): Promise<PdfInspection> => {
+          await new Promise((r) => setTimeout(r, 300));
+          return target.inspect(path, options);
+        };
+      },
+    });
+    const { inspectDocument: beating, checkDocumentPassword } = documentActivities({
+      pdf: slow,
+      heartbeatIntervalMs: 50,
+    });
+    const job = await acceptJob(bed, tracemonkey);
+    const input = { jobId: job.id, storageKey: job.storageKey };
+    const inspecting = mockActivity();
+    await inspecting.run(beating, input);
+    const checking = mockActivity();
+    assert.deepEqual(await checking.run(checkDocumentPassword, { ...input, password: seal(secretKey, job.id, 'x') }), {
+      opens: true,
+    });
+    for (const { heartbeats } of [inspecting, checking]) {
+      assert.ok(heartbeats.length >= 3, `${heartbeats.length} heartbeats in 300 ms at one per 50 ms`);
+    }
   });
 
   it('refuses a document over MAX_PAGES with TOO_MANY_PAGES, from the count alone, recording no page', async () => {

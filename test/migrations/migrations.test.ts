@@ -1,9 +1,11 @@
 /** The app-DB migrations apply up and down cleanly on a real PostgreSQL, and up again. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate } from '../../scripts/migrate.js';
-import { harnessEnv } from '../support/stack.js';
+import { harnessEnv, repoRoot } from '../support/stack.js';
 
 describe('migrations', () => {
   const base = new URL(harnessEnv().APP_DATABASE_URL!);
@@ -43,5 +45,16 @@ describe('migrations', () => {
     assert.deepEqual(await tables(), ['folio_migrations'], 'every down removes what its up made');
     assert.deepEqual(await migrate(url, 'up'), applied);
     assert.deepEqual(await tables(), all);
+  });
+
+  it('`npm run migrate` exits non-zero, naming the cause, when the database cannot be reached', () => {
+    // A deploy step must stop on a failed migration (a success here would start a release on an old schema).
+    const run = spawnSync(process.execPath, [path.join(repoRoot, 'dist/scripts/migrate.js')], {
+      env: { ...process.env, APP_DATABASE_URL: 'postgres://folio:folio@127.0.0.1:1/folio' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /ECONNREFUSED/);
   });
 });

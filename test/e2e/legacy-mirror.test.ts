@@ -1,0 +1,238 @@
+/**
+ * The legacy mirror (LEGACY_MIRROR) on real parts: a PostgreSQL of the test's own as the previous service's
+ * database, reached as the restricted role (SELECT, INSERT, UPDATE; no DELETE), a real API process and a
+ * real worker on the real Temporal server. The job's legacy_jobs row follows a whole document, a cancel, a
+ * password wait and a partial job; with the legacy server stopped mid-document the document still
+ * completes, and its row catches up once the server is back.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
+import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
+import { TesseractEngine } from '../../activities/adapters/tesseract.js';
+import { InputError, type OpenOptions, type PageText } from '../../activities/adapters/types.js';
+import { documentWorkflowId } from '../../core/contracts.js';
+import { createLegacyFixture } from '../../scripts/legacy-fixture.js';
+import { grantLegacyRole } from '../../scripts/legacy-role.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../scripts/lib/embedded-postgres.js';
+import { freePort } from '../../scripts/lib/services.js';
+import { corpusPath, loadManifest } from '../support/corpus.js';
+import { DelegatingPdf } from '../support/engines.js';
+import { createApiKey, harnessEnv, startStack, type Stack } from '../support/stack.js';
+import { syntheticTextPdf } from '../support/synthetic.js';
+
+/** The real engine, slowed per page (so a document is still running when the test acts) and failing chosen pages. */
+class PacedPdf extends DelegatingPdf {
+  delayMs = 0;
+  failing = new Set<number>();
+  override async extractText(p: string, n: number, o?: OpenOptions): Promise<PageText> {
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failing.has(n)) throw new InputError('PAGE_UNREADABLE', `Page ${n} cannot be parsed.`);
+    return this.inner.extractText(p, n, o);
+  }
+}
+
+interface LegacyRow {
+  job_id: string;
+  filename: string | null;
+  status: string;
+  current_step: string | null;
+  progress_percentage: number;
+  error_message: string | null;
+  content_id: string | null;
+}
+
+describe('legacy mirror', () => {
+  const env = harnessEnv();
+  const pdf = new PdfjsEngine({ threads: 1, maxHeapMb: 512, taskTimeoutMs: 30_000 });
+  const paced = new PacedPdf(pdf);
+  const ocr = new TesseractEngine({ workers: 1 });
+  const dataDir = path.join(env.FOLIO_TEST_TMP ?? os.tmpdir(), `legacy-mirror-${randomUUID().slice(0, 8)}`);
+  let port: number;
+  let legacyPg: EmbeddedDatabase | undefined;
+  let ownerUrl: string;
+  let mirrorUrl: string;
+  let stack: Stack;
+  let connection: Connection;
+  let temporal: Client;
+
+  const startLegacy = async () => {
+    legacyPg = await startEmbeddedPostgres({ dataDir, port, databases: ['legacy'] });
+  };
+
+  before(async () => {
+    fs.mkdirSync(dataDir, { recursive: true });
+    port = await freePort();
+    await startLegacy();
+    ownerUrl = legacyPg!.url('legacy');
+    await createLegacyFixture(ownerUrl);
+    const password = randomUUID();
+    await grantLegacyRole(ownerUrl, 'folio_mirror', password);
+    const url = new URL(ownerUrl);
+    url.username = 'folio_mirror';
+    url.password = password;
+    mirrorUrl = url.toString();
+    stack = await startStack({
+      name: 'legacy-mirror',
+      env: { LEGACY_MIRROR: 'true', LEGACY_DATABASE_URL: mirrorUrl },
+      inProcessWorker: { pdf: paced, ocr, plan: { window: 2 } },
+    });
+    connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
+    temporal = new Client({ connection });
+  });
+  after(async () => {
+    await stack?.stop();
+    await connection?.close();
+    await legacyPg?.stop();
+    await Promise.all([pdf.close(), ocr.close()]);
+  });
+
+  async function query<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  const rowOf = async (jobId: string): Promise<LegacyRow | undefined> =>
+    (await query<LegacyRow>(ownerUrl, 'SELECT * FROM legacy_jobs WHERE job_id = $1', [jobId]))[0];
+
+  /** Polls the job's legacy row until `wanted` holds of it; `seen` collects every row read on the way. */
+  async function rowUntil(
+    jobId: string,
+    wanted: (row: LegacyRow) => boolean,
+    seen: LegacyRow[] = [],
+    timeoutMs = 60_000,
+  ): Promise<LegacyRow> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const row = await rowOf(jobId);
+      if (row) seen.push(row);
+      if (row && wanted(row)) return row;
+      if (Date.now() > deadline) throw new Error(`legacy row of ${jobId}: ${JSON.stringify(row)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function submit(name: string, bytes: Uint8Array, key?: string): Promise<string> {
+    const headers = key ? { authorization: `Bearer ${key}` } : undefined;
+    const res = await stack.submit({ name, bytes }, {}, undefined, headers);
+    const body = (await res.json()) as { jobId: string };
+    assert.equal(res.status, 202, JSON.stringify(body));
+    return body.jobId;
+  }
+
+  const cancel = async (jobId: string) => {
+    const res = await fetch(`${stack.url}/v1/jobs/${jobId}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.key}` },
+    });
+    assert.ok(res.status < 300, await res.text());
+  };
+
+  const pdfOf = (pages: number) => syntheticTextPdf(pages, { title: randomUUID() });
+
+  it('runs as a role that may not delete', async () => {
+    await assert.rejects(query(mirrorUrl, `DELETE FROM legacy_jobs WHERE job_id = 'legacy-0001'`), /permission denied/);
+  });
+
+  it('the row follows a whole document: inserted, updated a tenth at a time, completed', async () => {
+    paced.delayMs = 60;
+    const bytes = await pdfOf(40);
+    const jobId = await submit('whole.pdf', bytes);
+    const seen: LegacyRow[] = [];
+    await rowUntil(jobId, (r) => r.status === 'completed', seen);
+    assert.equal((await stack.waitForJob(jobId, 60_000)).status, 'completed');
+    const row = (await rowOf(jobId))!;
+    assert.deepEqual(
+      { ...row, created_at: undefined, updated_at: undefined },
+      {
+        job_id: jobId,
+        filename: 'whole.pdf',
+        status: 'completed',
+        current_step: 'done',
+        progress_percentage: 100,
+        error_message: null,
+        content_id: createHash('sha256').update(bytes).digest('hex'),
+        created_at: undefined,
+        updated_at: undefined,
+      },
+    );
+    const progress = seen.filter((r) => r.status === 'processing').map((r) => r.progress_percentage);
+    assert.ok(
+      progress.some((p) => p > 0 && p < 100),
+      `progress seen on the way: ${progress.join(',')}`,
+    );
+    // Not a write per page: the document signalled its mirror at most 5 times besides one per tenth.
+    const events = (await temporal.workflow.getHandle(documentWorkflowId(jobId)).fetchHistory()).events ?? [];
+    const signals = events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length;
+    assert.ok(signals >= 3 && signals <= 15, `${signals} mirror signals for 40 pages`);
+    const mirror = (await temporal.workflow.getHandle(`${documentWorkflowId(jobId)}-legacy-mirror`).result()) as {
+      writes: number;
+    };
+    assert.ok(mirror.writes >= 2 && mirror.writes <= signals + 1, JSON.stringify(mirror));
+  });
+
+  it('a cancelled document: failed, cancelled in current_step and error_message', async () => {
+    paced.delayMs = 200;
+    const jobId = await submit('cancelled.pdf', await pdfOf(40));
+    await rowUntil(jobId, (r) => r.status === 'processing' && r.progress_percentage > 0);
+    await cancel(jobId);
+    assert.equal((await stack.waitForJob(jobId, 60_000)).status, 'cancelled');
+    const row = await rowUntil(jobId, (r) => r.status === 'failed');
+    assert.equal(row.current_step, 'cancelled');
+    assert.match(row.error_message ?? '', /^cancelled: \d+ of 40 pages were done$/);
+  });
+
+  it('a password wait: processing, needs_password in current_step, the reason in error_message', async () => {
+    paced.delayMs = 0;
+    const entry = loadManifest().find((e) => e.requiresPassword)!;
+    const { key } = await createApiKey(`legacy mirror ${randomUUID()}`, 'client');
+    const jobId = await submit('locked.pdf', fs.readFileSync(corpusPath(entry.file)), key);
+    const row = await rowUntil(jobId, (r) => r.current_step === 'needs_password');
+    assert.equal(row.status, 'processing');
+    assert.match(row.error_message ?? '', /PDF_PASSWORD_REQUIRED/);
+    await cancel(jobId);
+    await rowUntil(jobId, (r) => r.status === 'failed' && r.current_step === 'cancelled');
+  });
+
+  it('a partial document: completed, partial in current_step, the failed pages in error_message', async () => {
+    paced.delayMs = 0;
+    paced.failing = new Set([3]);
+    try {
+      const jobId = await submit('partial.pdf', await pdfOf(5));
+      assert.equal((await stack.waitForJob(jobId, 60_000)).status, 'partial');
+      const row = await rowUntil(jobId, (r) => r.status === 'completed');
+      assert.equal(row.current_step, 'partial');
+      assert.equal(row.progress_percentage, 100);
+      assert.equal(row.error_message, 'partial: 1 of 5 pages failed');
+    } finally {
+      paced.failing = new Set();
+    }
+  });
+
+  it('a legacy outage mid-document delays the row, never the document; the row catches up', async () => {
+    paced.delayMs = 100;
+    const jobId = await submit('outage.pdf', await pdfOf(40));
+    await rowUntil(jobId, (r) => r.status === 'processing');
+    await legacyPg!.stop();
+    legacyPg = undefined;
+    try {
+      const finished = await stack.waitForJob(jobId, 60_000);
+      assert.equal(finished.status, 'completed');
+      await assert.rejects(rowOf(jobId), 'the legacy server is still down when the document has completed');
+    } finally {
+      await startLegacy();
+    }
+    const row = await rowUntil(jobId, (r) => r.status === 'completed', [], 60_000);
+    assert.equal(row.progress_percentage, 100);
+  });
+});

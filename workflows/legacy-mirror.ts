@@ -18,10 +18,9 @@ import {
   proxyActivities,
   setHandler,
   startChild,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { DocumentProgress, DocumentWorkflowInput } from '../core/contracts.js';
+import { documentWorkflowId, type DocumentProgress, type DocumentWorkflowInput } from '../core/contracts.js';
 
 /** The patch that added the mirror: histories from before it replay without the child and its signals. */
 export const LEGACY_MIRROR_PATCH = 'legacy-mirror';
@@ -78,6 +77,11 @@ export async function legacyMirrorWorkflow(input: LegacyMirrorWorkflowInput): Pr
   }
 }
 
+/** The mirror of a job's document workflow: `document-<jobId>-legacy-mirror`. */
+export function legacyMirrorWorkflowId(jobId: string): string {
+  return `${documentWorkflowId(jobId)}-legacy-mirror`;
+}
+
 /** What the document workflow holds of its mirror. */
 export interface LegacyMirror {
   /** The job's state changed (called after the bookkeeping write that changed it). */
@@ -103,7 +107,7 @@ export async function startLegacyMirror(
 ): Promise<LegacyMirror | undefined> {
   if (!input.legacyMirror || !patched(LEGACY_MIRROR_PATCH)) return undefined;
   const child = await startChild(legacyMirrorWorkflow, {
-    workflowId: `${workflowInfo().workflowId}-legacy-mirror`,
+    workflowId: legacyMirrorWorkflowId(input.jobId),
     args: [{ jobId: input.jobId }],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     cancellationType: ChildWorkflowCancellationType.ABANDON,

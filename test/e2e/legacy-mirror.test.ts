@@ -23,7 +23,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../scripts/lib/
 import { freePort } from '../../scripts/lib/services.js';
 import { corpusPath, loadManifest } from '../support/corpus.js';
 import { DelegatingPdf } from '../support/engines.js';
-import { createApiKey, harnessEnv, startStack, type Stack } from '../support/stack.js';
+import { createApiKey, harnessEnv, recordHistoryFixture, repoRoot, startStack, type Stack } from '../support/stack.js';
 import { syntheticTextPdf } from '../support/synthetic.js';
 
 /** The real engine, slowed per page (so a document is still running when the test acts) and failing chosen pages. */
@@ -60,6 +60,8 @@ describe('legacy mirror', () => {
   let stack: Stack;
   let connection: Connection;
   let temporal: Client;
+  /** The whole document's job: its history is the replay fixture of the `legacy-mirror` patch. */
+  let wholeJob: string | undefined;
 
   const startLegacy = async () => {
     legacyPg = await startEmbeddedPostgres({ dataDir, port, databases: ['legacy'] });
@@ -86,6 +88,13 @@ describe('legacy mirror', () => {
     temporal = new Client({ connection });
   });
   after(async () => {
+    // FOLIO_RECORD_HISTORIES=1 npm test -- e2e/legacy-mirror refreshes test/fixtures/histories/document-legacy-mirror.json.
+    if (process.env.FOLIO_RECORD_HISTORIES && wholeJob) {
+      recordHistoryFixture(
+        documentWorkflowId(wholeJob),
+        path.join(repoRoot, 'test/fixtures/histories/document-legacy-mirror.json'),
+      );
+    }
     await stack?.stop();
     await connection?.close();
     await legacyPg?.stop();
@@ -148,6 +157,7 @@ describe('legacy mirror', () => {
     paced.delayMs = 60;
     const bytes = await pdfOf(40);
     const jobId = await submit('whole.pdf', bytes);
+    wholeJob = jobId;
     const seen: LegacyRow[] = [];
     await rowUntil(jobId, (r) => r.status === 'completed', seen);
     assert.equal((await stack.waitForJob(jobId, 60_000)).status, 'completed');

@@ -3,7 +3,8 @@
  * database, reached as the restricted role (SELECT, INSERT, UPDATE; no DELETE), a real API process and a
  * real worker on the real Temporal server. The job's legacy_jobs row follows a whole document, a cancel, a
  * password wait and a partial job; with the legacy server stopped mid-document the document still
- * completes, and its row catches up once the server is back.
+ * completes, and its row catches up once the server is back. GET /api/v1/jobs pages through 1,000 mixed rows
+ * of both systems without a duplicate or a gap.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
@@ -244,5 +245,92 @@ describe('legacy mirror', () => {
     }
     const row = await rowUntil(jobId, (r) => r.status === 'completed', [], 60_000);
     assert.equal(row.progress_percentage, 100);
+  });
+
+  it('GET /api/v1/jobs pages through 1,000 rows of both systems once each; mirrored rows show as Folio jobs', async () => {
+    // Dated 1990, before any other job of the harness's app DB, so the first 1,000 rows ascending are these.
+    const base = Date.UTC(1990, 0, 1);
+    const folio = Array.from({ length: 400 }, (_, i) => ({
+      id: randomUUID(),
+      // Every third Folio job shares its second with a legacy row: the job id breaks the tie.
+      created: new Date(base + Math.floor(i * 2.5) * 1000),
+    }));
+    const legacyOnly = Array.from({ length: 600 }, (_, i) => ({
+      id: `old-${String(i).padStart(4, '0')}`,
+      created: new Date(base + i * 1000 + (i % 3 === 0 ? 0 : 417)),
+    }));
+    const app = new pg.Client({ connectionString: env.APP_DATABASE_URL });
+    await app.connect();
+    const legacy = new pg.Client({ connectionString: ownerUrl });
+    await legacy.connect();
+    try {
+      await app.query(
+        `INSERT INTO jobs (id, status, step, filename, size_bytes, sha256, storage_key, options, workflow_id,
+                           created_at, updated_at)
+         SELECT id, 'completed', 'done', 'merged.pdf', 1, repeat('c', 64), 'documents/merged-' || id,
+                '{}'::jsonb, 'document-' || id, created, created
+           FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, created)`,
+        [folio.map((j) => j.id), folio.map((j) => j.created)],
+      );
+      // The legacy rows the old service wrote, and the mirror's rows of half the Folio jobs (not to be listed twice).
+      const mirrored = folio.filter((_, i) => i % 2 === 0);
+      await legacy.query(
+        `INSERT INTO legacy_jobs (job_id, filename, status, current_step, progress_percentage, created_at, updated_at)
+         SELECT id, 'old.pdf', 'completed', 'done', 100, created, created
+           FROM unnest($1::text[], $2::timestamptz[]) AS t(id, created)`,
+        [
+          [...legacyOnly.map((r) => r.id), ...mirrored.map((j) => j.id)],
+          [...legacyOnly.map((r) => r.created), ...mirrored.map((j) => j.created)],
+        ],
+      );
+      const expected = new Map<string, string>([
+        ...folio.map((j) => [j.id, 'folio'] as const),
+        ...legacyOnly.map((r) => [r.id, 'legacy'] as const),
+      ]);
+      const seen: { job_id: string; source: string; created_at: string }[] = [];
+      let total = 0;
+      for (let offset = 0; offset < 1000; offset += 37) {
+        const res = await fetch(`${stack.url}/api/v1/jobs?order_by=created_at&limit=37&offset=${offset}`, {
+          headers: { authorization: `Bearer ${stack.key}` },
+        });
+        const body = (await res.json()) as { jobs: typeof seen; total: number };
+        assert.equal(res.status, 200, JSON.stringify(body));
+        seen.push(...body.jobs.slice(0, 1000 - offset));
+        total = body.total;
+      }
+      assert.equal(seen.length, 1000);
+      assert.equal(new Set(seen.map((r) => r.job_id)).size, 1000, 'no row twice');
+      assert.deepEqual(
+        seen.map((r) => [r.job_id, r.source]).sort(),
+        [...expected.entries()].sort(),
+        'every row of both systems, each from its own system',
+      );
+      const times = seen.map((r) => Date.parse(r.created_at));
+      assert.ok(
+        times.every((t, i) => i === 0 || times[i - 1]! <= t),
+        'one order across both',
+      );
+      assert.ok(total >= 1000, `total ${total}`);
+
+      const legacyRow = (await (
+        await fetch(`${stack.url}/api/v1/jobs/old-0001`, { headers: { authorization: `Bearer ${stack.key}` } })
+      ).json()) as Record<string, unknown>;
+      assert.equal(legacyRow.source, 'legacy');
+      assert.equal(legacyRow.progress, 100);
+      const mirroredRow = (await (
+        await fetch(`${stack.url}/api/v1/jobs/${mirrored[0]!.id}`, {
+          headers: { authorization: `Bearer ${stack.key}` },
+        })
+      ).json()) as Record<string, unknown>;
+      assert.equal(mirroredRow.source, 'folio');
+      const client = await createApiKey(`legacy list ${randomUUID()}`, 'client');
+      const own = await fetch(`${stack.url}/api/v1/jobs?limit=5`, {
+        headers: { authorization: `Bearer ${client.key}` },
+      });
+      assert.equal(((await own.json()) as { total: number }).total, 0, 'a client key sees no legacy rows');
+    } finally {
+      await app.query(`DELETE FROM jobs WHERE id = ANY($1::uuid[])`, [folio.map((j) => j.id)]);
+      await Promise.all([app.end(), legacy.end()]);
+    }
   });
 });

@@ -118,3 +118,6 @@ export function createLegacyActivities(deps: LegacyActivityDeps) {
     },
   };
 }
+
+/** The legacy mirror's activities, as registered. */
+export type LegacyActivities = ReturnType<typeof createLegacyActivities>;

@@ -17,7 +17,12 @@ import pg from 'pg';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText } from '../../activities/adapters/types.js';
+import { createLegacyActivities } from '../../activities/legacy.js';
 import { documentWorkflowId } from '../../core/contracts.js';
+import { createSequelize } from '../../core/db/connections.js';
+import { JobStore } from '../../core/job-store.js';
+import { guardLegacyConnection } from '../../core/legacy/guard.js';
+import { upsertLegacyRows, type LegacyJobRow } from '../../core/legacy/mirror.js';
 import { createLegacyFixture } from '../../scripts/legacy-fixture.js';
 import { grantLegacyRole } from '../../scripts/legacy-role.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../scripts/lib/embedded-postgres.js';
@@ -190,6 +195,43 @@ describe('legacy mirror', () => {
       writes: number;
     };
     assert.ok(mirror.writes >= 2 && mirror.writes <= signals + 1, JSON.stringify(mirror));
+  });
+
+  it('the upsert never moves a row back; the reconciler rewrites a drifted row, one bounded batch at a time', async () => {
+    const jobId = wholeJob!;
+    const legacy = guardLegacyConnection(createSequelize(mirrorUrl, 1, 'legacy'));
+    try {
+      const stored = (await query<LegacyJobRow>(ownerUrl, 'SELECT * FROM legacy_jobs WHERE job_id = $1', [jobId]))[0]!;
+      const older: LegacyJobRow = { ...stored, status: 'processing', progress_percentage: 50, updated_at: new Date(0) };
+      assert.deepEqual(await upsertLegacyRows(legacy, [older]), [], 'a late retry changes nothing');
+      assert.deepEqual(await upsertLegacyRows(legacy, [stored]), [], 'nor does a repeat');
+      assert.equal((await rowOf(jobId))?.status, 'completed');
+
+      // Drifted by hand to an older state, as a mirror terminated before its last write would leave it.
+      await query(
+        ownerUrl,
+        `UPDATE legacy_jobs SET status = 'processing', progress_percentage = 40, updated_at = updated_at - interval '1 hour'
+          WHERE job_id = $1`,
+        [jobId],
+      );
+      const models = stack.inProcessWorker!.models;
+      const mirror = createLegacyActivities({ models, jobs: new JobStore(models), legacy, mirror: true });
+      // A batch of 3 starting just before the job (the harness's app DB holds other files' jobs too).
+      const [before] = await query<{ id: string }>(
+        env.APP_DATABASE_URL!,
+        'SELECT id::text FROM jobs WHERE id < $1 ORDER BY id DESC LIMIT 1',
+        [jobId],
+      );
+      const batch = await mirror.repairLegacyRows({ afterJobId: before?.id ?? null, limit: 3 });
+      assert.ok(batch.checked <= 3 && batch.repaired.includes(jobId), JSON.stringify(batch));
+      const row = (await rowOf(jobId))!;
+      assert.equal(row.status, 'completed');
+      assert.equal(row.progress_percentage, 100);
+      const again = await mirror.repairLegacyRows({ afterJobId: before?.id ?? null, limit: 3 });
+      assert.ok(!again.repaired.includes(jobId), 'nothing left to repair');
+    } finally {
+      await legacy.close();
+    }
   });
 
   it('a cancelled document: failed, cancelled in current_step and error_message', async () => {

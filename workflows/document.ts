@@ -21,7 +21,7 @@ import { priorityOf, show, summaryOf, trackPriority } from './priority.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
 import { announce, announceEnd } from './webhooks.js';
 import { concludeBatches } from './batches.js';
-import { startLegacyMirror } from './legacy-mirror.js';
+import { startLegacyMirror, type LegacyMirror } from './legacy-mirror.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
   handlePasswordUpdates,
@@ -47,9 +47,10 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
   const gate: PasswordGate = { waiting: false };
   handlePasswordUpdates(jobId, storageKey, gate);
   // The job's legacy_jobs row (LEGACY_MIRROR): written by a child this run only signals, never waits for.
-  const mirror = await startLegacyMirror(input);
+  let mirror: LegacyMirror | undefined;
 
   try {
+    mirror = await startLegacyMirror(input);
     await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting' });
     show(run, { status: 'processing' });
     await mirror?.note();

@@ -13,12 +13,15 @@ import {
   ParentClosePolicy,
   condition,
   defineSignal,
+  getExternalWorkflowHandle,
   log,
   patched,
   proxyActivities,
   setHandler,
   startChild,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import { documentWorkflowId, type DocumentProgress, type DocumentWorkflowInput } from '../core/contracts.js';
 
@@ -106,12 +109,21 @@ export async function startLegacyMirror(
   input: Pick<DocumentWorkflowInput, 'jobId' | 'legacyMirror'>,
 ): Promise<LegacyMirror | undefined> {
   if (!input.legacyMirror || !patched(LEGACY_MIRROR_PATCH)) return undefined;
-  const child = await startChild(legacyMirrorWorkflow, {
-    workflowId: legacyMirrorWorkflowId(input.jobId),
-    args: [{ jobId: input.jobId }],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-    cancellationType: ChildWorkflowCancellationType.ABANDON,
-  });
+  const workflowId = legacyMirrorWorkflowId(input.jobId);
+  let child: Pick<ChildWorkflowHandle<typeof legacyMirrorWorkflow>, 'signal'>;
+  try {
+    child = await startChild(legacyMirrorWorkflow, {
+      workflowId,
+      args: [{ jobId: input.jobId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      cancellationType: ChildWorkflowCancellationType.ABANDON,
+    });
+  } catch (err) {
+    // A mirror of an earlier run of this job's workflow (reset, or restarted by the reconciler) still running:
+    // it reads the same job, so this run signals that one.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    child = getExternalWorkflowHandle(workflowId);
+  }
   let ended = false;
   // Signals go out even while the document is being cancelled: the mirror must hear about the end.
   const signal = (final: boolean) =>

@@ -93,14 +93,14 @@ const KEYS: Record<JobSort, SortKey> = {
   },
   duration: {
     folioOrder: FOLIO_DURATION,
-    legacyOrder: '1',
+    legacyOrder: 'NULL::int',
     folioKey: us(FOLIO_DURATION),
     legacyKey: '(-1000000)::bigint',
     numeric: true,
   },
   pageCount: {
     folioOrder: 'COALESCE(page_count, -1)',
-    legacyOrder: '1',
+    legacyOrder: 'NULL::int',
     folioKey: 'COALESCE(page_count, -1)',
     legacyKey: '(-1)::bigint',
     numeric: true,

@@ -353,6 +353,25 @@ describe('legacy mirror', () => {
         'one order across both',
       );
       assert.ok(total >= 1000, `total ${total}`);
+      // Every other order and the status filter run on both sources and keep one order.
+      for (const q of [
+        'order_by=-status',
+        'order_by=duration',
+        'order_by=-page_count',
+        'order_by=updated_at&status=completed',
+      ]) {
+        const res = await fetch(`${stack.url}/api/v1/jobs?${q}&limit=50`, {
+          headers: { authorization: `Bearer ${stack.key}` },
+        });
+        const body = (await res.json()) as { jobs: { job_id: string; source: string; status: string }[] };
+        assert.equal(res.status, 200, `${q}: ${JSON.stringify(body)}`);
+        assert.equal(new Set(body.jobs.map((j) => j.job_id)).size, body.jobs.length, q);
+        if (q.includes('status='))
+          assert.ok(
+            body.jobs.every((j) => j.status === 'completed'),
+            q,
+          );
+      }
 
       const legacyRow = (await (
         await fetch(`${stack.url}/api/v1/jobs/old-0001`, { headers: { authorization: `Bearer ${stack.key}` } })

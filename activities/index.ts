@@ -5,6 +5,7 @@
  * src/worker.ts wires the real adapters; tests swap one for a deliberate fault.
  */
 import type { Client } from '@temporalio/client';
+import type { Sequelize } from 'sequelize';
 import { Registry } from 'prom-client';
 import type { PagePlan } from '../core/contracts.js';
 import type { AppModels } from '../core/db/models.js';
@@ -17,6 +18,7 @@ import type { ImageEngine, OcrEngine, PdfEngine } from './adapters/types.js';
 import { passwordOpener } from './common.js';
 import { createBatchActivities } from './batches.js';
 import { createDocumentActivities } from './document.js';
+import { createLegacyActivities } from './legacy.js';
 import { createMaintenanceActivities } from './maintenance.js';
 import { createPageActivities, type PageSettings } from './page.js';
 import { createPageMetrics, type PageMetrics } from './page-metrics.js';
@@ -46,6 +48,8 @@ export interface ActivityDeps {
   temporal?: Client;
   /** Unfinished resumable uploads, whose expired ones the orphan sweep removes. */
   uploads?: Pick<UploadStore, 'deleteExpired'>;
+  /** The legacy DB (guarded: insert and update only), for the legacy mirror; absent: its activities do nothing. */
+  legacy?: Sequelize;
   settings: PageSettings & {
     /** MAX_PAGES. */
     maxPages: number;
@@ -57,6 +61,8 @@ export interface ActivityDeps {
     searchablePdf?: SearchablePdfSettings;
     /** Webhook deliveries (WEBHOOK_*); absent: public addresses only, 10 s per attempt, 24 h secret overlap. */
     webhooks?: WebhookDeliverySettings;
+    /** LEGACY_MIRROR: the reconciler repairs the legacy rows of Folio's jobs. */
+    legacyMirror?: boolean;
   };
 }
 
@@ -102,6 +108,7 @@ export function createActivities(deps: ActivityDeps) {
       settings: settings.webhooks ?? DEFAULT_WEBHOOKS,
     }),
     ...createBatchActivities({ models }),
+    ...createLegacyActivities({ models, jobs, legacy: deps.legacy, mirror: settings.legacyMirror ?? false }),
     ...createMaintenanceActivities({
       models,
       jobs,

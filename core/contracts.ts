@@ -92,6 +92,8 @@ export interface DocumentWorkflowInput {
   priority?: number;
   /** What the Temporal UI shows in its search attributes; absent in older inputs. */
   display?: DocumentDisplay;
+  /** LEGACY_MIRROR of the API that started it: the job's legacy_jobs row is kept true; absent: off. */
+  legacyMirror?: boolean;
 }
 
 /** Most urgent priority: Temporal's priority keys run lowest first. */
@@ -530,6 +532,8 @@ export interface ReconcileJobsOutput {
   reconciled: ReconciledJob[];
   /** Stored uploads (complete or partial) that no job row owns, left by an API that died mid-upload. */
   orphanUploadsRemoved?: number;
+  /** Legacy rows of Folio's jobs rewritten because they had drifted (LEGACY_MIRROR; absent: off or unreachable). */
+  legacyRowsRepaired?: number;
 }
 
 /** Output of sweepOrphanUploads. */

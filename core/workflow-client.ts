@@ -78,6 +78,8 @@ export interface DocumentRunSettings {
   webhooks?: Omit<WebhookSettings, 'url'>;
   /** The Folio search attributes the cluster has registered (checkSearchAttributes); absent: none is set. */
   searchAttributes?: readonly string[];
+  /** LEGACY_MIRROR: the workflow keeps the job's legacy_jobs row true. */
+  legacyMirror?: boolean;
 }
 
 /** 5 s doubling up to 1 h: what deliveries use when the settings name no backoff. */
@@ -93,6 +95,7 @@ export function documentWorkflowInput(job: JobToStart, settings: DocumentRunSett
     passwordWaitSeconds: settings.passwordWaitSeconds,
     ...webhookOf(job, settings),
     priority: job.priority ?? DEFAULT_PRIORITY,
+    ...(settings.legacyMirror ? { legacyMirror: true } : {}),
   };
 }
 

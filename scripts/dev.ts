@@ -164,6 +164,8 @@ try {
     });
     env.APP_DATABASE_URL ??= postgres.url(EMBEDDED_DATABASES.app);
     env.LEGACY_DATABASE_URL ??= postgres.url(EMBEDDED_DATABASES.legacy);
+    // The development legacy DB is ours to write: its legacy_jobs follows Folio's jobs (docs/legacy.md).
+    if (!process.env.LEGACY_DATABASE_URL) env.LEGACY_MIRROR ??= 'true';
   }
   if (!process.env.TEMPORAL_ADDRESS) {
     const port = Number(process.env.TEMPORAL_DEV_PORT ?? 7233);

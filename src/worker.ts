@@ -29,6 +29,8 @@ import { createPageMetrics } from '../activities/page-metrics.js';
 import { startMetricsServer, type MetricsServer } from './telemetry/metrics-server.js';
 import { registeredSearchAttributes } from './temporal/temporal.module.js';
 import { freeLoopbackPort } from './common/ports.js';
+import { createSequelize } from '../core/db/connections.js';
+import { guardLegacyConnection } from '../core/legacy/guard.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Pre-bundled workflow code written by `npm run build`; the worker bundles at start without it. */
@@ -93,6 +95,10 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  // The mirror's connection (it connects on first use): guarded like the API's, no query retry of its own — the
+  // mirror activities' retry policy waits out a legacy DB that is away. Always there: a document started by an
+  // API with LEGACY_MIRROR on is mirrored whatever this worker's setting.
+  const legacy = guardLegacyConnection(createSequelize(config.database.legacyUrl, 2, 'legacy'));
   let metricsServer: MetricsServer | undefined;
   try {
     if (config.metrics.workerPort !== undefined) {
@@ -123,6 +129,7 @@ async function main(): Promise<void> {
       documentSecretKey: config.documentPasswords.secretKey,
       temporal: client,
       uploads: createUploadStore(config.uploads),
+      legacy,
       settings: {
         dpi: p.dpi,
         renderMaxPixels: p.renderMaxPixels,
@@ -135,6 +142,7 @@ async function main(): Promise<void> {
           taskQueue: config.temporal.taskQueue,
           passwordWaitSeconds: config.documentPasswords.waitSeconds,
           webhooks: webhookRunSettings(config),
+          legacyMirror: config.legacyMirror,
           // The reconciler starts queued jobs' workflows with the search attributes the namespace has.
           searchAttributes: await registeredSearchAttributes(client, config.temporal.namespace, {
             warn: (message: string) => logger.warn(message, 'Worker'),
@@ -142,6 +150,7 @@ async function main(): Promise<void> {
         },
         searchablePdf: config.searchablePdf,
         webhooks: config.webhooks,
+        legacyMirror: config.legacyMirror,
         // Several heartbeats per timeout, so one late timer never costs a page its attempt.
         heartbeatIntervalMs: Math.min(5_000, p.pageHeartbeatTimeoutSeconds * 250),
       },
@@ -178,6 +187,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([pdf.close(), ocr.close(), metricsServer?.close()]);
     await connection.close();
     await clientConnection.close();
+    await legacy.close();
     logger.log('Worker stopped', 'Worker');
     await ctx.close();
   }

@@ -21,6 +21,7 @@ import { priorityOf, show, summaryOf, trackPriority } from './priority.js';
 import { buildSearchablePdfStep } from './searchable-pdf.js';
 import { announce, announceEnd } from './webhooks.js';
 import { concludeBatches } from './batches.js';
+import { startLegacyMirror, type LegacyMirror } from './legacy-mirror.js';
 import {
   DEFAULT_PASSWORD_WAIT_SECONDS,
   handlePasswordUpdates,
@@ -45,10 +46,14 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
   setHandler(progressQuery, () => progress);
   const gate: PasswordGate = { waiting: false };
   handlePasswordUpdates(jobId, storageKey, gate);
+  // The job's legacy_jobs row (LEGACY_MIRROR): written by a child this run only signals, never waits for.
+  let mirror: LegacyMirror | undefined;
 
   try {
+    mirror = await startLegacyMirror(input);
     await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting' });
     show(run, { status: 'processing' });
+    await mirror?.note();
 
     let inspected: InspectDocumentOutput | undefined;
     while (!inspected) {
@@ -72,19 +77,22 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
             { code: error.code, message: error.message },
             waitSeconds,
             bookkeeping,
-            (reason) =>
-              announce(input, 'job.needs_password', {
+            async (reason) => {
+              await announce(input, 'job.needs_password', {
                 status: 'needs_password',
                 pageCount: 0,
                 pagesDone: 0,
                 pagesFailed: 0,
                 error: reason,
-              }),
+              });
+              await mirror?.note();
+            },
           );
           if (password !== undefined) {
             progress.step = 'inspecting';
             await bookkeeping.updateJob({ jobId, status: 'processing', step: 'inspecting', error: null });
             show(run, { status: 'processing' });
+            await mirror?.note();
             continue;
           }
           const deadline = {
@@ -98,6 +106,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
           await announce(input, 'job.failed', { ...NO_PAGES, status: 'failed', error });
         }
         show(run, { status: 'failed' });
+        await mirror?.end();
         await concludeBatches(jobId, bookkeeping);
         progress.step = 'done';
         // A password update still being checked is answered before the run closes.
@@ -111,6 +120,8 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     show(run, { pageCount: inspected.pageCount });
     progress.step = 'processing-pages';
     await bookkeeping.updateJob({ jobId, step: 'processing-pages' });
+    await mirror?.note();
+    mirror?.follow(progress);
 
     await runAllPages(
       { jobId, storageKey, options, pageNumbers, runOrder, plan, password },
@@ -121,6 +132,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
 
     progress.step = 'finalizing';
     await bookkeeping.updateJob({ jobId, step: 'finalizing' });
+    await mirror?.note();
     await buildSearchablePdfStep({ jobId, storageKey, password }, progress.pagesDone, {
       ...priorityOf(run),
       ...summaryOf(run, 'searchable PDF'),
@@ -128,6 +140,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
     const final = await bookkeeping.finalizeDocument({ jobId });
     show(run, { status: final.status });
     progress.step = 'done';
+    await mirror?.end();
     await announceEnd(input, final, inspected.pageCount);
     await concludeBatches(jobId, bookkeeping);
     return {
@@ -143,6 +156,7 @@ export async function documentWorkflow(input: DocumentWorkflowInput): Promise<Do
       await CancellationScope.nonCancellable(async () => {
         const final = await bookkeeping.finalizeDocument({ jobId, cancelled: true });
         show(run, { status: final.status });
+        await mirror?.end();
         await announceEnd(input, final, progress.pageCount);
         await concludeBatches(jobId, bookkeeping);
       });

@@ -5,4 +5,5 @@ export { providePasswordUpdate } from './password.js';
 export { retryPagesWorkflow } from './retry.js';
 export { cleanupExpiredJobsWorkflow, reconcileJobsWorkflow } from './maintenance.js';
 export { webhookDeliveryWorkflow } from './webhooks.js';
+export { legacyMirrorWorkflow } from './legacy-mirror.js';
 export { setPrioritySignal } from './priority.js';

@@ -209,6 +209,20 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
     return response;
   };
 
+  // The merged list's marker (GET /api/v1/jobs' `source`): a legacy row whose job id is a Folio job is the mirror's.
+  const withSource = async (response: ActionResponse): Promise<ActionResponse> => {
+    const records = (response.records ?? (response.record ? [response.record] : [])) as {
+      params: Record<string, unknown>;
+    }[];
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const ids = records.map((r) => String(r.params.jobId)).filter((id) => uuid.test(id));
+    const folio = new Set(
+      ids.length ? (await Job.findAll({ attributes: ['id'], where: { id: ids } })).map((j) => j.id) : [],
+    );
+    for (const r of records) r.params.source = folio.has(String(r.params.jobId)) ? 'folio' : 'legacy';
+    return response;
+  };
+
   return [
     {
       resource: jobResource(d.SequelizeResource, Job),
@@ -545,8 +559,15 @@ export function buildResources(d: ResourceDeps): ResourceWithOptions[] {
         id: 'legacy_jobs',
         navigation: oldJobs,
         sort: { sortBy: 'createdAt', direction: 'desc' },
-        listProperties: ['jobId', 'filename', 'status', 'currentStep', 'progressPercentage', 'createdAt'],
-        actions: { ...noDelete },
+        listProperties: ['jobId', 'source', 'filename', 'status', 'currentStep', 'progressPercentage', 'createdAt'],
+        properties: {
+          source: {
+            type: 'string',
+            description: 'folio: a Folio job the legacy mirror wrote; legacy: a job of the previous service',
+            isVisible: { list: true, filter: false, show: true, edit: false },
+          },
+        },
+        actions: { ...noDelete, list: { after: withSource }, show: { after: withSource } },
       },
     },
   ];

@@ -42,6 +42,8 @@ const schema = z.object({
 
   APP_DATABASE_URL: z.string().url().default('postgres://folio@localhost:5432/folio'),
   LEGACY_DATABASE_URL: z.string().url().default('postgres://folio@localhost:5432/folio_legacy'),
+  /** Keep legacy_jobs true for Folio's jobs (docs/legacy.md); `npm start` turns it on for its development legacy DB. */
+  LEGACY_MIRROR: z.enum(['true', 'false']).default('false'),
   DATABASE_POOL_MAX: positiveInt.default(10),
 
   STORAGE_DIR: z.string().default(path.join('data', 'storage')),
@@ -171,6 +173,8 @@ export interface Config {
   ssePollMs: number;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   database: { appUrl: string; legacyUrl: string; poolMax: number };
+  /** LEGACY_MIRROR. */
+  legacyMirror: boolean;
   /** The document store: a folder, or an S3-compatible bucket with a worker's local cache (createStorage). */
   storage: StorageConfig;
   limits: { maxUploadBytes: number; maxPages: number; maxBatchFiles: number };
@@ -336,6 +340,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, role: Proces
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     },
     database: { appUrl: e.APP_DATABASE_URL, legacyUrl: e.LEGACY_DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    legacyMirror: e.LEGACY_MIRROR === 'true',
     storage: storageConfigOf(e),
     searchablePdf: {
       enabled: e.SEARCHABLE_PDF === 'true',

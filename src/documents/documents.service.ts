@@ -372,6 +372,7 @@ export class DocumentsService {
       passwordWaitSeconds: this.config.documentPasswords.waitSeconds,
       webhooks: webhookRunSettings(this.config),
       searchAttributes: this.searchAttributes,
+      legacyMirror: this.config.legacyMirror,
     };
     for (let attempt = 1; ; attempt++) {
       try {

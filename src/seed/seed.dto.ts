@@ -2,10 +2,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { SEED_STATUSES, statusesOfSeed, type SeedStatus } from '../../core/lifecycle.js';
+import { SEED_STATUSES, type SeedStatus } from '../../core/lifecycle.js';
 import { digits } from '../common/validation.js';
 import { MAX_LIMIT } from '../jobs/jobs.dto.js';
-import type { JobListQuery, JobSort } from '../jobs/jobs-list.service.js';
+import type { JobSort } from '../jobs/jobs-list.service.js';
+import type { MergedJobsQuery } from './merged-jobs.service.js';
 
 /** The seed's column names for `order_by`, and our sort each stands for. */
 const SEED_SORTS: Record<string, JobSort> = {
@@ -52,11 +53,11 @@ export class SeedJobsQueryDto {
   })
   order_by: string = '-created_at';
 
-  /** The query the list service runs (a limit of 0 reads as 1, as the seed service did). */
-  toQuery(): JobListQuery {
+  /** The merged list's query (Folio's jobs and the legacy rows), a limit of 0 reading as 1. */
+  toMergedQuery(): MergedJobsQuery {
     const desc = this.order_by.startsWith('-');
     return {
-      statuses: this.status === undefined ? undefined : statusesOfSeed(this.status),
+      ...(this.status === undefined ? {} : { status: this.status }),
       sort: SEED_SORTS[desc ? this.order_by.slice(1) : this.order_by]!,
       order: desc ? 'desc' : 'asc',
       limit: Math.max(1, this.limit),

@@ -9,6 +9,7 @@ import { initAppModels, type AppModels } from '../../core/db/models.js';
 import { createStorage } from '../../core/storage/create-storage.js';
 import { loadConfig } from '../../src/config/config.js';
 import { parseSecretKey } from '../../core/sealed-secret.js';
+import { guardLegacyConnection } from '../../core/legacy/guard.js';
 import { harnessEnv, repoRoot } from './harness.js';
 
 /** A real Temporal worker in the test process, with adapters the test chooses (for deliberate faults). */
@@ -46,6 +47,8 @@ export async function startInProcessWorker(options: InProcessWorkerOptions): Pro
   await storage.clearLocalCopies();
   const db = createSequelize(env.APP_DATABASE_URL!, 4, 'app');
   const models = initAppModels(db);
+  // As src/worker.ts: the legacy mirror's guarded connection, used only by documents that ask for the mirror.
+  const legacy = guardLegacyConnection(createSequelize(env.LEGACY_DATABASE_URL!, 2, 'legacy'));
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
     connection,
@@ -58,6 +61,7 @@ export async function startInProcessWorker(options: InProcessWorkerOptions): Pro
       ocr: options.ocr,
       metrics: options.metrics,
       documentSecretKey: parseSecretKey(env.DOCUMENT_SECRET_KEY ?? ''),
+      legacy,
       settings: {
         dpi: 300,
         renderMaxPixels: 50_000_000,
@@ -65,6 +69,7 @@ export async function startInProcessWorker(options: InProcessWorkerOptions): Pro
         heartbeatIntervalMs: 1000,
         plan: { window: 4, pagesPerChild: 500, pageTimeoutSeconds: 120, pageMaxAttempts: 3, ...options.plan },
         ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+        legacyMirror: env.LEGACY_MIRROR === 'true',
       },
     }),
     maxConcurrentActivityTaskExecutions: options.maxActivities ?? 4,
@@ -80,6 +85,7 @@ export async function startInProcessWorker(options: InProcessWorkerOptions): Pro
         await running;
         await connection.close();
         await db.close();
+        await legacy.close();
       })();
       return stopped;
     },

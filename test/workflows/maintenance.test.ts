@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { MaintenanceActivities } from '../../activities/maintenance.js';
+import type { LegacyActivities, RepairLegacyRowsInput, RepairLegacyRowsOutput } from '../../activities/legacy.js';
 import type {
   CleanupBatchInput,
   CleanupBatchOutput,
@@ -27,7 +28,7 @@ describe('maintenance workflows with mocked activities', () => {
   let worker: Worker;
   let running: Promise<void>;
 
-  const activities: MaintenanceActivities = {
+  const activities: MaintenanceActivities & Pick<LegacyActivities, 'repairLegacyRows'> = {
     cleanupExpiredJobsBatch(input: CleanupBatchInput) {
       calls.push(['cleanupExpiredJobsBatch', input]);
       const batch = batches.shift();
@@ -44,6 +45,15 @@ describe('maintenance workflows with mocked activities', () => {
     sweepOrphanUploads(input: ReconcileJobsInput) {
       calls.push(['sweepOrphanUploads', input]);
       return Promise.resolve({ removed: ['documents/x', 'documents/y.partial'] });
+    },
+    repairLegacyRows(input: RepairLegacyRowsInput): Promise<RepairLegacyRowsOutput> {
+      calls.push(['repairLegacyRows', input]);
+      // A full batch, then a short one: the repair stops there.
+      return Promise.resolve(
+        input.afterJobId === null
+          ? { checked: 500, repaired: ['j7'], lastJobId: 'j500', enabled: true }
+          : { checked: 2, repaired: ['j501', 'j502'], lastJobId: 'j502', enabled: true },
+      );
     },
   };
 
@@ -99,10 +109,14 @@ describe('maintenance workflows with mocked activities', () => {
       checked: 3,
       reconciled: [{ jobId: 'a', status: 'failed', code: 'WORKFLOW_MISSING' }],
       orphanUploadsRemoved: 2,
+      legacyRowsRepaired: 3,
     });
     assert.deepEqual(calls, [
       ['reconcileJobs', { graceSeconds: 60 }],
       ['sweepOrphanUploads', { graceSeconds: 60 }],
+      // The legacy mirror's repair (legacy-mirror patch): batches of 500 in job id order until a short one.
+      ['repairLegacyRows', { afterJobId: null, limit: 500 }],
+      ['repairLegacyRows', { afterJobId: 'j500', limit: 500 }],
     ]);
   });
 });

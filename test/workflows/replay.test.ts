@@ -30,6 +30,7 @@ describe('replay of the recorded histories', () => {
       'document-2.json',
       'document-3.json',
       'document-batch-completed.json',
+      'document-legacy-mirror.json',
       'document-needs-password.json',
       'document-priority-changed.json',
       'document-priority.json',
@@ -84,6 +85,17 @@ describe('replay of the recorded histories', () => {
       changed.slice(signalled).some((e) => upserted(e).includes('FolioPriority')),
       'and the FolioPriority upsert that answered it',
     );
+    // The legacy-mirror patch: its marker, one abandoned mirror child, signalled a tenth at a time.
+    const mirrored = load('document-legacy-mirror.json').events ?? [];
+    assert.ok(patchIds(mirrored).includes('legacy-mirror'), 'the legacy-mirror patch marker');
+    const mirrorStarts = mirrored.flatMap((e) => {
+      const a = e.startChildWorkflowExecutionInitiatedEventAttributes;
+      return a?.workflowType?.name === 'legacyMirrorWorkflow' ? [a] : [];
+    });
+    assert.equal(mirrorStarts.length, 1, 'one mirror child');
+    assert.ok(String(mirrorStarts[0]?.parentClosePolicy).includes('ABANDON'), 'the mirror outlives the document');
+    const mirrorSignals = mirrored.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length;
+    assert.ok(mirrorSignals >= 3 && mirrorSignals <= 15, `${mirrorSignals} signals for 40 pages`);
     const waited = load('document-needs-password.json');
     assert.ok(
       waited.events?.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes),

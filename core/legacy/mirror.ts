@@ -4,22 +4,21 @@
  * row never moves back to an older state, whatever order retries arrive in.
  */
 import type { Sequelize, Transaction } from 'sequelize';
-import type { JobStatus, JobStep } from '../lifecycle.js';
+import { SEED_STATUS_OF, type JobStatus, type JobStep } from '../lifecycle.js';
 
 /** The previous service's status names as its table holds them (it had no partial, cancelled or password wait). */
 export const LEGACY_ROW_STATUSES = ['pending', 'processing', 'completed', 'failed'] as const;
 export type LegacyRowStatus = (typeof LEGACY_ROW_STATUSES)[number];
 
-/** Nearest old status of each Folio status; the detail goes to current_step and error_message (legacyRowOf). */
-export const LEGACY_ROW_STATUS_OF: { readonly [S in JobStatus]: LegacyRowStatus } = {
-  queued: 'pending',
-  processing: 'processing',
-  needs_password: 'processing',
-  completed: 'completed',
-  partial: 'completed',
-  failed: 'failed',
-  cancelled: 'failed',
-};
+/**
+ * Nearest old status of a Folio status: the previous service's own names (SEED_STATUS_OF, as its routes answer),
+ * except that its table never held `cancelled` — a cancelled job's row is `failed`, the detail in current_step
+ * and error_message (legacyRowOf).
+ */
+export function legacyRowStatusOf(status: JobStatus): LegacyRowStatus {
+  const seed = SEED_STATUS_OF[status];
+  return seed === 'cancelled' ? 'failed' : seed;
+}
 
 /** A legacy_jobs row, column for column. */
 export interface LegacyJobRow {
@@ -82,7 +81,7 @@ export function legacyRowOf(job: MirroredJob, pages: { pagesDone: number; pagesF
   return {
     job_id: job.id,
     filename: job.filename,
-    status: LEGACY_ROW_STATUS_OF[job.status],
+    status: legacyRowStatusOf(job.status),
     current_step: step.slice(0, STEP_LENGTH),
     progress_percentage: progressOf(job, pages),
     error_message: message,

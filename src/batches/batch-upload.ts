@@ -6,7 +6,6 @@
  * the store down, the client gone) fails the whole request, and then every stored file is removed.
  */
 import { randomUUID } from 'node:crypto';
-import busboy from 'busboy';
 import type { Request } from 'express';
 import {
   documentKey,
@@ -16,7 +15,7 @@ import {
 } from '../../core/storage/storage.js';
 import type { DocumentMediaType } from '../../core/document-type.js';
 import { ApiError } from '../common/errors.js';
-import { storedDocumentType } from '../documents/upload.js';
+import { MAX_FIELD_BYTES, MAX_FIELDS, multipartParser, storedDocumentType } from '../documents/upload.js';
 import type { MalwareScanner } from '../malware/malware-scanner.js';
 
 /** One file part of a batch: stored and typed, or refused with a stable code. */
@@ -37,9 +36,6 @@ export interface ReceivedBatch {
   fields: Record<string, string>;
 }
 
-const MAX_FIELD_BYTES = 4096;
-const MAX_FIELDS = 16;
-
 /** Streams every `file` part of the request to storage; see the module comment. */
 export async function receiveBatch(
   req: Request,
@@ -47,28 +43,17 @@ export async function receiveBatch(
   limits: { maxBytes: number; maxFiles: number },
   scanner?: MalwareScanner,
 ): Promise<ReceivedBatch> {
-  if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
-    throw new ApiError(
-      'MULTIPART_REQUIRED',
-      'Send the batch as multipart/form-data with each PDF or image in a part named "file".',
-    );
-  }
-  let parser: busboy.Busboy;
-  try {
-    parser = busboy({
-      headers: req.headers,
-      preservePath: true,
-      limits: {
-        files: limits.maxFiles,
-        fileSize: limits.maxBytes,
-        fields: MAX_FIELDS,
-        fieldSize: MAX_FIELD_BYTES,
-        parts: limits.maxFiles + MAX_FIELDS,
-      },
-    });
-  } catch (err) {
-    throw new ApiError('BAD_REQUEST', `The multipart body cannot be read: ${(err as Error).message}`);
-  }
+  const parser = multipartParser(
+    req,
+    'Send the batch as multipart/form-data with each PDF or image in a part named "file".',
+    {
+      files: limits.maxFiles,
+      fileSize: limits.maxBytes,
+      fields: MAX_FIELDS,
+      fieldSize: MAX_FIELD_BYTES,
+      parts: limits.maxFiles + MAX_FIELDS,
+    },
+  );
 
   const fields: Record<string, string> = {};
   const truncatedFields = new Set<string>();

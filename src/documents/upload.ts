@@ -38,7 +38,28 @@ export function looksLikePdf(head: Buffer, tail: Buffer): boolean {
 export function documentTypeOf(head: Buffer, tail: Buffer): DocumentMediaType | undefined {
   return imageTypeOf(head) ?? (looksLikePdf(head, tail) ? 'application/pdf' : undefined);
 }
-const MAX_FIELD_BYTES = 4096;
+
+/** The longest form field an upload takes (a password, a page range, a language list…). */
+export const MAX_FIELD_BYTES = 4096;
+/** The form fields an upload takes at most, beside its files. */
+export const MAX_FIELDS = 16;
+
+/**
+ * A streaming multipart/form-data parser for an upload route, with its limits: a body of another type is
+ * refused with 400 MULTIPART_REQUIRED and `howToSend`, an unreadable header with 400 BAD_REQUEST. The client's
+ * file names are kept verbatim as data (e.g. "../../etc/passwd"); they never name a stored file: storage keys
+ * come from job ids.
+ */
+export function multipartParser(req: Request, howToSend: string, limits: busboy.Limits): busboy.Busboy {
+  if (!/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
+    throw new ApiError('MULTIPART_REQUIRED', howToSend);
+  }
+  try {
+    return busboy({ headers: req.headers, preservePath: true, limits });
+  } catch (err) {
+    throw new ApiError('BAD_REQUEST', `The multipart body cannot be read: ${(err as Error).message}`);
+  }
+}
 
 /**
  * What a stored upload is, by its first and last bytes (whichever way it arrived: multipart or tus): a PDF
@@ -72,25 +93,11 @@ export async function receiveUpload(
   maxBytes: number,
   scan?: UploadScan,
 ): Promise<ReceivedUpload> {
-  const type = req.headers['content-type'] ?? '';
-  if (!/^multipart\/form-data/i.test(type)) {
-    throw new ApiError(
-      'MULTIPART_REQUIRED',
-      'Send the document as multipart/form-data with the PDF or image in a part named "file".',
-    );
-  }
-  let parser: busboy.Busboy;
-  try {
-    parser = busboy({
-      headers: req.headers,
-      // The client's file name is kept verbatim as data (e.g. "../../etc/passwd"); it never names a
-      // stored file: storage keys come from the job id.
-      preservePath: true,
-      limits: { files: 1, fileSize: maxBytes, fields: 16, fieldSize: MAX_FIELD_BYTES, parts: 20 },
-    });
-  } catch (err) {
-    throw new ApiError('BAD_REQUEST', `The multipart body cannot be read: ${(err as Error).message}`);
-  }
+  const parser = multipartParser(
+    req,
+    'Send the document as multipart/form-data with the PDF or image in a part named "file".',
+    { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: 20 },
+  );
 
   const fields: Record<string, string> = {};
   const truncatedFields = new Set<string>();

@@ -1,10 +1,9 @@
 /** What the batch routes accept and answer, checked and documented by the same classes. */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { BATCH_STATUSES } from '../../core/batch-store.js';
 import { JOB_STATUSES, OCR_MODES, type OcrMode } from '../../core/lifecycle.js';
-import { digits } from '../common/validation.js';
+import { IntegerQueryParam } from '../common/validation.js';
 import { DocumentOptionsDto } from '../documents/documents.dto.js';
 
 /** Documents listed per GET /v1/batches/{id} at most. */
@@ -24,20 +23,15 @@ export class UploadBatchBody extends DocumentOptionsDto {
 
 /** GET /v1/batches/{id}'s query string: which documents to list. */
 export class BatchQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_BATCH_PAGE, default: 100 })
-  @IsOptional()
-  @Transform(digits)
-  @IsInt({ message: `limit must be an integer from 1 to ${MAX_BATCH_PAGE}` })
-  @Min(1, { message: `limit must be an integer from 1 to ${MAX_BATCH_PAGE}` })
-  @Max(MAX_BATCH_PAGE, { message: `limit must be an integer from 1 to ${MAX_BATCH_PAGE}` })
+  @IntegerQueryParam('limit', { min: 1, max: MAX_BATCH_PAGE, default: 100 })
   limit: number = 100;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'Documents to skip, in upload order' })
-  @IsOptional()
-  @Transform(digits)
-  @IsInt({ message: 'offset must be an integer from 0 to 1000000' })
-  @Min(0, { message: 'offset must be an integer from 0 to 1000000' })
-  @Max(1_000_000, { message: 'offset must be an integer from 0 to 1000000' })
+  @IntegerQueryParam('offset', {
+    min: 0,
+    max: 1_000_000,
+    default: 0,
+    description: 'Documents to skip, in upload order',
+  })
   offset: number = 0;
 }
 

@@ -3,16 +3,27 @@
  * into the OpenAPI document. A rule names the failure code it stands for (`context: { code }`); a request that
  * breaks it gets that code, and every message at once.
  */
-import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, applyDecorators, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { plainToInstance, Transform, type ClassConstructor } from 'class-transformer';
-import { IsIn, registerDecorator, validate, type ValidationOptions } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  registerDecorator,
+  validate,
+  type ValidationOptions,
+} from 'class-validator';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY } from '../../core/contracts.js';
 
-const PRIORITIES = Array.from({ length: MAX_PRIORITY - MIN_PRIORITY + 1 }, (_, i) => MIN_PRIORITY + i);
 import { parsePageRange } from '../../core/page-range.js';
 import { callbackUrlProblem } from '../../core/webhooks.js';
 import { isApiErrorCode } from '../../core/failures.js';
 import { ApiError, type ApiErrorCode } from './errors.js';
+
+const PRIORITIES = Array.from({ length: MAX_PRIORITY - MIN_PRIORITY + 1 }, (_, i) => MIN_PRIORITY + i);
 
 /** The rule's own code (its `context.code`), else `fallback`; every broken rule's message. */
 export function validationFailure(errors: ValidationError[], fallback: ApiErrorCode): ApiError {
@@ -68,6 +79,32 @@ export async function validated<T extends object>(
 /** A query value given as digits only (`limit=10`), as a number; anything else is left for the rules to refuse. */
 export function digits({ value }: { value: unknown }): unknown {
   return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * An optional integer query parameter from `min` to `max` (limit, offset…): its OpenAPI property, digits read as
+ * a number, and one message naming the range for any value outside it.
+ */
+export function IntegerQueryParam(
+  name: string,
+  range: { min: number; max: number; default?: number; description?: string },
+): PropertyDecorator {
+  const { min, max } = range;
+  const message = `${name} must be an integer from ${min} to ${max}`;
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'integer',
+      minimum: min,
+      maximum: max,
+      ...(range.default === undefined ? {} : { default: range.default }),
+      ...(range.description === undefined ? {} : { description: range.description }),
+    }),
+    IsOptional(),
+    Transform(digits),
+    IsInt({ message }),
+    Min(min, { message }),
+    Max(max, { message }),
+  );
 }
 
 /** `a,b` or a repeated parameter (`x=a&x=b`) as one list, trimmed, without duplicates. */

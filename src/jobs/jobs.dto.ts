@@ -5,20 +5,17 @@ import {
   ArrayNotEmpty,
   IsArray,
   IsIn,
-  IsInt,
   IsISO8601,
   IsOptional,
   IsString,
   Length,
   Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
 } from 'class-validator';
 import { RESULT_FORMATS, type ResultFormat } from '../../core/outputs/formats.js';
 import { JOB_STATUSES, OCR_MODES, type JobStatus, type OcrMode } from '../../core/lifecycle.js';
-import { commaList, digits, IsJobPriority, IsPageRange } from '../common/validation.js';
+import { commaList, digits, IntegerQueryParam, IsJobPriority, IsPageRange } from '../common/validation.js';
 import { SORTS, type JobListQuery, type JobSort, type SortOrder } from './jobs-list.service.js';
 import { MAX_PASSWORD_CHARS } from './passwords.js';
 import { MAX_TAGS, parseTags, TAG_PATTERN } from '../../core/tags.js';
@@ -99,12 +96,7 @@ export class JobListQueryDto {
   @IsIn(['asc', 'desc'], { message: 'order must be asc or desc' })
   order: SortOrder = 'desc';
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 50 })
-  @IsOptional()
-  @Transform(digits)
-  @IsInt({ message: `limit must be an integer from 1 to ${MAX_LIMIT}` })
-  @Min(1, { message: `limit must be an integer from 1 to ${MAX_LIMIT}` })
-  @Max(MAX_LIMIT, { message: `limit must be an integer from 1 to ${MAX_LIMIT}` })
+  @IntegerQueryParam('limit', { min: 1, max: MAX_LIMIT, default: 50 })
   limit: number = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page (keyset)' })
@@ -112,17 +104,7 @@ export class JobListQueryDto {
   @IsString({ message: 'cursor may be given once' })
   cursor?: string;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: MAX_OFFSET,
-    description: 'Rows to skip; not with cursor',
-  })
-  @IsOptional()
-  @Transform(digits)
-  @IsInt({ message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
-  @Min(0, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
-  @Max(MAX_OFFSET, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  @IntegerQueryParam('offset', { min: 0, max: MAX_OFFSET, description: 'Rows to skip; not with cursor' })
   offset?: number;
 
   /** The query the list service runs. */

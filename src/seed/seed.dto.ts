@@ -1,9 +1,8 @@
 /** What the previous service's job list accepts, checked and documented by one class. */
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { SEED_STATUSES, type SeedStatus } from '../../core/lifecycle.js';
-import { digits } from '../common/validation.js';
+import { IntegerQueryParam } from '../common/validation.js';
 import { MAX_LIMIT } from '../jobs/jobs.dto.js';
 import type { JobSort } from '../jobs/jobs-list.service.js';
 import type { MergedJobsQuery } from './merged-jobs.service.js';
@@ -26,20 +25,10 @@ export class SeedJobsQueryDto {
   @IsIn(SEED_STATUSES, { message: `status must be one of ${SEED_STATUSES.join(', ')}` })
   status?: SeedStatus;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_LIMIT, default: 20 })
-  @IsOptional()
-  @Transform(digits)
-  @IsInt({ message: `limit must be an integer from 0 to ${MAX_LIMIT}` })
-  @Min(0, { message: `limit must be an integer from 0 to ${MAX_LIMIT}` })
-  @Max(MAX_LIMIT, { message: `limit must be an integer from 0 to ${MAX_LIMIT}` })
+  @IntegerQueryParam('limit', { min: 0, max: MAX_LIMIT, default: 20 })
   limit: number = 20;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_OFFSET, default: 0 })
-  @IsOptional()
-  @Transform(digits)
-  @IsInt({ message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
-  @Min(0, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
-  @Max(MAX_OFFSET, { message: `offset must be an integer from 0 to ${MAX_OFFSET}` })
+  @IntegerQueryParam('offset', { min: 0, max: MAX_OFFSET, default: 0 })
   offset: number = 0;
 
   @ApiPropertyOptional({

@@ -15,7 +15,6 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
-import yauzl from 'yauzl';
 import { PdfjsEngine } from '../../activities/adapters/pdfjs.js';
 import { TesseractEngine } from '../../activities/adapters/tesseract.js';
 import { InputError, type OpenOptions, type PageText } from '../../activities/adapters/types.js';
@@ -28,6 +27,7 @@ import { DelegatingPdf } from '../support/engines.js';
 import { createApiKey, harnessEnv, recordHistoryFixture, repoRoot, startStack, type Stack } from '../support/stack.js';
 import { repeatFirstPage, syntheticTextPdf } from '../support/synthetic.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
+import { unzip } from '../support/zip.js';
 
 const run = promisify(execFile);
 
@@ -66,30 +66,6 @@ interface BatchBody {
     error: { code: string } | null;
   }[];
   nextOffset: number | null;
-}
-
-/** The entries of a ZIP, name → text, read with yauzl (an independent reader). */
-function unzip(buffer: Buffer): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, zip) => {
-      if (err) return reject(err);
-      const entries = new Map<string, string>();
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (e, stream) => {
-          if (e) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            entries.set(entry.fileName, Buffer.concat(chunks).toString('utf8'));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(entries));
-      zip.on('error', reject);
-      zip.readEntry();
-    });
-  });
 }
 
 describe('batches', () => {

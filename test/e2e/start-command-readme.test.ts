@@ -18,6 +18,7 @@ import { signIn } from '../support/panel.js';
 import { repoRoot, submit, waitForJob } from '../support/stack.js';
 import { syntheticPageText, syntheticTextPdf } from '../support/synthetic.js';
 import { characterErrorRate } from '../support/text-metrics.js';
+import { unzip } from '../support/zip.js';
 
 const README = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
 const API = 'http://localhost:3000';
@@ -37,6 +38,15 @@ function shBlockAfter(heading: string): string[] {
   const block = /```sh\n([\s\S]*?)```/.exec(README.slice(from))?.[1];
   assert.ok(block, `no sh block after "${heading}"`);
   return block.split('\n').filter((l) => l.trim() !== '');
+}
+
+/** The lines of every ```sh block after the heading, up to the next heading. */
+function shBlocksAfter(heading: string): string[][] {
+  const from = README.indexOf(`\n${heading}\n`);
+  assert.ok(from >= 0, `the README has no "${heading}"`);
+  const rest = README.slice(from + heading.length + 2);
+  const section = rest.slice(0, rest.search(/\n#{1,3} /) === -1 ? undefined : rest.search(/\n#{1,3} /));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.split('\n').filter((l) => l.trim() !== ''));
 }
 
 /** A command the README shows inline, e.g. `npm run migrate`: checked to be there verbatim. */
@@ -271,6 +281,54 @@ describe("the README's commands against npm start's embedded stack", () => {
         cliChecked.push(command);
       }
       assert.equal(cliChecked.length, 6, 'every command of the block ran');
+
+      // The client's batch and priority block: the files and folders it names are made here, each a born-digital
+      // PDF with its own lines (titled apart, so no two are one job by dedupe).
+      const cliBlocks = shBlocksAfter('### Command-line client');
+      assert.equal(cliBlocks.length, 2, 'the single-document block and the batch block');
+      const pdfs: Record<string, number> = {
+        'a.pdf': 1,
+        'b.pdf': 2,
+        'scans/c.pdf': 3,
+        'scans/more/d.pdf': 4,
+        'urgent.pdf': 5,
+      };
+      for (const [name, pages] of Object.entries(pdfs)) {
+        fs.mkdirSync(path.dirname(path.join(dataDir, name)), { recursive: true });
+        fs.writeFileSync(path.join(dataDir, name), await syntheticTextPdf(pages, { title: `readme ${name}` }));
+      }
+      const inData = (name: string) => path.join(dataDir, name);
+      const batchChecked: string[] = [];
+      for (const line of cliBlocks[1]!) {
+        const command = line.split(/\s+#/)[0]!.trim();
+        const filled = command.replace(/(?<=\s)(a\.pdf|b\.pdf|scans\/|urgent\.pdf|texts\.zip)(?=\s|$)/g, (f) =>
+          inData(f),
+        );
+        const stdout = await run1(filled);
+        if (command === 'npx folio submit a.pdf b.pdf scans/ --wait') {
+          // The folder without --recursive: its own PDFs only.
+          const batch = JSON.parse(stdout) as { status: string; documents: { total: number; completed: number } };
+          assert.deepEqual([batch.status, batch.documents.total, batch.documents.completed], ['completed', 3, 3]);
+        } else if (command === 'npx folio submit scans/ --recursive --wait --out texts.zip') {
+          const texts = [...(await unzip(fs.readFileSync(inData('texts.zip')))).values()].join('\n');
+          for (const [name, total] of Object.entries(pdfs).filter(([n]) => n.startsWith('scans/'))) {
+            for (let page = 1; page <= total; page++) {
+              assert.ok(texts.includes(syntheticPageText(page, total)), `${name} page ${page} in the ZIP`);
+            }
+          }
+        } else if (command === 'npx folio submit urgent.pdf --priority 1 --wait') {
+          for (let page = 1; page <= pdfs['urgent.pdf']!; page++) {
+            assert.ok(stdout.includes(syntheticPageText(page, pdfs['urgent.pdf']!)), stdout);
+          }
+          const listed = await json('curl -s "http://localhost:3000/v1/jobs?priority=1&limit=1"');
+          const [job] = listed.jobs as { filename: string | null; priority: number }[];
+          assert.deepEqual([job?.filename, job?.priority], ['urgent.pdf', 1], 'submitted at priority 1');
+        } else {
+          assert.fail(`no check for the README's command: ${command}`);
+        }
+        batchChecked.push(command);
+      }
+      assert.equal(batchChecked.length, 3, 'every command of the batch block ran');
 
       // The Languages block: a model installed by its command is listed by the running API at once. Its docker
       // lines need a Docker daemon, which none of these machines has: what they rely on is checked instead.

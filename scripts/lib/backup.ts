@@ -6,15 +6,14 @@
  * scripts/restore.ts) are the command-line faces of these functions.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { DOCUMENTS_PREFIX, RESULTS_PREFIX, type DocumentStorage } from '../../core/storage/storage.js';
+import { DOCUMENTS_PREFIX, RESULTS_PREFIX, measure, type DocumentStorage } from '../../core/storage/storage.js';
 
 /** The project's root, from this file's place in dist/scripts/lib/. */
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -91,28 +90,12 @@ async function runPgTool(file: string, args: string[], url: string): Promise<voi
   }
 }
 
-/** A pass-through stream that hashes and counts what flows through it. */
-function hashing(): { stream: Transform; digest(): { sha256: string; bytes: number } } {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
-  return { stream, digest: () => ({ sha256: hash.digest('hex'), bytes }) };
-}
-
+/** A file's sha256 and length, measured as every store measures what it stores (core/storage measure()). */
 async function hashFile(file: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
+  const measured = measure();
+  await pipeline(createReadStream(file), measured.stream, new Writable({ write: (_chunk, _enc, done) => done() }));
+  const { sha256, bytes } = measured.result(file);
+  return { sha256, bytes };
 }
 
 /** A key as a path under the backup's objects folder; a key that would leave it is refused. */
@@ -185,9 +168,10 @@ export async function backup(options: BackupOptions): Promise<Manifest> {
       const file = objectFile(outDir, entry.key);
       await fs.mkdir(path.dirname(file), { recursive: true });
       const { stream } = await storage.read(entry.key);
-      const h = hashing();
-      await pipeline(stream, h.stream, createWriteStream(file, { flags: 'wx' }));
-      items.push({ key: entry.key, ...h.digest() });
+      const measured = measure();
+      await pipeline(stream, measured.stream, createWriteStream(file, { flags: 'wx' }));
+      const { sha256, bytes } = measured.result(entry.key);
+      items.push({ key: entry.key, sha256, bytes });
     }
   }
   items.sort((a, b) => a.key.localeCompare(b.key));

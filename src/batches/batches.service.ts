@@ -389,6 +389,13 @@ export class BatchesService {
   }
 }
 
+/** When a batch refused for one passing reason may come back, as the single upload says for that reason. */
+const RETRY_AFTER_SECONDS: Partial<Record<ApiErrorCode, number>> = {
+  DOCUMENTS_IN_FLIGHT_LIMIT: 30,
+  SERVICE_UNAVAILABLE: 30,
+  SCANNER_UNAVAILABLE: SCANNER_RETRY_AFTER_SECONDS,
+};
+
 /** The refusal of a request of which no file became a document. */
 function noDocument(files: { error?: { code: string; message: string } }[], batchId?: string): ApiError {
   const errors = files.map((f) => f.error).filter((e) => e !== undefined);
@@ -396,12 +403,8 @@ function noDocument(files: { error?: { code: string; message: string } }[], batc
   const details = { ...(batchId ? { batchId } : {}), files: errors };
   const [only] = codes;
   if (codes.size === 1 && only && errors[0]) {
-    const wait: Record<string, string> =
-      only === 'DOCUMENTS_IN_FLIGHT_LIMIT' || only === 'SERVICE_UNAVAILABLE'
-        ? { 'Retry-After': '30' }
-        : only === 'SCANNER_UNAVAILABLE'
-          ? { 'Retry-After': String(SCANNER_RETRY_AFTER_SECONDS) }
-          : {};
+    const retryAfter = RETRY_AFTER_SECONDS[only as ApiErrorCode];
+    const wait: Record<string, string> = retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) };
     return new ApiError(only as ApiErrorCode, `No file of the batch was accepted: ${errors[0].message}`, details, wait);
   }
   return new ApiError(

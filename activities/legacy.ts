@@ -12,7 +12,7 @@ import { legacyRowOf, legacyRowsOf, sameLegacyRow, upsertLegacyRows } from '../c
 
 /** What the legacy activities need. */
 export interface LegacyActivityDeps {
-  models: Pick<AppModels, 'Job' | 'JobPage'>;
+  models: Pick<AppModels, 'Job'>;
   jobs: JobStore;
   /** The guarded legacy connection; absent: the worker has no legacy DB, and the activities do nothing. */
   legacy?: Sequelize;
@@ -64,22 +64,6 @@ const JOB_ATTRIBUTES = [
 export function createLegacyActivities(deps: LegacyActivityDeps) {
   const { models, jobs, legacy } = deps;
 
-  /** Page counts of many jobs in one query. */
-  async function pageCountsOf(jobIds: string[]): Promise<Map<string, { pagesDone: number; pagesFailed: number }>> {
-    const rows = (await models.JobPage.count({
-      where: { jobId: { [Op.in]: jobIds }, status: { [Op.in]: ['done', 'failed'] } },
-      group: ['jobId', 'status'],
-      attributes: ['jobId', 'status'],
-    })) as unknown as { jobId: string; status: string; count: number }[];
-    const counts = new Map(jobIds.map((id) => [id, { pagesDone: 0, pagesFailed: 0 }]));
-    for (const r of rows) {
-      const c = counts.get(r.jobId)!;
-      if (r.status === 'done') c.pagesDone = Number(r.count);
-      else c.pagesFailed = Number(r.count);
-    }
-    return counts;
-  }
-
   return {
     /**
      * Writes one Folio job's current state into legacy_jobs (insert or monotonic update). Fails while the
@@ -109,7 +93,7 @@ export function createLegacyActivities(deps: LegacyActivityDeps) {
       });
       if (batch.length === 0) return { checked: 0, repaired: [], lastJobId: null, enabled: true };
       const ids = batch.map((j) => j.id);
-      const [counts, stored] = await Promise.all([pageCountsOf(ids), legacyRowsOf(legacy, ids)]);
+      const [counts, stored] = await Promise.all([jobs.pageCountsOf(ids), legacyRowsOf(legacy, ids)]);
       const drifted = batch
         .map((job) => legacyRowOf(job, counts.get(job.id)!))
         .filter((row) => !sameLegacyRow(stored.get(row.job_id), row));

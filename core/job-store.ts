@@ -182,13 +182,23 @@ export class JobStore {
 
   /** How many of a job's pages are done and failed. */
   async pageCounts(jobId: string): Promise<{ pagesDone: number; pagesFailed: number }> {
-    const counts = (await this.models.JobPage.count({
-      where: { jobId },
-      group: ['status'],
-      attributes: ['status'],
-    })) as unknown as { status: string; count: number }[];
-    const countOf = (s: string) => Number(counts.find((c) => c.status === s)?.count ?? 0);
-    return { pagesDone: countOf('done'), pagesFailed: countOf('failed') };
+    return (await this.pageCountsOf([jobId])).get(jobId)!;
+  }
+
+  /** How many pages of each job are done and failed, in one query. */
+  async pageCountsOf(jobIds: string[]): Promise<Map<string, { pagesDone: number; pagesFailed: number }>> {
+    const rows = (await this.models.JobPage.count({
+      where: { jobId: { [Op.in]: jobIds }, status: { [Op.in]: ['done', 'failed'] } },
+      group: ['jobId', 'status'],
+      attributes: ['jobId', 'status'],
+    })) as unknown as { jobId: string; status: string; count: number }[];
+    const counts = new Map(jobIds.map((id) => [id, { pagesDone: 0, pagesFailed: 0 }]));
+    for (const r of rows) {
+      const c = counts.get(r.jobId)!;
+      if (r.status === 'done') c.pagesDone = Number(r.count);
+      else c.pagesFailed = Number(r.count);
+    }
+    return counts;
   }
 
   /**

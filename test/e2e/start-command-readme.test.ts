@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { documentKey } from '../../core/storage/storage.js';
 import { corpusPath } from '../support/corpus.js';
 import { NpmStart, newcomerEnv, portTaken } from '../support/npm-start.js';
 import { signIn } from '../support/panel.js';
@@ -330,6 +331,14 @@ describe("the README's commands against npm start's embedded stack", () => {
       }
       assert.equal(batchChecked.length, 3, 'every command of the batch block ran');
 
+      // The image example in the text: a PNG of the same page (turned on its side) reads as the scan does.
+      const pngLine = inlineCommand('npx folio submit scan.png --wait').replace(
+        'scan.png',
+        corpusPath('rotated/tess-phototest-rotated-R.png'),
+      );
+      const png = await run1(pngLine);
+      assert.ok(characterErrorRate(png, truth) < 0.05, png);
+
       // The Languages block: a model installed by its command is listed by the running API at once. Its docker
       // lines need a Docker daemon, which none of these machines has: what they rely on is checked instead.
       const languageChecked: string[] = [];
@@ -360,6 +369,34 @@ describe("the README's commands against npm start's embedded stack", () => {
       assert.equal(migrate.code, 0, migrate.stderr);
       assert.match(migrate.stdout, /^migrations: nothing to do$/m);
       assert.match(migrate.stderr, /app DB: npm start's PostgreSQL on 127\.0\.0\.1:54329/);
+
+      // Production's `npm run backup` and `npm run restore -- --from <folder>`, as written, against npm start's
+      // stack: the backup (under backups/) holds the scanned job's document; a restore over this stack's data is
+      // refused, saying why, and changes nothing.
+      const backupsDir = path.join(repoRoot, 'backups');
+      const before = new Set(fs.existsSync(backupsDir) ? fs.readdirSync(backupsDir) : []);
+      const backedUp = await sh(inlineCommand('npm run backup'), shellEnv);
+      assert.equal(backedUp.code, 0, backedUp.stderr);
+      const [made] = fs.readdirSync(backupsDir).filter((name) => !before.has(name));
+      assert.ok(made, 'npm run backup made a folder under backups/');
+      const folder = path.join('backups', made);
+      try {
+        const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, folder, 'manifest.json'), 'utf8')) as {
+          objects: { items: { key: string }[] };
+        };
+        assert.ok(
+          manifest.objects.items.some((o) => o.key === documentKey(scannedJob)),
+          'the backup holds the scanned job document',
+        );
+        const restoreLine = inlineCommand('npm run restore -- --from <folder>').replace('<folder>', folder);
+        const refused = await sh(restoreLine, shellEnv);
+        assert.notEqual(refused.code, 0, 'a restore over a database that holds jobs is refused');
+        assert.match(refused.stderr + refused.stdout, /already holds data/);
+        const still = await sh(`curl -s http://localhost:3000/v1/jobs/${scannedJob}`, shellEnv);
+        assert.equal((JSON.parse(still.stdout) as { status: string }).status, 'completed');
+      } finally {
+        fs.rmSync(path.join(repoRoot, folder), { recursive: true, force: true });
+      }
       await run.stopWithCtrlC();
     },
   );
